@@ -1,0 +1,176 @@
+"""The ``textagent-envs`` command (also ``python -m textagent_envs``).
+
+Subcommands:
+  list                      registered ids with their knobs, defaults and step budgets
+  play ID [--seed N] [--knob value ...]
+                            play a game in the terminal (/help lists the slash commands)
+  check ID [--seeds N ...]  run the conformance check (textagent_envs.testing)
+  demo                      generate games at two complexity levels and play two of them
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from typing import Any, Sequence
+
+import gymnasium as gym
+
+from . import infos
+from .registration import ENTRIES, entry
+
+
+def _parse_value(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered == "none":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _parse_knobs(extra: Sequence[str]) -> dict[str, Any]:
+    """``--world-size 4 --open true`` -> ``{"world_size": 4, "open": True}``."""
+    knobs: dict[str, Any] = {}
+    items = list(extra)
+    while items:
+        flag = items.pop(0)
+        if not flag.startswith("--") or len(flag) < 3:
+            raise SystemExit(f"error: expected a knob flag like --world-size, got {flag!r}")
+        name = flag[2:].replace("-", "_")
+        if "=" in name:
+            name, value = name.split("=", 1)
+        elif items and not items[0].startswith("--"):
+            value = items.pop(0)
+        else:
+            raise SystemExit(f"error: knob {flag} needs a value")
+        knobs[name] = _parse_value(value)
+    return knobs
+
+
+def _knobs_class(env_id: str):
+    import importlib
+
+    module, _, name = entry(env_id).entry_point.partition(":")
+    return getattr(importlib.import_module(module), name).Knobs
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for item in ENTRIES:
+        knobs_cls = _knobs_class(item.id)
+        defaults = {f.name: item.kwargs.get(f.name, f.default) for f in dataclasses.fields(knobs_cls)}
+        knobs = ", ".join(f"{k}={v}" for k, v in defaults.items())
+        print(f"{item.id}\n    {item.summary}\n    family {knobs_cls.family}; max_episode_steps={item.max_episode_steps}\n    knobs: {knobs}")
+    return 0
+
+
+def _make(env_id: str, knobs: dict[str, Any], **kwargs: Any) -> gym.Env:
+    try:
+        return gym.make(env_id, **knobs, **kwargs)
+    except (ValueError, TypeError) as err:
+        raise SystemExit(f"error: {err}") from None
+
+
+PLAY_HELP = """Type a command (e.g. 'open the chest'), or:
+  /admissible   list the commands that change the game state
+  /walkthrough  show a solution from the start of the game
+  /objective    show the goal again
+  /score        show score and moves
+  /quit         leave"""
+
+
+def cmd_play(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
+    env = _make(args.id, knobs, cache_dir=args.cache_dir)
+    obs, info = env.reset(seed=args.seed)
+    print(f"{args.id}, task {info[infos.TASK]['id']}\n{PLAY_HELP}\n\n{obs}")
+    while True:
+        try:
+            line = input("\n> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            break
+        command = line.strip()
+        if command in ("/quit", "/q"):
+            break
+        if command == "/help":
+            print(PLAY_HELP)
+        elif command == "/admissible":
+            print("\n".join(info.get(infos.ADMISSIBLE_COMMANDS) or ["(not available)"]))
+        elif command == "/walkthrough":
+            print(" > ".join(info[infos.WALKTHROUGH]))
+        elif command == "/objective":
+            print(info[infos.OBJECTIVE])
+        elif command == "/score":
+            print(f"score {info[infos.SCORE]}/{info[infos.MAX_SCORE]}, moves {info[infos.MOVES]}")
+        else:
+            obs, reward, terminated, truncated, info = env.step(line)
+            print(obs + (f"\n[reward {reward:+g}]" if reward else ""))
+            if terminated or truncated:
+                outcome = "won" if info[infos.WON] else "lost" if info[infos.LOST] else "out of steps"
+                print(f"\n*** {outcome}: score {info[infos.SCORE]}/{info[infos.MAX_SCORE]} in {info[infos.MOVES]} moves ***")
+                break
+    env.close()
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
+    from .testing import check_text_env
+
+    env = _make(args.id, knobs, cache_dir=args.cache_dir)
+    started = time.perf_counter()
+    try:
+        check_text_env(env, seeds=args.seeds)
+    except AssertionError as err:
+        print(f"FAIL {args.id}: {err}")
+        return 1
+    finally:
+        env.close()
+    print(f"OK {args.id}: check_env and the textagent_envs contract hold for seeds {list(args.seeds)} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(cache_dir=args.cache_dir)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="textagent-envs", description="Gymnasium text environments for agentic RL.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="registered ids, knobs and defaults")
+    play = sub.add_parser("play", help="play a game in the terminal; extra --knob value pairs set the family's knobs")
+    play.add_argument("id")
+    play.add_argument("--seed", type=int, default=None)
+    check = sub.add_parser("check", help="run the conformance check on an id")
+    check.add_argument("id")
+    check.add_argument("--seeds", type=int, nargs="+", default=[1])
+    sub.add_parser("demo", help="generate games at two levels and play two of them")
+    for command in (play, check, sub.choices["demo"]):
+        command.add_argument("--cache-dir", default=None, help="where generated games are cached")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command in ("play", "check"):
+        try:
+            entry(args.id)
+        except gym.error.Error as err:
+            parser.error(str(err))
+        knobs = _parse_knobs(extra)
+        return cmd_play(args, knobs) if args.command == "play" else cmd_check(args, knobs)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return {"list": cmd_list, "demo": cmd_demo}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

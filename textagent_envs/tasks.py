@@ -1,0 +1,167 @@
+"""Tasks: what one episode plays, and sets of them on disk.
+
+A :class:`TaskSpec` names a game completely: its family, the family's knobs and the
+generator seed (or a ready game file). It round-trips through JSON, so task sets are
+small manifests of specs rather than folders of compiled games::
+
+    spec = TaskSpec("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, seed=30001)
+    obs, info = env.reset(options={"task": spec})          # or spec.to_dict(), or a game file
+
+A task set is a JSONL manifest (one ``TaskSpec`` dict per line), a JSON list of them, or
+a directory of game files (``*.z8``); :func:`load_task_set` reads any of the three.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+GAME_FILE_SUFFIXES = (".z8",)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task: ``family`` + ``params`` (the family's knobs) + ``seed``, or a ``game_file``.
+
+    ``id`` is derived from the rest when not given, e.g.
+    ``tw-custom-nb_objects=3-quest_length=4-world_size=2-s30001``.
+    """
+
+    family: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    game_file: str | None = None
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.family, str) or not self.family:
+            raise ValueError(f"TaskSpec.family must be a non-empty str, got {self.family!r}")
+        if not isinstance(self.params, Mapping):
+            raise TypeError(f"TaskSpec.params must be a mapping of knob names to values, got {type(self.params).__name__}")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0):
+            raise ValueError(f"TaskSpec.seed must be a non-negative int or None, got {self.seed!r}")
+        if self.seed is None and self.game_file is None:
+            raise ValueError("a TaskSpec needs a seed (to generate its game) or a game_file (to play)")
+        object.__setattr__(self, "params", dict(sorted(self.params.items())))
+        if self.game_file is not None:
+            object.__setattr__(self, "game_file", os.fspath(self.game_file))
+        if not self.id:
+            object.__setattr__(self, "id", self._default_id())
+
+    def _default_id(self) -> str:
+        if self.game_file is not None and self.seed is None:
+            return f"{self.family}-{Path(self.game_file).stem}"
+        knobs = "-".join(f"{k}={v}" for k, v in self.params.items())
+        return "-".join(part for part in (self.family, knobs, f"s{self.seed}") if part)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; ``TaskSpec.from_dict(spec.to_dict()) == spec``."""
+        out: dict[str, Any] = {"id": self.id, "family": self.family, "params": dict(self.params), "seed": self.seed}
+        if self.game_file is not None:
+            out["game_file"] = self.game_file
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TaskSpec":
+        if not isinstance(data, Mapping):
+            raise TypeError(f"a task dict must be a mapping, got {type(data).__name__}")
+        unknown = set(data) - {"id", "family", "params", "seed", "game_file"}
+        if unknown:
+            raise ValueError(f"unknown TaskSpec fields {sorted(unknown)}; expected id, family, params, seed, game_file")
+        if "family" not in data:
+            raise ValueError(f"a task dict needs a 'family' field, got {dict(data)!r}")
+        return cls(
+            family=data["family"],
+            params=data.get("params") or {},
+            seed=data.get("seed"),
+            game_file=data.get("game_file"),
+            id=data.get("id") or "",
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "TaskSpec":
+        return cls.from_dict(json.loads(text))
+
+
+def load_task_set(source: str | os.PathLike | list, *, family: str) -> list[TaskSpec]:
+    """Read a task set: a JSONL/JSON manifest, a directory of game files, or a list.
+
+    ``family`` names the family that game files without a manifest belong to. Raises
+    ``FileNotFoundError`` / ``ValueError`` naming the file and line that is wrong.
+    """
+    if isinstance(source, (list, tuple)):
+        tasks = [_coerce(item, family) for item in source]
+    else:
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise FileNotFoundError(f"task set {str(path)!r} does not exist (expected a .jsonl/.json manifest or a directory of game files)")
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix in GAME_FILE_SUFFIXES)
+            manifests = sorted(p for p in path.iterdir() if p.suffix in (".jsonl", ".json") and p.name != "game.json")
+            if not files and len(manifests) == 1:
+                return load_task_set(manifests[0], family=family)
+            tasks = [TaskSpec(family, {}, None, game_file=str(f)) for f in files]
+        else:
+            tasks = _read_manifest(path, family)
+    if not tasks:
+        raise ValueError(f"task set {source!r} holds no tasks")
+    for task in tasks:
+        if task.family != family:
+            raise ValueError(f"task {task.id!r} belongs to family {task.family!r}, not {family!r}")
+    return tasks
+
+
+def _read_manifest(path: Path, family: str) -> list[TaskSpec]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not valid JSON ({err})") from None
+        if not isinstance(items, list):
+            raise ValueError(f"{path}: a JSON task set must be a list of task dicts")
+        return [_coerce(item, family, where=f"{path} item {i}") for i, item in enumerate(items)]
+    tasks = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}:{lineno}: not valid JSON ({err})") from None
+        tasks.append(_coerce(item, family, where=f"{path}:{lineno}"))
+    # Relative game files in a manifest are relative to the manifest.
+    return [
+        TaskSpec(t.family, t.params, t.seed, str((path.parent / t.game_file).resolve()), t.id)
+        if t.game_file and not os.path.isabs(t.game_file) else t
+        for t in tasks
+    ]
+
+
+def _coerce(item: Any, family: str, where: str = "task") -> TaskSpec:
+    try:
+        return as_task(item, family=family)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: {err}") from None
+
+
+def as_task(task: Any, *, family: str) -> TaskSpec:
+    """A :class:`TaskSpec` from a TaskSpec, its dict, or a game-file path."""
+    if isinstance(task, TaskSpec):
+        return task
+    if isinstance(task, Mapping):
+        return TaskSpec.from_dict(task)
+    if isinstance(task, (str, os.PathLike)):
+        path = Path(task).expanduser()
+        if path.suffix not in GAME_FILE_SUFFIXES:
+            raise ValueError(f"game file {str(path)!r} must end in one of {GAME_FILE_SUFFIXES}")
+        if not path.is_file():
+            raise FileNotFoundError(f"game file {str(path)!r} does not exist")
+        return TaskSpec(family, {}, None, game_file=str(path.resolve()))
+    raise TypeError(f"a task must be a TaskSpec, its dict or a game-file path, got {type(task).__name__}")

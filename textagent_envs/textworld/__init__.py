@@ -1,0 +1,1 @@
+"""TextWorld game families (custom, tw-simple, tw-cooking, coin collector, treasure hunter)."""

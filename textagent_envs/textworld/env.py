@@ -1,0 +1,313 @@
+"""Gymnasium environments for TextWorld games.
+
+One base class, :class:`TextWorldEnv`, plays any family; each family is a subclass that
+names its knobs (see :mod:`textagent_envs.textworld.families`). Make them with
+``gym.make("TextWorld-Custom-v0", world_size=2, ...)`` or construct them directly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+import gymnasium as gym
+
+from .. import infos
+from ..commands import InvalidCommand, parse_command
+from ..spaces import FreeText
+from ..tasks import TaskSpec, as_task, load_task_set
+from ..worker import BackendCrashed, BackendTimeout, ProcessBackend
+from .families import (
+    CoinCollectorKnobs,
+    CookingKnobs,
+    CustomKnobs,
+    Knobs,
+    SimpleKnobs,
+    TreasureHunterKnobs,
+)
+from .games import ensure_game
+
+#: Longest observation returned (longer game text is cut, with a note).
+MAX_OBSERVATION_LENGTH = 65_536
+#: Step timeout used with ``isolation="process"`` unless one is given.
+DEFAULT_STEP_TIMEOUT = 10.0
+#: Time allowed to start a backend and load a game.
+LOAD_TIMEOUT = 120.0
+
+_BACKEND_FACTORY = "textagent_envs.textworld.backend:JerichoBackend"
+_MAX_SEED = 2**31 - 1
+
+
+class ResetNeeded(RuntimeError):
+    """``step`` was called before ``reset`` or after the episode ended."""
+
+
+class TextWorldEnv(gym.Env[str, str]):
+    """A TextWorld game as a Gymnasium environment (base class of every family).
+
+    Observation: ``str``, the game's reply to the last command (at reset: the intro and
+    the first room), without the interpreter's prompt or the title banner.
+
+    Action: ``str``, one command in words (``"open the chest"``). Strings the game cannot
+    safely read are refused with an explanation as the observation (see
+    :mod:`textagent_envs.commands`); a non-``str`` raises ``TypeError``.
+
+    Rewards: the change in the game's score at this step (never cumulative).
+
+    Termination: ``terminated`` when the game is won or lost. ``truncated`` when the step
+    budget runs out (gymnasium's ``TimeLimit``; ``gym.make(id, max_episode_steps=N)``) or
+    when the backend does not answer within ``step_timeout`` (``info["truncation_reason"]
+    == "step_timeout"``).
+
+    Info: the keys in :mod:`textagent_envs.infos`.
+
+    Choosing the game: ``reset(seed=s)`` plays the game TextWorld generates for seed
+    ``s`` with this env's knobs (the same game in any process). ``reset()`` draws the
+    next seed from the env's ``np_random``. ``reset(options={"task": t})`` plays ``t``
+    (a :class:`~textagent_envs.tasks.TaskSpec`, its dict, or a ``.z8`` path). With
+    ``tasks=`` the env plays a task set instead, sampled (``task_order="random"``) or
+    cycled (``"sequential"``) with its ``np_random``; ``reset(seed=s)`` then seeds that
+    choice.
+
+    Args:
+        tasks: a task set (manifest path, directory of games, or list of tasks).
+        task_order: ``"random"`` or ``"sequential"`` over ``tasks``.
+        cache_dir: where generated games are cached (see :mod:`textagent_envs.cache`).
+        admissible_commands: compute ``info["admissible_commands"]`` (costs about two
+            thirds of the step time).
+        extra_infos: optional info keys to add: ``description``, ``inventory``,
+            ``location``, ``policy_commands``.
+        isolation: ``"process"`` runs the game in a child process so that a hung or
+            crashed interpreter is cut off; ``"none"`` runs it in this process (no step
+            timeout).
+        step_timeout: seconds a step may take (``isolation="process"`` only; default
+            10).
+        render_mode: ``"ansi"`` (``render()`` returns the last observation) or
+            ``"human"`` (prints it).
+        **knobs: the family's knobs (see the subclass).
+    """
+
+    metadata = {"render_modes": ["ansi", "human"]}
+    Knobs: ClassVar[type[Knobs]]
+
+    def __init__(
+        self,
+        *,
+        tasks: str | Path | Sequence | None = None,
+        task_order: str = "random",
+        cache_dir: str | Path | None = None,
+        admissible_commands: bool = True,
+        extra_infos: Sequence[str] = (),
+        isolation: str = "process",
+        step_timeout: float | None = None,
+        render_mode: str | None = None,
+        **knobs: Any,
+    ):
+        self.knobs = self.Knobs.from_params(knobs)
+        self.family = self.Knobs.family
+        if task_order not in ("random", "sequential"):
+            raise ValueError(f"task_order must be 'random' or 'sequential', got {task_order!r}")
+        if isolation not in ("process", "none"):
+            raise ValueError(f"isolation must be 'process' or 'none', got {isolation!r}")
+        if step_timeout is not None:
+            if isolation != "process":
+                raise ValueError("step_timeout needs isolation='process' (an in-process game cannot be interrupted)")
+            if not isinstance(step_timeout, (int, float)) or step_timeout <= 0:
+                raise ValueError(f"step_timeout must be a positive number of seconds, got {step_timeout!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        if not isinstance(admissible_commands, bool):
+            raise TypeError(f"admissible_commands must be a bool, got {admissible_commands!r}")
+        extra = tuple(extra_infos)
+        unknown = set(extra) - set(infos.OPTIONAL)
+        if unknown:
+            raise ValueError(f"unknown extra_infos {sorted(unknown)}; choose from {list(infos.OPTIONAL)}")
+
+        self.task_set = load_task_set(tasks, family=self.family) if tasks is not None else None
+        self.task_order = task_order
+        self.cache_dir = cache_dir
+        self.isolation = isolation
+        self.step_timeout = (step_timeout or DEFAULT_STEP_TIMEOUT) if isolation == "process" else None
+        self.render_mode = render_mode
+        self._requested = ((infos.ADMISSIBLE_COMMANDS,) if admissible_commands else ()) + extra
+
+        self.observation_space = FreeText(MAX_OBSERVATION_LENGTH)
+        self.action_space = FreeText(MAX_OBSERVATION_LENGTH)
+
+        self._backend = None
+        self._next_index = 0
+        self.task: TaskSpec | None = None
+        self.game_file: Path | None = None
+        self._state: dict[str, Any] | None = None
+        self._last_obs = ""
+        self._episode_over = False
+
+    # -- choosing the task -------------------------------------------------------------
+    def task_for_seed(self, seed: int) -> TaskSpec:
+        """The task this env plays for ``reset(seed=seed)`` (without a task set)."""
+        return TaskSpec(self.family, self.knobs.to_params(), seed, id=f"{self.family}-{self.knobs.slug()}-s{seed}")
+
+    def _choose_task(self, seed: int | None, options: dict | None) -> TaskSpec:
+        options = dict(options or {})
+        task = options.pop("task", None)
+        if options:
+            raise ValueError(f"unknown reset option(s) {sorted(options)}; the only option is 'task'")
+        if task is not None:
+            task = as_task(task, family=self.family)
+            if task.family != self.family:
+                raise ValueError(
+                    f"task {task.id!r} is a {task.family!r} task but this env plays {self.family!r}; "
+                    "make the env of that family instead"
+                )
+            return task
+        if self.task_set is not None:
+            if seed is not None:
+                self._next_index = 0
+            if self.task_order == "random":
+                return self.task_set[int(self.np_random.integers(len(self.task_set)))]
+            task = self.task_set[self._next_index % len(self.task_set)]
+            self._next_index += 1
+            return task
+        if seed is None:
+            seed = int(self.np_random.integers(_MAX_SEED))
+        return self.task_for_seed(seed)
+
+    # -- the backend -------------------------------------------------------------------
+    def _call(self, method: str, *args: Any, timeout: float | None = None) -> Any:
+        if self._backend is None:
+            if self.isolation == "process":
+                self._backend = ProcessBackend(_BACKEND_FACTORY, {"extra_infos": self._requested})
+            else:
+                from .backend import JerichoBackend
+
+                self._backend = JerichoBackend(self._requested)
+        if self.isolation == "process":
+            return self._backend.call(method, *args, timeout=timeout)
+        return getattr(self._backend, method)(*args)
+
+    # -- gymnasium API -----------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= _MAX_SEED):
+            raise ValueError(f"seed must be an int in [0, {_MAX_SEED}], got {seed!r}")
+        super().reset(seed=seed)
+        task = self._choose_task(seed, options)
+        game_file = ensure_game(task, self.cache_dir)
+        timeout = max(LOAD_TIMEOUT, self.step_timeout or 0) if self.isolation == "process" else None
+        try:
+            self._call("load", str(game_file), timeout=timeout)
+            state = self._call("reset", timeout=timeout)
+        except (BackendTimeout, BackendCrashed) as err:
+            raise RuntimeError(f"could not start game {game_file} for task {task.id!r}: {err}") from None
+        self.task, self.game_file, self._state, self._episode_over = task, game_file, state, False
+        obs = self._observe(state["feedback"])
+        return obs, self._info(state, valid=False)
+
+    def step(self, action: str) -> tuple[str, float, bool, bool, dict]:
+        if not isinstance(action, str):
+            raise TypeError(f"an action must be a str (one command in words), got {type(action).__name__}: {action!r:.80}")
+        if self._state is None:
+            raise ResetNeeded("call reset() before step()")
+        if self._episode_over:
+            raise ResetNeeded("this episode is over (the game was won, lost or cut off); call reset() to start another")
+        previous = self._state
+        try:
+            command = parse_command(action)
+        except InvalidCommand as err:
+            info = self._info(previous, valid=False)
+            info[infos.INVALID_REASON] = str(err)
+            return self._observe(str(err)), 0.0, False, False, info
+        try:
+            state = self._call("step", command, timeout=self.step_timeout)
+        except (BackendTimeout, BackendCrashed) as err:
+            self._episode_over = True
+            self._backend = None  # a fresh backend at the next reset
+            info = self._info(previous, valid=False)
+            info[infos.TRUNCATION_REASON] = "step_timeout" if isinstance(err, BackendTimeout) else "backend_crashed"
+            return self._observe(f"The game stopped answering and the episode was cut off ({err})."), 0.0, False, True, info
+        self._state = state
+        reward = float(state[infos.SCORE] - previous[infos.SCORE])
+        terminated = state[infos.WON] or state[infos.LOST]
+        self._episode_over = terminated
+        info = self._info(state, valid=state[infos.MOVES] > previous[infos.MOVES])
+        return self._observe(state["feedback"]), reward, terminated, False, info
+
+    def _observe(self, text: str) -> str:
+        if len(text) > MAX_OBSERVATION_LENGTH:
+            note = "\n[... cut: the game's reply was too long]"
+            text = text[: MAX_OBSERVATION_LENGTH - len(note)] + note
+        self._last_obs = text
+        if self.render_mode == "human":
+            print(text)
+        return text
+
+    def _info(self, state: dict[str, Any], *, valid: bool) -> dict[str, Any]:
+        info = {key: state[key] for key in infos.ALWAYS if key in state}
+        for key in self._requested:
+            value = state[key]
+            info[key] = list(value) if isinstance(value, list) else value
+        info[infos.WALKTHROUGH] = list(state[infos.WALKTHROUGH])
+        info[infos.LAST_ACTION_VALID] = valid
+        info[infos.TASK] = self.task.to_dict() if self.task is not None else None
+        return info
+
+    def render(self) -> str | None:
+        if self.render_mode == "ansi":
+            return self._last_obs
+        return None
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+        self._backend = None
+        super().close()
+
+
+class CustomEnv(TextWorldEnv):
+    """TextWorld ``custom`` games: rooms, objects and a quest, as ``tw-make custom``.
+
+    Knobs: ``world_size`` rooms (1-100, default 2), ``nb_objects`` (0-200, default 3),
+    ``quest_length`` (1-50, default 4), ``quest_breadth`` (1-10, or None for tw-make's
+    1-5).
+
+    Registered ids: ``TextWorld-Custom-v0`` and the paper's settings
+    ``TextWorld-Custom-w2-o3-q4-v0``, ``-w8-o3-q4-v0``, ``-w2-o12-q4-v0``,
+    ``-w8-o12-q4-v0``, ``-w4-o6-q8-v0``.
+    """
+
+    Knobs = CustomKnobs
+
+
+class SimpleEnv(TextWorldEnv):
+    """TextWorld ``tw-simple``: a six-room house; take the food to the stove.
+
+    Knobs: ``rewards`` dense | balanced | sparse (default dense), ``goal``
+    detailed | brief | none (default detailed), ``test`` (bool).
+    Eating the food loses the game. Registered id: ``TextWorld-Simple-v0``.
+    """
+
+    Knobs = SimpleKnobs
+
+
+class CookingEnv(TextWorldEnv):
+    """TextWorld ``tw-cooking``: gather, prepare and eat a recipe's ingredients.
+
+    Knobs: ``recipe``, ``take``, ``go``, ``open``, ``cook``, ``cut``, ``drop``,
+    ``recipe_seed``, ``split``, or one ``level`` 1-8 (see ``COOKING_LEVELS``).
+    Registered id: ``TextWorld-Cooking-v0``.
+    """
+
+    Knobs = CookingKnobs
+
+
+class CoinCollectorEnv(TextWorldEnv):
+    """TextWorld ``tw-coin_collector``: find the coin. Knob: ``level`` 1-300.
+    Registered id: ``TextWorld-CoinCollector-v0``."""
+
+    Knobs = CoinCollectorKnobs
+
+
+class TreasureHunterEnv(TextWorldEnv):
+    """TextWorld ``tw-treasure_hunter``: find and take the named object. Knob:
+    ``level`` 1-30. Registered id: ``TextWorld-TreasureHunter-v0``."""
+
+    Knobs = TreasureHunterKnobs

@@ -1,0 +1,147 @@
+"""Running a game backend in a child process, so that a hung or crashed backend can be
+cut off without freezing or killing the caller.
+
+:class:`ProcessBackend` starts ``python -m textagent_envs.worker`` (a fresh interpreter,
+so the caller's ``__main__`` is never re-imported and no threads are forked), builds the
+backend there from an import path, and forwards method calls over a pipe with
+length-prefixed pickles. A call that does not answer within its timeout raises
+:class:`BackendTimeout` and the child is killed; the next call starts a new one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import select
+import signal
+import struct
+import subprocess
+import sys
+import time
+import weakref
+from typing import Any
+
+_HEADER = struct.Struct("!Q")
+
+
+class BackendTimeout(TimeoutError):
+    """The backend did not answer within the step timeout and was killed."""
+
+
+class BackendCrashed(RuntimeError):
+    """The backend process died while serving a call."""
+
+
+def _write_frame(fd: int, obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_exact(fd: int, size: int, deadline: float | None) -> bytes:
+    chunks, remaining = [], size
+    while remaining:
+        if deadline is not None:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0 or not select.select([fd], [], [], timeout)[0]:
+                raise BackendTimeout
+        chunk = os.read(fd, remaining)
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(fd: int, deadline: float | None = None) -> Any:
+    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
+    return pickle.loads(_read_exact(fd, size, deadline))
+
+
+def _kill(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+class ProcessBackend:
+    """A backend object living in a child process; call its methods with ``call``.
+
+    ``factory`` is ``"module:callable"``; ``kwargs`` are passed to it in the child.
+    """
+
+    def __init__(self, factory: str, kwargs: dict | None = None):
+        self.factory = factory
+        self.kwargs = dict(kwargs or {})
+        self._process: subprocess.Popen | None = None
+        self._finalizer: weakref.finalize | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None and self._process.poll() is None else None
+
+    def _start(self) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "textagent_envs.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+        self._process = process
+        self._finalizer = weakref.finalize(self, _kill, process)
+        _write_frame(process.stdin.fileno(), (self.factory, self.kwargs))
+        return process
+
+    def call(self, method: str, *args: Any, timeout: float | None = None) -> Any:
+        """Run ``backend.method(*args)`` in the child; ``timeout`` seconds at most."""
+        process = self._process if self._process is not None and self._process.poll() is None else self._start()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            _write_frame(process.stdin.fileno(), (method, args))
+            ok, value = _read_frame(process.stdout.fileno(), deadline)
+        except BackendTimeout:
+            self.close()
+            raise BackendTimeout(f"the game backend did not answer {method!r} within {timeout} s and was stopped") from None
+        except (EOFError, BrokenPipeError, OSError) as err:
+            code = process.poll()
+            self.close()
+            raise BackendCrashed(f"the game backend process died during {method!r} (exit code {code}): {err!r}") from None
+        if not ok:
+            raise value
+        return value
+
+    def close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+        self._process = None
+        self._finalizer = None
+
+
+def _serve() -> None:
+    # Our protocol owns the real stdout; anything the backend prints goes to stderr.
+    stdin_fd, stdout_fd = os.dup(0), os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    try:
+        factory, kwargs = _read_frame(stdin_fd)
+    except EOFError:
+        return
+    module, _, name = factory.partition(":")
+    backend = getattr(importlib.import_module(module), name)(**kwargs)
+    while True:
+        try:
+            method, args = _read_frame(stdin_fd)
+        except EOFError:
+            return
+        try:
+            reply = (True, getattr(backend, method)(*args))
+        except Exception as err:  # sent back and re-raised in the parent
+            reply = (False, err)
+        _write_frame(stdout_fd, reply)
+
+
+if __name__ == "__main__":
+    _serve()
