@@ -232,7 +232,9 @@ def measure_resets(runners: dict[str, object], n_resets: int) -> dict[str, float
     return {name: 1000 * total / n_resets for name, total in totals.items()}
 
 
-def measure_steps(runners: dict[tuple[str, bool], object], walkthrough: list[str], profile: Profile, result: IdResult) -> None:
+def measure_steps(
+    runners: dict[tuple[str, bool], object], walkthrough: list[str], profile: Profile, result: IdResult
+) -> None:
     """Median steps/s per (implementation, admissible) and median per-repeat time ratios."""
     for runner in runners.values():
         timed_steps(runner, walkthrough, profile.warmup)
@@ -255,6 +257,18 @@ def measure_steps(runners: dict[tuple[str, bool], object], walkthrough: list[str
     result.workload_mismatch = len(set().union(*episodes.values())) > 1
 
 
+def warm_up_generation() -> None:
+    """Generate one throwaway game, so one-time imports and data loading are not
+    charged to the first id's cold generation."""
+    cache_dir = tempfile.mkdtemp(prefix="bench-textworld-warmup-")
+    try:
+        env = gym.make(GENERATION_PRESET, cache_dir=cache_dir)
+        ensure_game(env.unwrapped.task_for_seed(0), cache_dir)
+        env.close()
+    finally:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+
+
 def bench_id(env_id: str, profile: Profile) -> IdResult:
     """All measurements for one id, in a fresh cache directory that is removed afterwards."""
     result = IdResult(env_id)
@@ -265,7 +279,9 @@ def bench_id(env_id: str, profile: Profile) -> IdResult:
         result.generate_cold_s, result.generate_cached_s, game_file = measure_generation(env_id, cache_dir)
         for admissible in (True, False):
             for implementation in IMPLEMENTATIONS:
-                runners[(implementation, admissible)] = make_runner(implementation, env_id, cache_dir, game_file, admissible)
+                runners[(implementation, admissible)] = make_runner(
+                    implementation, env_id, cache_dir, game_file, admissible
+                )
         walkthrough = list(runners[("process", True)].reset()[infos.WALKTHROUGH])
         progress(f"{env_id}: resets")
         result.reset_ms = measure_resets({impl: runners[(impl, True)] for impl in IMPLEMENTATIONS}, profile.resets)
@@ -469,7 +485,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="markdown file whose bench_textworld section to replace or append")
     parser.add_argument("--ids", nargs="+", metavar="ID", help="TextWorld ids to measure (default: all registered)")
     parser.add_argument("--steps", type=int, help=f"steps per run (default {FULL.steps}; --quick {QUICK.steps})")
-    parser.add_argument("--repeats", type=int, help=f"runs per configuration (default {FULL.repeats}; --quick {QUICK.repeats})")
+    parser.add_argument(
+        "--repeats", type=int, help=f"runs per configuration (default {FULL.repeats}; --quick {QUICK.repeats})"
+    )
     parser.add_argument("--quick", action="store_true", help="small counts and 2 ids, for a smoke test")
     args = parser.parse_args(argv)
     known = textworld_ids()
@@ -498,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     top = header(command, when, profile)
     print(top + "\n", flush=True)
 
+    progress("warming up game generation (untimed)")
+    warm_up_generation()
     results = [bench_id(env_id, profile) for env_id in ids]
     generation = bench_generation_rate(GENERATION_PRESET, profile.generation_seeds)
     body = tables(results, generation)

@@ -8,6 +8,7 @@ this process or in a child (:class:`textagent_envs.worker.ProcessBackend`).
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any, Sequence
 
 from .. import infos
@@ -15,6 +16,7 @@ from .. import infos
 # The interpreter's closing prompt line: ">", padding, then the status line
 # ("-= Studio =-0/2": room, score/moves).
 _PROMPT_TAIL = re.compile(r"(?:^|\n)[ \t]*>[^\n]*$")
+_ROOM_HEADING = re.compile(r"-= (.+?) =-")
 _BANNER_CHARS = set(" _|\\/$<>()")
 
 
@@ -55,13 +57,17 @@ class JerichoBackend:
             return
         import textworld
 
+        asked = {self._OPTIONAL[name]: True for name in self.extra_infos}
+        if infos.LOCATION in self.extra_infos:  # textworld leaves location empty with Jericho: read it off the description
+            asked["description"] = True
         request = textworld.EnvInfos(
             feedback=True, score=True, max_score=True, moves=True, won=True, lost=True,
-            objective=True, extras=["walkthrough"],
-            **{self._OPTIONAL[name]: True for name in self.extra_infos},
+            objective=True, extras=["walkthrough"], **asked,
         )
         self.close()
-        self._env = textworld.start(game_file, request_infos=request)
+        with warnings.catch_warnings():  # Jericho warns it cannot track score itself; textworld's state tracking does
+            warnings.simplefilter("ignore")
+            self._env = textworld.start(game_file, request_infos=request)
         self._game_file = game_file
 
     def reset(self) -> dict[str, Any]:
@@ -89,7 +95,10 @@ class JerichoBackend:
         }
         for name in self.extra_infos:
             value = state.get(self._OPTIONAL[name])
-            if name in (infos.DESCRIPTION, infos.INVENTORY):
+            if name == infos.LOCATION and not value:
+                match = _ROOM_HEADING.search(state.get("description") or "")
+                value = match.group(1) if match else ""
+            elif name in (infos.DESCRIPTION, infos.INVENTORY):
                 value = clean_feedback(value or "")
             elif value is not None and not isinstance(value, str):
                 value = list(value)

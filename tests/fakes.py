@@ -1,0 +1,41 @@
+"""Backends that misbehave on purpose, for the isolation tests (run in a child process)."""
+
+import os
+import time
+
+from textagent_envs.textworld.backend import JerichoBackend
+
+
+class Echo:
+    def __init__(self, prefix: str = ""):
+        self.prefix = prefix
+
+    def say(self, text):
+        return self.prefix + text
+
+    def pid(self):
+        return os.getpid()
+
+    def fail(self):
+        raise ValueError("bad thing")
+
+    def sleep(self, seconds):
+        time.sleep(seconds)
+        return "woke"
+
+    def spin(self):
+        while True:
+            pass
+
+    def die(self):
+        os._exit(3)
+
+
+class HangOnCommand(JerichoBackend):
+    """A real TextWorld backend that hangs (busy, like a stuck interpreter) on one command."""
+
+    def step(self, command):
+        if command == "hang now":
+            while True:
+                pass
+        return super().step(command)

@@ -1,0 +1,43 @@
+import subprocess
+import sys
+
+import gymnasium as gym
+
+import textagent_envs
+
+
+def _run(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+
+
+def test_import_is_light():
+    out = _run("import sys, textagent_envs; print(sorted(m for m in ('textworld', 'torch', 'docker', 'jericho') if m in sys.modules))")
+    assert out.strip() == "[]"
+
+
+def test_every_id_is_registered_on_import():
+    expected = {
+        "TextWorld-Custom-v0", "TextWorld-Simple-v0", "TextWorld-Cooking-v0",
+        "TextWorld-CoinCollector-v0", "TextWorld-TreasureHunter-v0",
+        *(f"TextWorld-Custom-{s}-v0" for s in ("w2-o3-q4", "w8-o3-q4", "w2-o12-q4", "w8-o12-q4", "w4-o6-q8")),
+    }
+    assert set(textagent_envs.ENV_IDS) == expected
+    for env_id in textagent_envs.ENV_IDS:
+        assert env_id in gym.registry
+        assert gym.spec(env_id).max_episode_steps > 0
+
+
+def test_namespaced_id_works_without_prior_import():
+    out = _run(
+        "import gymnasium as gym, sys\n"
+        "assert 'textagent_envs' not in sys.modules\n"
+        "env = gym.make('textagent_envs:TextWorld-Cooking-v0')\n"
+        "print(type(env.unwrapped).__name__, env.spec.max_episode_steps)"
+    )
+    assert out.split() == ["CookingEnv", "100"]
+
+
+def test_check_text_env_is_exported():
+    from textagent_envs.testing import check_text_env
+
+    assert textagent_envs.check_text_env is check_text_env

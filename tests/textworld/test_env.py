@@ -1,0 +1,218 @@
+"""The TextWorld environments against the Gymnasium contract and ours."""
+
+import json
+import subprocess
+import sys
+import time
+
+import gymnasium as gym
+import pytest
+
+import textagent_envs
+from textagent_envs import infos
+from textagent_envs.tasks import TaskSpec
+from textagent_envs.testing import check_text_env
+from textagent_envs.textworld import env as env_module
+from textagent_envs.textworld.env import ResetNeeded
+
+
+@pytest.mark.parametrize("env_id", textagent_envs.ENV_IDS)
+def test_every_registered_id_passes_the_conformance_check(env_id):
+    env = gym.make(env_id)
+    try:
+        check_text_env(env, seeds=(1,))
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize(
+    "env_id, kwargs",
+    [
+        ("TextWorld-Custom-v0", {}),
+        ("TextWorld-Simple-v0", {"rewards": "sparse", "goal": "brief"}),
+        ("TextWorld-Cooking-v0", {"level": 3}),
+        ("TextWorld-CoinCollector-v0", {"level": 5}),
+        ("TextWorld-TreasureHunter-v0", {"level": 12}),
+    ],
+)
+def test_walkthrough_wins_every_family_at_several_seeds(env_id, kwargs):
+    env = gym.make(env_id, isolation="none", **kwargs)
+    try:
+        check_text_env(env, seeds=(2, 3, 4), skip_gymnasium=True)
+    finally:
+        env.close()
+
+
+@pytest.fixture
+def env():
+    e = gym.make("TextWorld-Custom-w2-o3-q4-v0")
+    yield e
+    e.close()
+
+
+def test_reset_seed_picks_the_game_and_reset_without_seed_draws_from_np_random(env):
+    obs1, info1 = env.reset(seed=1)
+    obs2, info2 = env.reset(seed=2)
+    assert info1[infos.TASK]["seed"] == 1 and info2[infos.TASK]["seed"] == 2
+    assert obs1 != obs2
+    env.reset(seed=10)
+    drawn = [env.reset()[1][infos.TASK]["seed"] for _ in range(2)]
+    env.reset(seed=10)
+    assert [env.reset()[1][infos.TASK]["seed"] for _ in range(2)] == drawn
+
+
+def test_same_seed_same_first_observation_in_another_process(env, tmp_path):
+    obs, info = env.reset(seed=3)
+    code = (
+        "import gymnasium as gym, json, sys, textagent_envs\n"
+        "env = gym.make('TextWorld-Custom-w2-o3-q4-v0', cache_dir=sys.argv[1], isolation='none')\n"
+        "obs, info = env.reset(seed=3)\n"
+        "print(json.dumps([obs, info['walkthrough'], info['task']]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == [obs, info[infos.WALKTHROUGH], info[infos.TASK]]
+
+
+def test_reset_with_a_task_its_dict_or_a_game_file(env):
+    _, info = env.reset(seed=4)
+    game_file = str(env.unwrapped.game_file)
+    spec = TaskSpec.from_dict(info[infos.TASK])
+    for task in (spec, spec.to_dict(), game_file):
+        obs, info2 = env.reset(options={"task": task})
+        assert info2[infos.WALKTHROUGH] == info[infos.WALKTHROUGH]
+        assert env.unwrapped.game_file.resolve() == env.unwrapped.game_file.resolve()
+    assert info2[infos.TASK]["game_file"] == game_file
+
+
+def test_reset_errors(env):
+    with pytest.raises(ValueError, match="only option is 'task'"):
+        env.reset(options={"level": 3})
+    with pytest.raises(ValueError, match="'tw-simple' task but this env plays 'tw-custom'"):
+        env.reset(options={"task": TaskSpec("tw-simple", {}, seed=1)})
+    with pytest.raises(FileNotFoundError):
+        env.reset(options={"task": "/nonexistent/game.z8"})
+    with pytest.raises(ValueError, match="seed must be"):
+        env.reset(seed=-1)
+
+
+def test_step_errors(env):
+    fresh = gym.make("TextWorld-Custom-w2-o3-q4-v0", disable_env_checker=True).unwrapped
+    with pytest.raises(ResetNeeded, match="reset"):
+        fresh.step("look")
+    env.reset(seed=1)
+    with pytest.raises(TypeError, match="must be a str"):
+        env.step(None)
+
+
+def test_task_set_is_sampled_or_cycled_with_the_env_rng(tmp_path):
+    manifest = tmp_path / "tasks.jsonl"
+    specs = [TaskSpec("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, seed=s) for s in (21, 22, 23)]
+    manifest.write_text("".join(s.to_json() + "\n" for s in specs))
+    cyc = gym.make("TextWorld-Custom-v0", tasks=str(manifest), task_order="sequential", isolation="none")
+    seen = [cyc.reset(seed=0 if i == 0 else None)[1][infos.TASK]["seed"] for i in range(4)]
+    assert seen == [21, 22, 23, 21]
+    rnd = gym.make("TextWorld-Custom-v0", tasks=str(manifest), isolation="none")
+    first = [rnd.reset(seed=5 if i == 0 else None)[1][infos.TASK]["seed"] for i in range(6)]
+    again = [rnd.reset(seed=5 if i == 0 else None)[1][infos.TASK]["seed"] for i in range(6)]
+    assert first == again and set(first) <= {21, 22, 23}
+    cyc.close(), rnd.close()
+
+
+def test_rewards_are_per_step_and_losing_is_not_winning():
+    env = gym.make("TextWorld-Simple-v0", rewards="dense", isolation="none")
+    _, info = env.reset(seed=1)
+    total = 0.0
+    for command in info[infos.WALKTHROUGH]:
+        _, reward, terminated, _, info = env.step(command)
+        total += reward
+    assert terminated and info[infos.WON] and total == info[infos.SCORE] == info[infos.MAX_SCORE]
+    # Eat the food instead of putting it on the stove: a loss, never a win.
+    _, info = env.reset(seed=1)
+    walkthrough = info[infos.WALKTHROUGH]
+    food_step = next(i for i, c in enumerate(walkthrough) if c.startswith("put ") and "stove" in c)
+    for command in walkthrough[:food_step]:
+        env.step(command)
+    food = walkthrough[food_step][len("put "):].split(" on ")[0]
+    _, reward, terminated, truncated, info = env.step(f"eat {food}")
+    assert terminated and not truncated and info[infos.LOST] and not info[infos.WON]
+    env.close()
+
+
+def test_infos_are_opt_in():
+    lean = gym.make("TextWorld-Custom-w2-o3-q4-v0", admissible_commands=False, isolation="none")
+    _, info = lean.reset(seed=1)
+    assert infos.ADMISSIBLE_COMMANDS not in info
+    rich = gym.make("TextWorld-Custom-w2-o3-q4-v0", extra_infos=list(infos.OPTIONAL), isolation="none")
+    _, info = rich.reset(seed=1)
+    assert set(infos.OPTIONAL) <= set(info)
+    assert info[infos.POLICY_COMMANDS] == info[infos.WALKTHROUGH]
+    assert info[infos.LOCATION] == "Studio" and "carrying" in info[infos.INVENTORY]
+    lean.close(), rich.close()
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(world=3), ValueError, "unknown knob"),
+        (dict(isolation="docker"), ValueError, "isolation"),
+        (dict(isolation="none", step_timeout=3), ValueError, "needs isolation='process'"),
+        (dict(step_timeout=-1), ValueError, "positive"),
+        (dict(task_order="shuffled"), ValueError, "task_order"),
+        (dict(extra_infos=["colour"]), ValueError, "extra_infos"),
+        (dict(render_mode="rgb_array"), ValueError, "render_mode"),
+        (dict(admissible_commands="yes"), TypeError, "bool"),
+    ],
+)
+def test_bad_constructor_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        gym.make("TextWorld-Custom-v0", **kwargs)
+
+
+def test_in_process_and_isolated_backends_agree():
+    transcripts = []
+    for isolation in ("none", "process"):
+        env = gym.make("TextWorld-Custom-w2-o3-q4-v0", isolation=isolation)
+        obs, info = env.reset(seed=6)
+        steps = [(obs, info)]
+        for command in ["look", "xyzzy", *info[infos.WALKTHROUGH]]:
+            steps.append(env.step(command))
+        transcripts.append(steps)
+        env.close()
+    assert transcripts[0] == transcripts[1]
+
+
+def test_a_hung_backend_is_cut_off_by_the_step_timeout(monkeypatch):
+    monkeypatch.setattr(env_module, "_BACKEND_FACTORY", "tests.fakes:HangOnCommand")
+    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", step_timeout=1.0)
+    _, info = env.reset(seed=1)
+    pid = env.unwrapped._backend.pid
+    started = time.monotonic()
+    obs, reward, terminated, truncated, info = env.step("hang now")
+    assert time.monotonic() - started < 10
+    assert truncated and not terminated and reward == 0.0
+    assert info[infos.TRUNCATION_REASON] == "step_timeout" and "cut off" in obs
+    with pytest.raises(ResetNeeded):
+        env.step("look")
+    _, info = env.reset(seed=1)  # a fresh backend serves the next episode
+    assert env.unwrapped._backend.pid != pid
+    for command in info[infos.WALKTHROUGH]:
+        *_, info = env.step(command)
+    assert info[infos.WON]
+    env.close()
+
+
+def test_render_ansi_returns_the_last_observation():
+    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", render_mode="ansi", isolation="none")
+    obs, _ = env.reset(seed=1)
+    assert env.render() == obs
+    obs, *_ = env.step("look")
+    assert env.render() == obs
+    env.close()
+
+
+def test_the_step_budget_truncates():
+    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", max_episode_steps=3, isolation="none")
+    env.reset(seed=1)
+    results = [env.step("look") for _ in range(3)]
+    assert [r[3] for r in results] == [False, False, True]
+    assert gym.spec("TextWorld-Custom-w4-o6-q8-v0").max_episode_steps == 24

@@ -1,0 +1,63 @@
+import pytest
+
+from textagent_envs.textworld.families import (
+    COOKING_LEVELS,
+    FAMILIES,
+    CoinCollectorKnobs,
+    CookingKnobs,
+    CustomKnobs,
+    KnobError,
+    SimpleKnobs,
+    TreasureHunterKnobs,
+    family_knobs,
+)
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, message",
+    [
+        (CustomKnobs, dict(world_size=0), "world_size"),
+        (CustomKnobs, dict(nb_objects="3"), "nb_objects"),
+        (CustomKnobs, dict(quest_length=True), "quest_length"),
+        (CustomKnobs, dict(quest_breadth=0), "quest_breadth"),
+        (SimpleKnobs, dict(rewards="dens"), "rewards must be one of"),
+        (SimpleKnobs, dict(goal="long"), "goal"),
+        (SimpleKnobs, dict(test="yes"), "test"),
+        (CookingKnobs, dict(go=5), "go must be one of"),
+        (CookingKnobs, dict(recipe=2, take=3), "take"),
+        (CookingKnobs, dict(level=9), "level"),
+        (CookingKnobs, dict(level=2, recipe=3), "either level or the skills"),
+        (CookingKnobs, dict(recipe_seed=3), "needs take"),
+        (CookingKnobs, dict(split="dev"), "split"),
+        (CoinCollectorKnobs, dict(level=301), "level"),
+        (TreasureHunterKnobs, dict(level=0), "level"),
+    ],
+)
+def test_bad_knobs_are_refused_with_the_reason(cls, kwargs, message):
+    with pytest.raises(KnobError, match=message):
+        cls(**kwargs)
+
+
+def test_unknown_knob_lists_the_real_ones():
+    with pytest.raises(KnobError, match=r"unknown knob\(s\) \['world'\].*world_size"):
+        CustomKnobs.from_params({"world": 3})
+
+
+@pytest.mark.parametrize("level", sorted(COOKING_LEVELS))
+def test_cooking_level_sets_the_skills_and_round_trips(level):
+    knobs = CookingKnobs(level=level)
+    for key, value in COOKING_LEVELS[level].items():
+        assert getattr(knobs, key) == value
+    assert knobs.to_params() == {"level": level, "recipe_seed": 0, "split": None}
+    assert CookingKnobs.from_params(knobs.to_params()) == knobs
+
+
+def test_every_family_round_trips_its_params_and_has_a_slug():
+    for family, cls in FAMILIES.items():
+        knobs = cls()
+        assert family_knobs(family) is cls
+        assert cls.from_params(knobs.to_params()) == knobs
+        assert knobs.slug()
+    assert CustomKnobs(world_size=4, nb_objects=6, quest_length=8).slug() == "w4-o6-q8"
+    with pytest.raises(KnobError, match="unknown TextWorld family"):
+        family_knobs("tw-nope")
