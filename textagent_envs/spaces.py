@@ -20,7 +20,6 @@ from gymnasium.vector.utils import (
     concatenate,
     create_empty_array,
     create_shared_memory,
-    iterate,
     read_from_shared_memory,
     write_to_shared_memory,
 )
@@ -86,11 +85,6 @@ def _concatenate_free_text(space: FreeText, items, out) -> tuple[str, ...]:
 @create_empty_array.register(FreeText)
 def _empty_free_text(space: FreeText, n: int = 1, fn=np.zeros) -> tuple[str, ...]:
     return tuple("" for _ in range(n))
-
-
-@iterate.register(FreeText)
-def _iterate_free_text(space: FreeText, items):
-    return iter(items)
 
 
 # Shared memory (AsyncVectorEnv's default): each env gets a row of max_length + 1 int32

@@ -105,7 +105,10 @@ class ProcessBackend:
             self.close()
             raise BackendTimeout(f"the game backend did not answer {method!r} within {timeout} s and was stopped") from None
         except (EOFError, BrokenPipeError, OSError) as err:
-            code = process.poll()
+            try:
+                code = process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                code = None
             self.close()
             raise BackendCrashed(f"the game backend process died during {method!r} (exit code {code}): {err!r}") from None
         if not ok:

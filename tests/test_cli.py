@@ -1,0 +1,59 @@
+import subprocess
+import sys
+
+import pytest
+
+from textagent_envs.cli import _parse_knobs, main
+
+
+def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "textagent_envs", *args], input=stdin, capture_output=True, text=True, timeout=300)
+
+
+def test_list_shows_every_id_with_its_knobs(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "TextWorld-Custom-w4-o6-q8-v0" in out and "quest_length=8" in out
+    assert "TextWorld-Cooking-v0" in out and "level=None" in out
+
+
+def test_knob_flags_are_parsed_to_values():
+    assert _parse_knobs(["--world-size", "4", "--open", "true", "--split=test", "--quest-breadth", "none"]) == {
+        "world_size": 4, "open": True, "split": "test", "quest_breadth": None,
+    }
+    with pytest.raises(SystemExit, match="needs a value"):
+        _parse_knobs(["--level"])
+    with pytest.raises(SystemExit, match="expected a knob flag"):
+        _parse_knobs(["level", "3"])
+
+
+def test_play_a_game_to_the_end_from_stdin():
+    from textagent_envs.textworld.env import CoinCollectorEnv
+
+    env = CoinCollectorEnv(level=2, isolation="none")
+    _, info = env.reset(seed=4)
+    env.close()
+    script = "/objective\n/admissible\n/score\n" + "\n".join(info["walkthrough"]) + "\n"
+    result = _cli("play", "TextWorld-CoinCollector-v0", "--seed", "4", "--level", "2", stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert "*** won" in result.stdout
+    assert info["admissible_commands"][0] in result.stdout
+
+
+def test_play_with_a_bad_knob_or_id_fails_clearly():
+    bad_knob = _cli("play", "TextWorld-Custom-v0", "--world-size", "0")
+    assert bad_knob.returncode != 0 and "world_size must be in [1, 100]" in bad_knob.stderr
+    unknown = _cli("play", "TextWorld-Nope-v0")
+    assert unknown.returncode != 0 and "not a textagent_envs id" in unknown.stderr
+
+
+def test_check_runs_the_conformance_check():
+    result = _cli("check", "TextWorld-TreasureHunter-v0", "--seeds", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK TextWorld-TreasureHunter-v0")
+
+
+def test_demo_generates_and_plays(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "tw-custom-w4-o6-q8-s2" in out and "won=True" in out and "random agent" in out
