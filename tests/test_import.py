@@ -20,6 +20,7 @@ def test_every_id_is_registered_on_import():
         "TextWorld-Custom-v0", "TextWorld-Simple-v0", "TextWorld-Cooking-v0",
         "TextWorld-CoinCollector-v0", "TextWorld-TreasureHunter-v0",
         *(f"TextWorld-Custom-{s}-v0" for s in ("w2-o3-q4", "w8-o3-q4", "w2-o12-q4", "w8-o12-q4", "w4-o6-q8")),
+        *(f"TextWorld-Simple-{d}-v0" for d in ("Dense", "Balanced", "Sparse")),
     }
     assert set(textagent_envs.ENV_IDS) == expected
     for env_id in textagent_envs.ENV_IDS:

@@ -12,11 +12,11 @@ game backends (textworld, Jericho) load only when an environment is made::
 """
 
 from . import infos
-from .registration import ENV_IDS, register_all
+from .registration import ENV_IDS, make, register_all
 from .tasks import TaskSpec, load_task_set
 
 __version__ = "0.1.0"
-__all__ = ["ENV_IDS", "TaskSpec", "infos", "load_task_set", "check_text_env"]
+__all__ = ["ENV_IDS", "TaskSpec", "infos", "load_task_set", "make", "check_text_env"]
 
 register_all()
 

@@ -12,6 +12,8 @@ Present at ``reset`` and after every ``step``:
 =====================  ==========================================================
 ``WON``                bool: the game is won.
 ``LOST``               bool: the game is lost (e.g. eating the food in tw-simple).
+``SUCCESS``            bool: the task is accomplished (for games: won). Evaluation
+                       reads this, never a shaped reward.
 ``SCORE``              int: the game's own score so far (never shaped).
 ``MAX_SCORE``          int: the highest score the game can give.
 ``MOVES``              int: moves the game counted (only commands it accepted).
@@ -49,6 +51,7 @@ Present only when it happened:
 
 WON = "won"
 LOST = "lost"
+SUCCESS = "success"
 SCORE = "score"
 MAX_SCORE = "max_score"
 MOVES = "moves"
@@ -67,6 +70,6 @@ TRUNCATION_REASON = "truncation_reason"
 INVALID_REASON = "invalid_reason"
 
 #: Keys present in every info dict.
-ALWAYS = (WON, LOST, SCORE, MAX_SCORE, MOVES, OBJECTIVE, WALKTHROUGH, LAST_ACTION_VALID, TASK)
+ALWAYS = (WON, LOST, SUCCESS, SCORE, MAX_SCORE, MOVES, OBJECTIVE, WALKTHROUGH, LAST_ACTION_VALID, TASK)
 #: Keys a user may request in addition (``extra_infos=...``).
 OPTIONAL = (DESCRIPTION, INVENTORY, LOCATION, POLICY_COMMANDS)

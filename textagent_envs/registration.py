@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.envs.registration import WrapperSpec
+
+from .wrappers.rewards import REWARD_MODES
 
 _TW = "textagent_envs.textworld.env:"
 
@@ -22,6 +25,8 @@ class EnvEntry:
     max_episode_steps: int
     kwargs: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
+    #: Name of the reward density applied outside the step budget (textagent_envs.wrappers).
+    reward: str | None = None
 
 
 #: The paper's TextWorld custom settings: name -> (world_size, nb_objects, quest_length, turn budget).
@@ -44,6 +49,14 @@ ENTRIES: list[EnvEntry] = [
         for name, (w, o, q, budget) in PAPER_CUSTOM_SETTINGS.items()
     ),
     EnvEntry("TextWorld-Simple-v0", _TW + "SimpleEnv", 24, summary="tw-simple: take the food to the stove in a six-room house"),
+    *(
+        EnvEntry(
+            f"TextWorld-Simple-{density.title()}-v0", _TW + "SimpleEnv", 24, {"rewards": density},
+            summary=f"tw-simple with the paper's {density} rewards (game knob and {density} reward wrapper)",
+            reward=density,
+        )
+        for density in ("dense", "balanced", "sparse")
+    ),
     EnvEntry("TextWorld-Cooking-v0", _TW + "CookingEnv", 100, summary="tw-cooking: gather and prepare a recipe"),
     EnvEntry("TextWorld-CoinCollector-v0", _TW + "CoinCollectorEnv", 100, {"level": 1}, summary="tw-coin_collector: find the coin"),
     EnvEntry("TextWorld-TreasureHunter-v0", _TW + "TreasureHunterEnv", 100, {"level": 1}, summary="tw-treasure_hunter: find the object"),
@@ -57,12 +70,32 @@ def register_all() -> None:
     for entry in ENTRIES:
         if entry.id in gym.registry:
             continue
+        wrappers = ()
+        if entry.reward is not None:
+            wrapper = REWARD_MODES[entry.reward]
+            wrappers = (WrapperSpec(wrapper.__name__, f"{wrapper.__module__}:{wrapper.__name__}", {}),)
         gym.register(
             id=entry.id,
             entry_point=entry.entry_point,
             max_episode_steps=entry.max_episode_steps,
             kwargs=dict(entry.kwargs),
+            additional_wrappers=wrappers,
         )
+
+
+def make(env_id: str, *, reward: str = "game", reward_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> gym.Env:
+    """``gym.make(env_id, **kwargs)`` with the reward density ``reward`` applied on top
+    (``"game"``, ``"sparse"``, ``"dense"`` or ``"balanced"``; see
+    :mod:`textagent_envs.wrappers`), outside the step budget so truncation counts as an end.
+
+    >>> env = textagent_envs.make("TextWorld-Custom-w2-o3-q4-v0", reward="sparse",
+    ...                           reward_kwargs={"failure_reward": -1.0})  # doctest: +SKIP
+    """
+    from .wrappers.rewards import wrap_reward
+
+    if reward not in REWARD_MODES:  # before building the env
+        raise ValueError(f"reward must be one of {sorted(REWARD_MODES)}, got {reward!r}")
+    return wrap_reward(gym.make(env_id, **kwargs), reward, **(reward_kwargs or {}))
 
 
 def entry(env_id: str) -> EnvEntry:

@@ -5,7 +5,8 @@
 - determinism: ``reset(seed=s)`` twice gives the same observation and info;
 - info: every key of :data:`textagent_envs.infos.ALWAYS` at reset and after each step,
   with the documented types;
-- per-step rewards: each reward equals the change in ``info["score"]``;
+- per-step rewards: each reward equals the change in ``info["score"]`` (or, under a
+  reward wrapper of :mod:`textagent_envs.wrappers`, is finite);
 - the walkthrough (``info["walkthrough"]``) wins the game, and the episode terminates on
   the win;
 - bad input: empty, huge, unicode, control-character, backslash and multi-command strings
@@ -20,6 +21,7 @@ It raises ``AssertionError`` naming the first broken rule. Use it on your own en
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Iterable
 
@@ -49,6 +51,7 @@ BAD_ACTIONS = (
 _TYPES = {
     infos.WON: bool,
     infos.LOST: bool,
+    infos.SUCCESS: bool,
     infos.SCORE: int,
     infos.MAX_SCORE: int,
     infos.MOVES: int,
@@ -93,7 +96,18 @@ def _check_determinism(env: gym.Env, seed: int) -> None:
     assert info1[infos.LAST_ACTION_VALID] is False, "last_action_valid must be False at reset"
 
 
+def _reward_is_shaped(env: gym.Env) -> bool:
+    from .wrappers.rewards import RewardTransform
+
+    while isinstance(env, gym.Wrapper):
+        if isinstance(env, RewardTransform):
+            return True
+        env = env.env
+    return False
+
+
 def _check_walkthrough(env: gym.Env, seed: int) -> None:
+    shaped = _reward_is_shaped(env)
     _, info = env.reset(seed=seed)
     walkthrough = info[infos.WALKTHROUGH]
     assert walkthrough, f"seed {seed}: the walkthrough is empty"
@@ -104,13 +118,17 @@ def _check_walkthrough(env: gym.Env, seed: int) -> None:
         assert isinstance(obs, str), f"{where}: observation is not a str"
         assert isinstance(reward, float), f"{where}: reward is {type(reward).__name__}, not float"
         _check_info(info, where)
-        assert reward == info[infos.SCORE] - score, f"{where}: reward {reward} is not the score change"
+        if shaped:
+            assert math.isfinite(reward), f"{where}: shaped reward {reward} is not finite"
+        else:
+            assert reward == info[infos.SCORE] - score, f"{where}: reward {reward} is not the score change"
         score = info[infos.SCORE]
         assert info[infos.LAST_ACTION_VALID], f"{where}: a walkthrough command was not accepted"
         assert not truncated, f"{where}: truncated before the walkthrough finished (is the step budget too small?)"
         if terminated:
             assert i == len(walkthrough) - 1, f"{where}: the episode ended before the walkthrough did"
     assert terminated and info[infos.WON] and not info[infos.LOST], f"seed {seed}: the walkthrough did not win"
+    assert info[infos.SUCCESS], f"seed {seed}: a won game must report success"
     try:
         env.step("look")
     except RuntimeError:

@@ -134,7 +134,7 @@ def test_rewards_are_per_step_and_losing_is_not_winning():
         env.step(command)
     food = walkthrough[food_step][len("put "):].split(" on ")[0]
     _, reward, terminated, truncated, info = env.step(f"eat {food}")
-    assert terminated and not truncated and info[infos.LOST] and not info[infos.WON]
+    assert terminated and not truncated and info[infos.LOST] and not info[infos.WON] and not info[infos.SUCCESS]
     env.close()
 
 

@@ -245,6 +245,7 @@ class TextWorldEnv(gym.Env[str, str]):
         for key in self._requested:
             value = state[key]
             info[key] = list(value) if isinstance(value, list) else value
+        info[infos.SUCCESS] = state[infos.WON] and not state[infos.LOST]
         info[infos.WALKTHROUGH] = list(state[infos.WALKTHROUGH])
         info[infos.LAST_ACTION_VALID] = valid
         info[infos.TASK] = self.task.to_dict() if self.task is not None else None
