@@ -5,7 +5,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export OMP_NUM_THREADS := 1
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench tasks clean
+
+# The committed task manifests in tasks/ (specs only; the games regenerate from them).
+PAPER_SETS := TextWorld-Custom-w2-o3-q4-v0 TextWorld-Custom-w4-o6-q8-v0 TextWorld-Custom-w8-o12-q4-v0 TextWorld-Simple-Dense-v0
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +30,12 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-textworld
 	$(PY) benchmarks/bench_textworld.py --out docs/benchmarks.md
+
+tasks: $(VENV)/.installed-textworld
+	for id in $(PAPER_SETS); do \
+	  $(PY) -m textagent_envs make-tasks $$id --split test --count 100 --out tasks --specs-only && \
+	  $(PY) -m textagent_envs make-tasks $$id --split train --count 100 --out tasks --specs-only || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -6,6 +6,8 @@ Subcommands:
                             play a game in the terminal (/help lists the slash commands)
   check ID [--seeds N ...]  run the conformance check (textagent_envs.testing)
   demo                      generate games at two complexity levels and play two of them
+  make-tasks FAMILY|ID [--knob value ... | --level N] --count N --split S --out DIR
+                            generate a task set and its JSONL manifest (resumable)
 """
 
 from __future__ import annotations
@@ -134,6 +136,32 @@ def cmd_check(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
     return 0
 
 
+def cmd_make_tasks(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
+    from .curriculum.make_tasks import make_tasks
+    from .textworld.families import FAMILIES, KnobError
+
+    family, params = args.family, dict(knobs)
+    if family not in FAMILIES:  # an env id: its family, with its registered knobs as defaults
+        try:
+            item = entry(family)
+        except gym.error.Error:
+            raise SystemExit(f"error: {family!r} is neither a family ({', '.join(FAMILIES)}) nor a registered id") from None
+        family = _knobs_class(item.id).family
+        params = {**({} if args.level is not None else item.kwargs), **params}
+    try:
+        made = make_tasks(
+            family, params, level=args.level, count=args.count, split=args.split, out_dir=args.out,
+            workers=args.workers, specs_only=args.specs_only, progress=True,
+        )
+    except (KnobError, ValueError) as err:
+        raise SystemExit(f"error: {err}") from None
+    print(
+        f"{made.manifest}: {len(made.tasks)} tasks ({made.generated} generated now, {made.reused} kept from an earlier run"
+        + (f", seeds without a quest skipped: {made.skipped_seeds}" if made.skipped_seeds else "") + ")"
+    )
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -152,6 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("id")
     check.add_argument("--seeds", type=int, nargs="+", default=[1])
     sub.add_parser("demo", help="generate games at two levels and play two of them")
+    make = sub.add_parser("make-tasks", help="generate a task set (extra --knob value pairs set the family's knobs)")
+    make.add_argument("family", help="a family (tw-custom, tw-simple, tw-cooking, ...) or a registered id")
+    make.add_argument("--level", type=int, default=None, help="a difficulty level instead of knobs")
+    make.add_argument("--count", type=int, required=True)
+    make.add_argument("--split", required=True, choices=["train", "valid", "test", "sft"])
+    make.add_argument("--out", required=True, help="folder for the manifest (and games/)")
+    make.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    make.add_argument("--specs-only", action="store_true", help="write only the manifest; games go to the cache")
     for command in (play, check, sub.choices["demo"]):
         command.add_argument("--cache-dir", default=None, help="where generated games are cached")
     return parser
@@ -160,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    if args.command == "make-tasks":
+        return cmd_make_tasks(args, _parse_knobs(extra))
     if args.command in ("play", "check"):
         try:
             entry(args.id)

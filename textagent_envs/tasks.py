@@ -13,8 +13,10 @@ a directory of game files (``*.z8``); :func:`load_task_set` reads any of the thr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -35,6 +37,8 @@ class TaskSpec:
     seed: int | None = None
     game_file: str | None = None
     id: str = ""
+    #: Facts measured about the task (e.g. ``{"walkthrough_length": 4}``); not part of what it plays.
+    metadata: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.family, str) or not self.family:
@@ -48,6 +52,9 @@ class TaskSpec:
         object.__setattr__(self, "params", dict(sorted(self.params.items())))
         if self.game_file is not None:
             object.__setattr__(self, "game_file", os.fspath(self.game_file))
+        if not isinstance(self.metadata, Mapping):
+            raise TypeError(f"TaskSpec.metadata must be a mapping, got {type(self.metadata).__name__}")
+        object.__setattr__(self, "metadata", dict(self.metadata))
         if not self.id:
             object.__setattr__(self, "id", self._default_id())
 
@@ -62,15 +69,17 @@ class TaskSpec:
         out: dict[str, Any] = {"id": self.id, "family": self.family, "params": dict(self.params), "seed": self.seed}
         if self.game_file is not None:
             out["game_file"] = self.game_file
+        if self.metadata:
+            out["metadata"] = dict(self.metadata)
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "TaskSpec":
         if not isinstance(data, Mapping):
             raise TypeError(f"a task dict must be a mapping, got {type(data).__name__}")
-        unknown = set(data) - {"id", "family", "params", "seed", "game_file"}
+        unknown = set(data) - {"id", "family", "params", "seed", "game_file", "metadata"}
         if unknown:
-            raise ValueError(f"unknown TaskSpec fields {sorted(unknown)}; expected id, family, params, seed, game_file")
+            raise ValueError(f"unknown TaskSpec fields {sorted(unknown)}; expected id, family, params, seed, game_file, metadata")
         if "family" not in data:
             raise ValueError(f"a task dict needs a 'family' field, got {dict(data)!r}")
         return cls(
@@ -79,6 +88,7 @@ class TaskSpec:
             seed=data.get("seed"),
             game_file=data.get("game_file"),
             id=data.get("id") or "",
+            metadata=data.get("metadata") or {},
         )
 
     def to_json(self) -> str:
@@ -89,12 +99,15 @@ class TaskSpec:
         return cls.from_dict(json.loads(text))
 
 
-def load_task_set(source: str | os.PathLike | list, *, family: str) -> list[TaskSpec]:
+def load_task_set(source: str | os.PathLike | list, *, family: str, on_error: str = "raise") -> list[TaskSpec]:
     """Read a task set: a JSONL/JSON manifest, a directory of game files, or a list.
 
-    ``family`` names the family that game files without a manifest belong to. Raises
-    ``FileNotFoundError`` / ``ValueError`` naming the file and line that is wrong.
+    ``family`` names the family that game files without a manifest belong to. A bad line
+    raises ``ValueError`` naming the file and line; with ``on_error="warn"`` it is
+    reported as a warning instead and the rest of the set is returned.
     """
+    if on_error not in ("raise", "warn"):
+        raise ValueError(f"on_error must be 'raise' or 'warn', got {on_error!r}")
     if isinstance(source, (list, tuple)):
         tasks = [_coerce(item, family) for item in source]
     else:
@@ -105,10 +118,10 @@ def load_task_set(source: str | os.PathLike | list, *, family: str) -> list[Task
             files = sorted(p for p in path.iterdir() if p.suffix in GAME_FILE_SUFFIXES)
             manifests = sorted(p for p in path.iterdir() if p.suffix in (".jsonl", ".json") and p.name != "game.json")
             if not files and len(manifests) == 1:
-                return load_task_set(manifests[0], family=family)
+                return load_task_set(manifests[0], family=family, on_error=on_error)
             tasks = [TaskSpec(family, {}, None, game_file=str(f)) for f in files]
         else:
-            tasks = _read_manifest(path, family)
+            tasks = _read_manifest(path, family, on_error)
     if not tasks:
         raise ValueError(f"task set {source!r} holds no tasks")
     for task in tasks:
@@ -117,7 +130,7 @@ def load_task_set(source: str | os.PathLike | list, *, family: str) -> list[Task
     return tasks
 
 
-def _read_manifest(path: Path, family: str) -> list[TaskSpec]:
+def _read_manifest(path: Path, family: str, on_error: str = "raise") -> list[TaskSpec]:
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".json":
         try:
@@ -132,13 +145,18 @@ def _read_manifest(path: Path, family: str) -> list[TaskSpec]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path}:{lineno}: not valid JSON ({err})") from None
-        tasks.append(_coerce(item, family, where=f"{path}:{lineno}"))
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}:{lineno}: not valid JSON ({err})") from None
+            tasks.append(_coerce(item, family, where=f"{path}:{lineno}"))
+        except ValueError as err:
+            if on_error == "raise":
+                raise
+            warnings.warn(f"skipping a bad task line: {err}", stacklevel=3)
     # Relative game files in a manifest are relative to the manifest.
     return [
-        TaskSpec(t.family, t.params, t.seed, str((path.parent / t.game_file).resolve()), t.id)
+        dataclasses.replace(t, game_file=str((path.parent / t.game_file).resolve()))
         if t.game_file and not os.path.isabs(t.game_file) else t
         for t in tasks
     ]

@@ -64,6 +64,19 @@ class Knobs:
     def knob_fields(cls) -> list[dataclasses.Field]:
         return list(dataclasses.fields(cls))
 
+    @classmethod
+    def levels(cls) -> range:
+        """The integer difficulty levels this family maps to knobs (1 = easiest)."""
+        return range(1, len(cls._LEVELS) + 1)
+
+    @classmethod
+    def from_level(cls, level: int) -> "Knobs":
+        """The knobs of difficulty ``level`` (see :meth:`levels`)."""
+        _check_int("level", level, 1, len(cls.levels()))
+        return cls(**cls._LEVELS[level])
+
+    _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {}
+
     def make_game(self, options):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -79,6 +92,17 @@ class CustomKnobs(Knobs):
 
     family: ClassVar[str] = "tw-custom"
     default_max_episode_steps: ClassVar[int] = 50
+    #: Easiest to hardest; levels 3-7 are the paper's settings, more objects counted
+    #: harder than more rooms (the paper's finding).
+    _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {
+        1: dict(world_size=1, nb_objects=2, quest_length=2),
+        2: dict(world_size=2, nb_objects=3, quest_length=3),
+        3: dict(world_size=2, nb_objects=3, quest_length=4),
+        4: dict(world_size=8, nb_objects=3, quest_length=4),
+        5: dict(world_size=2, nb_objects=12, quest_length=4),
+        6: dict(world_size=8, nb_objects=12, quest_length=4),
+        7: dict(world_size=4, nb_objects=6, quest_length=8),
+    }
 
     world_size: int = 2
     nb_objects: int = 3
@@ -128,6 +152,8 @@ class SimpleKnobs(Knobs):
 
     family: ClassVar[str] = "tw-simple"
     default_max_episode_steps: ClassVar[int] = 50
+    #: The house is fixed; what gets harder is how much the goal text tells.
+    _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {1: dict(goal="detailed"), 2: dict(goal="brief"), 3: dict(goal="none")}
 
     rewards: str = "dense"
     goal: str = "detailed"
@@ -173,6 +199,7 @@ class CookingKnobs(Knobs):
 
     family: ClassVar[str] = "tw-cooking"
     default_max_episode_steps: ClassVar[int] = 100
+    _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {level: dict(level=level) for level in COOKING_LEVELS}
 
     level: int | None = None
     recipe: int = 1
@@ -233,6 +260,7 @@ class CoinCollectorKnobs(Knobs):
 
     family: ClassVar[str] = "tw-coin_collector"
     default_max_episode_steps: ClassVar[int] = 100
+    _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {level: dict(level=level) for level in range(1, 301)}
 
     level: int = 1
 
@@ -254,6 +282,7 @@ class TreasureHunterKnobs(Knobs):
 
     family: ClassVar[str] = "tw-treasure_hunter"
     default_max_episode_steps: ClassVar[int] = 100
+    _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {level: dict(level=level) for level in range(1, 31)}
 
     level: int = 1
 
