@@ -216,3 +216,18 @@ def test_the_step_budget_truncates():
     results = [env.step("look") for _ in range(3)]
     assert [r[3] for r in results] == [False, False, True]
     assert gym.spec("TextWorld-Custom-w4-o6-q8-v0").max_episode_steps == 24
+
+
+def test_a_missing_game_in_a_task_set_fails_that_reset_only(env, tmp_path):
+    _, info = env.reset(seed=1)
+    good = TaskSpec.from_dict(info[infos.TASK])
+    manifest = tmp_path / "set.jsonl"
+    manifest.write_text(
+        json.dumps({"family": "tw-custom", "game_file": "gone.z8", "id": "gone"}) + "\n" + good.to_json() + "\n"
+    )
+    played = gym.make("TextWorld-Custom-w2-o3-q4-v0", tasks=str(manifest), task_order="sequential", isolation="none")
+    with pytest.raises(FileNotFoundError, match="gone.z8"):
+        played.reset(seed=0)
+    _, info = played.reset()
+    assert info[infos.TASK]["id"] == good.id
+    played.close()
