@@ -57,3 +57,16 @@ def test_demo_generates_and_plays(capsys):
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "tw-custom-w4-o6-q8-s2" in out and "won=True" in out and "random agent" in out
+
+
+def test_plot_difficulty_and_bad_source(tmp_path):
+    manifest = tmp_path / "set.jsonl"
+    manifest.write_text("".join(
+        '{"family": "tw-custom", "seed": %d, "metadata": {"walkthrough_length": %d}}\n' % (s, 2 + s % 3) for s in range(1, 9)
+    ))
+    out = tmp_path / "hist.png"
+    result = _cli("plot", "difficulty", str(manifest), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    missing = _cli("plot", "run", str(tmp_path / "nope.jsonl"), "--out", str(out))
+    assert missing.returncode != 0 and "nope.jsonl" in missing.stderr

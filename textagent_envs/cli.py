@@ -8,6 +8,9 @@ Subcommands:
   demo                      generate games at two complexity levels and play two of them
   make-tasks FAMILY|ID [--knob value ... | --level N] --count N --split S --out DIR
                             generate a task set and its JSONL manifest (resumable)
+  plot run LOG.jsonl --out FIG.png          success and return against level over a run
+  plot difficulty MANIFEST.jsonl --out FIG.png [--key walkthrough_length]
+                                            histogram of a task set's difficulty
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ def _make(env_id: str, knobs: dict[str, Any], **kwargs: Any) -> gym.Env:
 
 
 PLAY_HELP = """Type a command (e.g. 'open the chest'), or:
-  /admissible   list the commands that change the game state
+  /admissible   list the commands the game accepts here
   /walkthrough  show a solution from the start of the game
   /objective    show the goal again
   /score        show score and moves
@@ -162,6 +165,20 @@ def cmd_make_tasks(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
     return 0
 
 
+def cmd_plot(args: argparse.Namespace) -> int:
+    from . import plots
+
+    try:
+        if args.what == "run":
+            out = plots.plot_run(args.source, args.out)
+        else:
+            out = plots.plot_difficulty(args.source, args.out, key=args.key)
+    except (OSError, ValueError) as err:
+        raise SystemExit(f"error: {err}") from None
+    print(out)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -188,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     make.add_argument("--out", required=True, help="folder for the manifest (and games/)")
     make.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     make.add_argument("--specs-only", action="store_true", help="write only the manifest; games go to the cache")
+    plot = sub.add_parser("plot", help="plot a curriculum run log or a task set's difficulty (PNG)")
+    plot.add_argument("what", choices=["run", "difficulty"])
+    plot.add_argument("source", help="a curriculum log (run) or a task manifest (difficulty)")
+    plot.add_argument("--out", required=True, help="the PNG to write")
+    plot.add_argument("--key", default="walkthrough_length", help="the metadata field to histogram (difficulty)")
     for command in (play, check, sub.choices["demo"]):
         command.add_argument("--cache-dir", default=None, help="where generated games are cached")
     return parser
@@ -207,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_play(args, knobs) if args.command == "play" else cmd_check(args, knobs)
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    return {"list": cmd_list, "demo": cmd_demo}[args.command](args)
+    return {"list": cmd_list, "demo": cmd_demo, "plot": cmd_plot}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ Present at ``reset`` and after every ``step``:
 ``WALKTHROUGH``        list[str]: a reference solution *from the start of the
                        episode* (it does not change as you play).
 ``LAST_ACTION_VALID``  bool: the game accepted the last command as an in-world
-                       action (its move counter advanced). False at reset.
+                       action (its move counter advanced, or the score or the
+                       outcome changed). False at reset and for refused commands.
 ``TASK``               dict: the ``TaskSpec`` being played, as ``TaskSpec.to_dict()``.
 =====================  ==========================================================
 
@@ -29,7 +30,9 @@ Present only when asked for (information that costs time, as in TextWorld's
 ``EnvInfos``):
 
 =========================  =====================================================
-``ADMISSIBLE_COMMANDS``    list[str]: commands that change the game state; on by
+``ADMISSIBLE_COMMANDS``    list[str]: the commands the game accepts in this state
+                           (TextWorld's admissible commands, ``look``,
+                           ``inventory`` and ``examine ...`` included); on by
                            default, turn off with ``admissible_commands=False``.
 ``DESCRIPTION``            str: the current room's description.
 ``INVENTORY``              str: what the player carries.
@@ -41,12 +44,16 @@ Present only when asked for (information that costs time, as in TextWorld's
 Present only when it happened:
 
 =====================  ==========================================================
-``TRUNCATION_REASON``  str: why an episode was cut off by the environment itself
-                       (``"step_timeout"``). The step budget is enforced by
-                       gymnasium's ``TimeLimit`` and sets no reason.
+``TRUNCATION_REASON``  str: why an episode was cut off by the environment itself:
+                       ``"step_timeout"`` (the game did not answer in time) or
+                       ``"backend_crashed"`` (its process died). The step budget
+                       is enforced by gymnasium's ``TimeLimit`` and sets no reason.
 ``INVALID_REASON``     str: why a command was refused before reaching the game
                        (several commands in one, control characters, ...).
 =====================  ==========================================================
+
+Added by wrappers: ``curriculum_level`` (int, the level the
+:class:`~textagent_envs.curriculum.CurriculumWrapper` chose for this episode).
 """
 
 WON = "won"

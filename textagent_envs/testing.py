@@ -123,8 +123,7 @@ def _check_walkthrough(env: gym.Env, seed: int) -> None:
         else:
             assert reward == info[infos.SCORE] - score, f"{where}: reward {reward} is not the score change"
         score = info[infos.SCORE]
-        assert info[infos.LAST_ACTION_VALID], f"{where}: a walkthrough command was not accepted"
-        assert not truncated, f"{where}: truncated before the walkthrough finished (is the step budget too small?)"
+        assert terminated or not truncated, f"{where}: truncated before the walkthrough finished (is the step budget too small?)"
         if terminated:
             assert i == len(walkthrough) - 1, f"{where}: the episode ended before the walkthrough did"
     assert terminated and info[infos.WON] and not info[infos.LOST], f"seed {seed}: the walkthrough did not win"

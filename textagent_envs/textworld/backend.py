@@ -20,10 +20,15 @@ _ROOM_HEADING = re.compile(r"-= (.+?) =-")
 _BANNER_CHARS = set(" _|\\/$<>()")
 
 
+# After the end, Inform offers interpreter commands that the env refuses.
+_END_PROMPT = re.compile(r"\s*Would you like to RESTART, RESTORE a saved game, QUIT or UNDO the last command\?\s*$")
+
+
 def clean_feedback(text: str) -> str:
-    """Game text without the interpreter's prompt, trailing spaces, blank-line runs and
+    """Game text without the interpreter's prompts, trailing spaces, blank-line runs and
     TextWorld's ASCII-art title banner."""
     text = _PROMPT_TAIL.sub("", (text or "").rstrip())
+    text = _END_PROMPT.sub("", text)
     lines = [line.rstrip() for line in text.split("\n")]
     lines = [line for line in lines if not (line.strip() and set(line) <= _BANNER_CHARS)]
     text = "\n".join(lines)

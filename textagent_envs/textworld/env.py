@@ -25,7 +25,7 @@ from .families import (
     SimpleKnobs,
     TreasureHunterKnobs,
 )
-from .games import ensure_game
+from .games import GameGenerationError, ensure_game
 
 #: Longest observation returned (longer game text is cut, with a note).
 MAX_OBSERVATION_LENGTH = 65_536
@@ -36,6 +36,19 @@ LOAD_TIMEOUT = 120.0
 
 _BACKEND_FACTORY = "textagent_envs.textworld.backend:JerichoBackend"
 _MAX_SEED = 2**31 - 1
+_DRAW_ATTEMPTS = 20
+
+
+def _accepted(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """The game took the command as an in-world action: its move counter advanced, or the
+    score or the outcome changed (a losing move such as drinking the milk in tw-cooking
+    ends the game without counting a move)."""
+    return (
+        after[infos.MOVES] > before[infos.MOVES]
+        or after[infos.SCORE] != before[infos.SCORE]
+        or after[infos.WON] != before[infos.WON]
+        or after[infos.LOST] != before[infos.LOST]
+    )
 
 
 class ResetNeeded(RuntimeError):
@@ -172,6 +185,18 @@ class TextWorldEnv(gym.Env[str, str]):
             seed = int(self.np_random.integers(_MAX_SEED))
         return self.task_for_seed(seed)
 
+    def _game_file_for(self, task: TaskSpec, *, drawn: bool) -> Path:
+        """The game of ``task``. A seed the env drew itself that makes no game (TextWorld
+        found no quest) is replaced by the next draw; a seed the user chose is an error."""
+        for _ in range(_DRAW_ATTEMPTS):
+            try:
+                return ensure_game(task, self.cache_dir)
+            except GameGenerationError:
+                if not drawn:
+                    raise
+            task = self.task_for_seed(int(self.np_random.integers(_MAX_SEED)))
+        raise GameGenerationError(f"{_DRAW_ATTEMPTS} drawn seeds in a row made no {self.family} game with knobs {self.knobs.to_params()}")
+
     # -- the backend -------------------------------------------------------------------
     def _call(self, method: str, *args: Any, timeout: float | None = None) -> Any:
         if self._backend is None:
@@ -191,7 +216,7 @@ class TextWorldEnv(gym.Env[str, str]):
             raise ValueError(f"seed must be an int in [0, {_MAX_SEED}], got {seed!r}")
         super().reset(seed=seed)
         task = self._choose_task(seed, options)
-        game_file = ensure_game(task, self.cache_dir)
+        game_file = self._game_file_for(task, drawn=seed is None and not options and self.task_set is None)
         timeout = max(LOAD_TIMEOUT, self.step_timeout or 0) if self.isolation == "process" else None
         try:
             self._call("load", str(game_file), timeout=timeout)
@@ -228,7 +253,7 @@ class TextWorldEnv(gym.Env[str, str]):
         reward = float(state[infos.SCORE] - previous[infos.SCORE])
         terminated = state[infos.WON] or state[infos.LOST]
         self._episode_over = terminated
-        info = self._info(state, valid=state[infos.MOVES] > previous[infos.MOVES])
+        info = self._info(state, valid=_accepted(previous, state))
         return self._observe(state["feedback"]), reward, terminated, False, info
 
     def _observe(self, text: str) -> str:

@@ -41,12 +41,14 @@ class Knobs:
     """Base of every family's knobs. Subclasses set ``family`` and implement ``make_game``."""
 
     family: ClassVar[str]
-    #: Step budget gymnasium's TimeLimit applies when this family is made with gym.make.
-    default_max_episode_steps: ClassVar[int] = 100
 
     def to_params(self) -> dict[str, Any]:
         """The knobs as a dict that ``from_params`` turns back into these knobs."""
         return dataclasses.asdict(self)
+
+    def canonical(self) -> "Knobs":
+        """The one spelling of these knobs that names the game (the cache key)."""
+        return self
 
     def slug(self) -> str:
         """A short readable name of these knobs, used in task ids and cache folders."""
@@ -91,7 +93,6 @@ class CustomKnobs(Knobs):
     """
 
     family: ClassVar[str] = "tw-custom"
-    default_max_episode_steps: ClassVar[int] = 50
     #: Easiest to hardest; levels 3-7 are the paper's settings, more objects counted
     #: harder than more rooms (the paper's finding).
     _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {
@@ -151,7 +152,6 @@ class SimpleKnobs(Knobs):
     """
 
     family: ClassVar[str] = "tw-simple"
-    default_max_episode_steps: ClassVar[int] = 50
     #: The house is fixed; what gets harder is how much the goal text tells.
     _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {1: dict(goal="detailed"), 2: dict(goal="brief"), 3: dict(goal="none")}
 
@@ -198,7 +198,6 @@ class CookingKnobs(Knobs):
     """
 
     family: ClassVar[str] = "tw-cooking"
-    default_max_episode_steps: ClassVar[int] = 100
     _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {level: dict(level=level) for level in COOKING_LEVELS}
 
     level: int | None = None
@@ -239,6 +238,10 @@ class CookingKnobs(Knobs):
                 params.pop(key)
         return params
 
+    def canonical(self) -> "CookingKnobs":
+        """A level spelled out as its skills, so ``level=4`` and its skills share one game."""
+        return dataclasses.replace(self, level=None) if self.level is not None else self
+
     def slug(self) -> str:
         if self.level is not None:
             head = f"level{self.level}"
@@ -254,18 +257,25 @@ class CookingKnobs(Knobs):
 
 @dataclass(frozen=True)
 class CoinCollectorKnobs(Knobs):
-    """``tw-make tw-coin_collector``: find the coin. ``level`` 1-300: the quest length is
-    ``(level - 1) % 100 + 1`` rooms; levels above 100 add distractor rooms along the way
-    (101-200) or at random (201-300)."""
+    """``tw-make tw-coin_collector``: find the coin. ``level``: the quest length is
+    ``(level - 1) % 100 + 1`` moves; levels 101-200 double the rooms and 201-300 triple
+    them with distractor rooms off the path. TextWorld 1.7 makes at most 100 rooms, so
+    the playable levels are 1-150 and 201-233. The curriculum levels (``levels()``) are
+    1-100, where difficulty grows with the level."""
 
     family: ClassVar[str] = "tw-coin_collector"
-    default_max_episode_steps: ClassVar[int] = 100
-    _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {level: dict(level=level) for level in range(1, 301)}
+    _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {level: dict(level=level) for level in range(1, 101)}
 
     level: int = 1
 
     def __post_init__(self) -> None:
         _check_int("level", self.level, 1, 300)
+        rooms = ((self.level - 1) % 100 + 1) * ((self.level - 1) // 100 + 1)
+        if rooms > 100:
+            raise KnobError(
+                f"level {self.level} needs {rooms} rooms but TextWorld makes at most 100; "
+                "playable levels are 1-150 and 201-233"
+            )
 
     def make_game(self, options):
         return _challenge("tw-coin_collector", {"level": self.level}, options)
@@ -281,7 +291,6 @@ class TreasureHunterKnobs(Knobs):
     21-30 hard (20 rooms, locked doors and containers); the quest grows within each band."""
 
     family: ClassVar[str] = "tw-treasure_hunter"
-    default_max_episode_steps: ClassVar[int] = 100
     _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {level: dict(level=level) for level in range(1, 31)}
 
     level: int = 1

@@ -34,6 +34,7 @@ def _textworld_version() -> str:
 
 def game_path(family: str, knobs: Knobs, seed: int, cache_dir: str | os.PathLike | None = None) -> Path:
     """Where the game for (family, knobs, seed) is cached (it may not exist yet)."""
+    knobs = knobs.canonical()
     key = json.dumps({"family": family, "params": knobs.to_params(), "textworld": _textworld_version()}, sort_keys=True)
     digest = hashlib.sha1(key.encode()).hexdigest()[:10]
     return cache_root(cache_dir) / "textworld" / family / f"{knobs.slug()}-{digest}" / f"s{seed}.z8"
@@ -79,6 +80,8 @@ def generate_game(knobs: Knobs, seed: int, path: Path) -> Path:
                 f"TextWorld found no quest for {knobs.family} {knobs.to_params()} with seed {seed}: {err}. "
                 "Try another seed or relax the knobs (a shorter quest, more rooms or objects)."
             ) from None
+        except ValueError as err:  # TextWorld's own limits (e.g. at most 100 rooms)
+            raise GameGenerationError(f"TextWorld cannot make {knobs.family} {knobs.to_params()} with seed {seed}: {err}") from None
         shutil.move(str(compiled.with_suffix(".json")), str(path.with_suffix(".json")))
         shutil.move(str(compiled), str(path))
     return path
