@@ -231,3 +231,31 @@ def test_a_missing_game_in_a_task_set_fails_that_reset_only(env, tmp_path):
     _, info = played.reset()
     assert info[infos.TASK]["id"] == good.id
     played.close()
+
+
+def test_last_action_valid_counts_moves_score_and_outcome():
+    before = {infos.MOVES: 3, infos.SCORE: 1, infos.WON: False, infos.LOST: False}
+    assert not env_module._accepted(before, dict(before))
+    assert env_module._accepted(before, {**before, infos.MOVES: 4})
+    assert env_module._accepted(before, {**before, infos.SCORE: 0})
+    assert env_module._accepted(before, {**before, infos.LOST: True})  # e.g. drinking the milk in tw-cooking
+
+
+def test_a_drawn_seed_without_a_game_is_replaced_but_a_chosen_one_is_an_error(monkeypatch):
+    from textagent_envs.textworld.games import GameGenerationError, ensure_game
+
+    refused = set()
+
+    def flaky(task, cache_dir=None):
+        if task.seed not in refused and len(refused) < 2:
+            refused.add(task.seed)
+            raise GameGenerationError(f"no quest for seed {task.seed}")
+        return ensure_game(task, cache_dir)
+
+    monkeypatch.setattr(env_module, "ensure_game", flaky)
+    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", isolation="none")
+    with pytest.raises(GameGenerationError, match="no quest for seed 1"):
+        env.reset(seed=1)  # a chosen seed that makes no game is an error
+    _, info = env.reset()  # a drawn one is replaced by the next draw
+    assert len(refused) == 2 and info[infos.TASK]["seed"] not in refused
+    env.close()

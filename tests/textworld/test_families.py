@@ -61,3 +61,20 @@ def test_every_family_round_trips_its_params_and_has_a_slug():
     assert CustomKnobs(world_size=4, nb_objects=6, quest_length=8).slug() == "w4-o6-q8"
     with pytest.raises(KnobError, match="unknown TextWorld family"):
         family_knobs("tw-nope")
+
+
+@pytest.mark.parametrize("level, ok", [(150, True), (151, False), (200, False), (201, True), (233, True), (234, False)])
+def test_coin_collector_levels_beyond_100_rooms_are_refused(level, ok):
+    if ok:
+        assert CoinCollectorKnobs(level=level).level == level
+    else:
+        with pytest.raises(KnobError, match="at most 100"):
+            CoinCollectorKnobs(level=level)
+
+
+def test_a_cooking_level_and_its_skills_name_the_same_game():
+    from textagent_envs.textworld.games import game_path
+
+    spelled = CookingKnobs(**COOKING_LEVELS[4])
+    assert game_path("tw-cooking", CookingKnobs(level=4), 1, "/c") == game_path("tw-cooking", spelled, 1, "/c")
+    assert game_path("tw-cooking", CookingKnobs(level=5), 1, "/c") != game_path("tw-cooking", spelled, 1, "/c")

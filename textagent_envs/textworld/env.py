@@ -185,12 +185,12 @@ class TextWorldEnv(gym.Env[str, str]):
             seed = int(self.np_random.integers(_MAX_SEED))
         return self.task_for_seed(seed)
 
-    def _game_file_for(self, task: TaskSpec, *, drawn: bool) -> Path:
-        """The game of ``task``. A seed the env drew itself that makes no game (TextWorld
-        found no quest) is replaced by the next draw; a seed the user chose is an error."""
+    def _game_for(self, task: TaskSpec, *, drawn: bool) -> tuple[TaskSpec, Path]:
+        """``task`` and its game file. A seed the env drew itself that makes no game
+        (TextWorld found no quest) is replaced by the next draw; a chosen seed is an error."""
         for _ in range(_DRAW_ATTEMPTS):
             try:
-                return ensure_game(task, self.cache_dir)
+                return task, ensure_game(task, self.cache_dir)
             except GameGenerationError:
                 if not drawn:
                     raise
@@ -216,7 +216,7 @@ class TextWorldEnv(gym.Env[str, str]):
             raise ValueError(f"seed must be an int in [0, {_MAX_SEED}], got {seed!r}")
         super().reset(seed=seed)
         task = self._choose_task(seed, options)
-        game_file = self._game_file_for(task, drawn=seed is None and not options and self.task_set is None)
+        task, game_file = self._game_for(task, drawn=seed is None and not options and self.task_set is None)
         timeout = max(LOAD_TIMEOUT, self.step_timeout or 0) if self.isolation == "process" else None
         try:
             self._call("load", str(game_file), timeout=timeout)
