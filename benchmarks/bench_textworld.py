@@ -5,7 +5,7 @@ For each registered TextWorld id (default: all of them) this measures:
 * game generation: ``ensure_game`` of the id's task for seed 1 into a fresh, empty cache
   directory (cold), then the same call again (cached);
 * reset: mean time of ``reset`` on that already generated game, for our env (in a child
-  process, the default, and in-process) and for textworld's gym env on the same file;
+  process, and in-process, the default) and for textworld's gym env on the same file;
 * steps per second, with and without admissible commands, for our env (both
   isolations) and for ``textworld.gym`` on the same ``.z8`` file, requesting the same
   infos; and the step time of ours relative to textworld's (100% = equally fast).
@@ -71,7 +71,7 @@ END_MARKER = "<!-- bench_textworld:end -->"
 GENERATION_PRESET = "TextWorld-Custom-w2-o3-q4-v0"
 QUICK_IDS = ("TextWorld-Custom-w2-o3-q4-v0", "TextWorld-CoinCollector-v0")
 
-#: The implementations compared: ours in a child process (the default), ours in-process,
+#: The implementations compared: ours in a child process, ours in-process (the default),
 #: and textworld's gym env. Labels are the table's column names.
 IMPLEMENTATIONS = {
     "process": "ours, process",

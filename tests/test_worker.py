@@ -55,3 +55,18 @@ def test_close_kills_the_child(backend):
     pid = backend.call("pid", timeout=30)
     backend.close()
     assert not _alive(pid)
+
+
+def test_in_process_calls_are_cut_off_by_the_alarm():
+    import signal
+
+    from textagent_envs.worker import InProcessBackend
+
+    backend = InProcessBackend("tests.fakes:Echo", {"prefix": "> "})
+    assert backend.call("say", "hi", timeout=5) == "> hi"
+    started = time.monotonic()
+    with pytest.raises(BackendTimeout, match="did not answer 'spin'"):
+        backend.call("spin", timeout=0.5)
+    assert time.monotonic() - started < 5
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL  # the handler is put back
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

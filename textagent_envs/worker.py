@@ -1,5 +1,11 @@
-"""Running a game backend in a child process, so that a hung or crashed backend can be
-cut off without freezing or killing the caller.
+"""Running a game backend with a time limit on every call.
+
+Two runners with one interface, ``call(method, *args, timeout=...)``:
+
+:class:`InProcessBackend` runs the backend in this process (no overhead). Its timeout is
+a ``SIGALRM`` timer, so it interrupts a backend stuck in Python code, but not one stuck
+inside a C library (such as the Z-machine interpreter), and it is only armed in the main
+thread when no other ``SIGALRM`` handler is installed.
 
 :class:`ProcessBackend` starts ``python -m textagent_envs.worker`` (a fresh interpreter,
 so the caller's ``__main__`` is never re-imported and no threads are forked), builds the
@@ -18,6 +24,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 import weakref
 from typing import Any
@@ -58,6 +65,47 @@ def _read_exact(fd: int, size: int, deadline: float | None) -> bytes:
 def _read_frame(fd: int, deadline: float | None = None) -> Any:
     (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
     return pickle.loads(_read_exact(fd, size, deadline))
+
+
+def _load(factory: str) -> Any:
+    module, _, name = factory.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class InProcessBackend:
+    """A backend object in this process; ``call`` limits each call with a SIGALRM timer."""
+
+    def __init__(self, factory: str, kwargs: dict | None = None):
+        self.factory = factory
+        self._backend = _load(factory)(**(kwargs or {}))
+
+    def call(self, method: str, *args: Any, timeout: float | None = None) -> Any:
+        if timeout is None or not _can_use_alarm():
+            return getattr(self._backend, method)(*args)
+
+        def on_alarm(signum, frame):
+            raise BackendTimeout(f"the game backend did not answer {method!r} within {timeout} s and was stopped")
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            return getattr(self._backend, method)(*args)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+    def close(self) -> None:
+        close = getattr(self._backend, "close", None)
+        if close is not None:
+            close()
+
+
+def _can_use_alarm() -> bool:
+    return threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGALRM) in (
+        signal.SIG_DFL,
+        signal.SIG_IGN,
+        None,
+    )
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -132,8 +180,7 @@ def _serve() -> None:
         factory, kwargs = _read_frame(stdin_fd)
     except EOFError:
         return
-    module, _, name = factory.partition(":")
-    backend = getattr(importlib.import_module(module), name)(**kwargs)
+    backend = _load(factory)(**kwargs)
     while True:
         try:
             method, args = _read_frame(stdin_fd)

@@ -16,7 +16,7 @@ from .. import infos
 from ..commands import InvalidCommand, parse_command
 from ..spaces import FreeText
 from ..tasks import TaskSpec, as_task, load_task_set
-from ..worker import BackendCrashed, BackendTimeout, ProcessBackend
+from ..worker import BackendCrashed, BackendTimeout, InProcessBackend, ProcessBackend
 from .families import (
     CoinCollectorKnobs,
     CookingKnobs,
@@ -29,7 +29,7 @@ from .games import GameGenerationError, ensure_game
 
 #: Longest observation returned (longer game text is cut, with a note).
 MAX_OBSERVATION_LENGTH = 65_536
-#: Step timeout used with ``isolation="process"`` unless one is given.
+#: Seconds a step may take unless ``step_timeout`` says otherwise.
 DEFAULT_STEP_TIMEOUT = 10.0
 #: Time allowed to start a backend and load a game.
 LOAD_TIMEOUT = 120.0
@@ -90,11 +90,13 @@ class TextWorldEnv(gym.Env[str, str]):
             thirds of the step time).
         extra_infos: optional info keys to add: ``description``, ``inventory``,
             ``location``, ``policy_commands``.
-        isolation: ``"process"`` runs the game in a child process so that a hung or
-            crashed interpreter is cut off; ``"none"`` runs it in this process (no step
-            timeout).
-        step_timeout: seconds a step may take (``isolation="process"`` only; default
-            10).
+        isolation: ``"none"`` (default) runs the game in this process: no overhead,
+            and the step timeout interrupts a game stuck in Python code (a SIGALRM
+            timer, main thread only). ``"process"`` runs it in a child process: every
+            hang, even inside the interpreter's C code, is cut off, and a crash cannot
+            take the caller down, for about 5-25% more time per step
+            (docs/benchmarks.md).
+        step_timeout: seconds a step may take (default 10); ``None`` for the default.
         render_mode: ``"ansi"`` (``render()`` returns the last observation) or
             ``"human"`` (prints it).
         **knobs: the family's knobs (see the subclass).
@@ -111,7 +113,7 @@ class TextWorldEnv(gym.Env[str, str]):
         cache_dir: str | Path | None = None,
         admissible_commands: bool = True,
         extra_infos: Sequence[str] = (),
-        isolation: str = "process",
+        isolation: str = "none",
         step_timeout: float | None = None,
         render_mode: str | None = None,
         **knobs: Any,
@@ -122,11 +124,10 @@ class TextWorldEnv(gym.Env[str, str]):
             raise ValueError(f"task_order must be 'random' or 'sequential', got {task_order!r}")
         if isolation not in ("process", "none"):
             raise ValueError(f"isolation must be 'process' or 'none', got {isolation!r}")
-        if step_timeout is not None:
-            if isolation != "process":
-                raise ValueError("step_timeout needs isolation='process' (an in-process game cannot be interrupted)")
-            if not isinstance(step_timeout, (int, float)) or step_timeout <= 0:
-                raise ValueError(f"step_timeout must be a positive number of seconds, got {step_timeout!r}")
+        if step_timeout is not None and (
+            isinstance(step_timeout, bool) or not isinstance(step_timeout, (int, float)) or not step_timeout > 0
+        ):
+            raise ValueError(f"step_timeout must be a positive number of seconds, got {step_timeout!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         if not isinstance(admissible_commands, bool):
@@ -140,7 +141,7 @@ class TextWorldEnv(gym.Env[str, str]):
         self.task_order = task_order
         self.cache_dir = cache_dir
         self.isolation = isolation
-        self.step_timeout = (step_timeout or DEFAULT_STEP_TIMEOUT) if isolation == "process" else None
+        self.step_timeout = float(step_timeout or DEFAULT_STEP_TIMEOUT)
         self.render_mode = render_mode
         self._requested = ((infos.ADMISSIBLE_COMMANDS,) if admissible_commands else ()) + extra
 
@@ -200,15 +201,9 @@ class TextWorldEnv(gym.Env[str, str]):
     # -- the backend -------------------------------------------------------------------
     def _call(self, method: str, *args: Any, timeout: float | None = None) -> Any:
         if self._backend is None:
-            if self.isolation == "process":
-                self._backend = ProcessBackend(_BACKEND_FACTORY, {"extra_infos": self._requested})
-            else:
-                from .backend import JerichoBackend
-
-                self._backend = JerichoBackend(self._requested)
-        if self.isolation == "process":
-            return self._backend.call(method, *args, timeout=timeout)
-        return getattr(self._backend, method)(*args)
+            runner = ProcessBackend if self.isolation == "process" else InProcessBackend
+            self._backend = runner(_BACKEND_FACTORY, {"extra_infos": self._requested})
+        return self._backend.call(method, *args, timeout=timeout)
 
     # -- gymnasium API -----------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
@@ -217,7 +212,7 @@ class TextWorldEnv(gym.Env[str, str]):
         super().reset(seed=seed)
         task = self._choose_task(seed, options)
         task, game_file = self._game_for(task, drawn=seed is None and not options and self.task_set is None)
-        timeout = max(LOAD_TIMEOUT, self.step_timeout or 0) if self.isolation == "process" else None
+        timeout = max(LOAD_TIMEOUT, self.step_timeout)
         try:
             self._call("load", str(game_file), timeout=timeout)
             state = self._call("reset", timeout=timeout)
@@ -245,6 +240,7 @@ class TextWorldEnv(gym.Env[str, str]):
             state = self._call("step", command, timeout=self.step_timeout)
         except (BackendTimeout, BackendCrashed) as err:
             self._episode_over = True
+            self._backend.close()
             self._backend = None  # a fresh backend at the next reset
             info = self._info(previous, valid=False)
             info[infos.TRUNCATION_REASON] = "step_timeout" if isinstance(err, BackendTimeout) else "backend_crashed"

@@ -169,30 +169,34 @@ class PotentialShaping(RewardTransform):
         return shaped
 
 
-class StepPenalty(RewardTransform):
-    """Subtracts ``penalty`` from every step's reward (a cost of time)."""
+class _Penalty(RewardTransform):
+    """A non-negative, finite ``penalty`` subtracted by ``transform`` when it applies."""
 
-    def __init__(self, env: gym.Env, penalty: float = 0.01):
+    default_penalty: float
+
+    def __init__(self, env: gym.Env, penalty: float | None = None):
+        penalty = self.default_penalty if penalty is None else penalty
         gym.utils.RecordConstructorArgs.__init__(self, penalty=penalty)
         gym.Wrapper.__init__(self, env)
         if not math.isfinite(penalty) or penalty < 0:
             raise ValueError(f"penalty must be a finite number >= 0, got {penalty!r}")
         self.penalty = penalty
+
+
+class StepPenalty(_Penalty):
+    """Subtracts ``penalty`` (default 0.01) from every step's reward (a cost of time)."""
+
+    default_penalty = 0.01
 
     def transform(self, reward, terminated, truncated, info):
         return reward - self.penalty
 
 
-class InvalidActionPenalty(RewardTransform):
-    """Subtracts ``penalty`` when the game did not accept the command
+class InvalidActionPenalty(_Penalty):
+    """Subtracts ``penalty`` (default 0.1) when the game did not accept the command
     (``info["last_action_valid"]`` is False)."""
 
-    def __init__(self, env: gym.Env, penalty: float = 0.1):
-        gym.utils.RecordConstructorArgs.__init__(self, penalty=penalty)
-        gym.Wrapper.__init__(self, env)
-        if not math.isfinite(penalty) or penalty < 0:
-            raise ValueError(f"penalty must be a finite number >= 0, got {penalty!r}")
-        self.penalty = penalty
+    default_penalty = 0.1
 
     def transform(self, reward, terminated, truncated, info):
         return reward if _require(info, infos.LAST_ACTION_VALID, "InvalidActionPenalty") else reward - self.penalty
