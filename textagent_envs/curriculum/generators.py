@@ -50,11 +50,8 @@ class TextWorldGenerator:
             return self.knobs_class.from_level(level)
         return self.knobs_class.from_params(params or {})
 
-    def task(self, knobs: Knobs, seed: int) -> TaskSpec:
-        return TaskSpec(self.family, knobs.to_params(), seed, id=f"{self.family}-{knobs.slug()}-s{seed}")
-
     def generate(self, params: Mapping[str, Any], rng: np.random.Generator) -> TaskSpec:
-        return self.task(self.knobs(params), int(rng.integers(_MAX_SEED)))
+        return self.knobs(params).task(int(rng.integers(_MAX_SEED)))
 
 
 def generator_for(family: str) -> TaskGenerator:

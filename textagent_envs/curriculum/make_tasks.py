@@ -55,7 +55,7 @@ def _make_one(family: str, params: Mapping[str, Any], seed: int, games_dir: str 
     """Generate one game (a worker process); returns (seed, task dict or None, error)."""
     generator = generator_for(family)
     knobs = generator.knobs(params)
-    task = generator.task(knobs, seed)
+    task = knobs.task(seed)
     try:
         if games_dir is None:
             path = ensure_game(task)

@@ -155,7 +155,7 @@ class CurriculumWrapper(gym.Wrapper):
         level = int(level)
         knobs = self.env.unwrapped.Knobs.from_level(level)
         game_seed = int(self._rng.integers(MAX_GAME_SEED))
-        task = TaskSpec(self.family, knobs.to_params(), game_seed, id=f"{self.family}-{knobs.slug()}-s{game_seed}")
+        task = knobs.task(game_seed)
         obs, info = self.env.reset(seed=seed, options={**(options or {}), "task": task})
         self.level, self.task, self._reported = level, task, False
         info[CURRICULUM_LEVEL] = level

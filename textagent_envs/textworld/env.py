@@ -102,7 +102,7 @@ class TextWorldEnv(gym.Env[str, str]):
         **knobs: the family's knobs (see the subclass).
     """
 
-    metadata = {"render_modes": ["ansi", "human"]}
+    metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
     Knobs: ClassVar[type[Knobs]]
 
     def __init__(
@@ -159,7 +159,7 @@ class TextWorldEnv(gym.Env[str, str]):
     # -- choosing the task -------------------------------------------------------------
     def task_for_seed(self, seed: int) -> TaskSpec:
         """The task this env plays for ``reset(seed=seed)`` (without a task set)."""
-        return TaskSpec(self.family, self.knobs.to_params(), seed, id=f"{self.family}-{self.knobs.slug()}-s{seed}")
+        return self.knobs.task(seed)
 
     def _choose_task(self, seed: int | None, options: dict | None) -> TaskSpec:
         options = dict(options or {})

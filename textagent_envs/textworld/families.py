@@ -14,6 +14,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
+from ..tasks import TaskSpec
+
 
 class KnobError(ValueError):
     """A knob value outside what the family supports."""
@@ -49,6 +51,10 @@ class Knobs:
     def canonical(self) -> "Knobs":
         """The one spelling of these knobs that names the game (the cache key)."""
         return self
+
+    def task(self, seed: int) -> TaskSpec:
+        """The task of the game these knobs make with ``seed``, e.g. ``tw-custom-w2-o3-q4-s1``."""
+        return TaskSpec(self.family, self.to_params(), seed, id=f"{self.family}-{self.slug()}-s{seed}")
 
     def slug(self) -> str:
         """A short readable name of these knobs, used in task ids and cache folders."""
