@@ -64,6 +64,13 @@ def test_load_task_set_from_each_source(tmp_path):
         (games / name).write_bytes(b"")
     from_dir = load_task_set(games, family="tw-custom")
     assert [t.game_file for t in from_dir] == [str(games / "a.z8"), str(games / "b.z8")]
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "set.jsonl").write_text(jsonl.read_text())
+    assert load_task_set(one, family="tw-custom") == specs  # a folder with one manifest
+    (one / "other.jsonl").write_text(jsonl.read_text())
+    with pytest.raises(ValueError, match="several manifests"):
+        load_task_set(one, family="tw-custom")
 
 
 def test_load_task_set_errors_name_the_place(tmp_path):

@@ -116,9 +116,11 @@ def load_task_set(source: str | os.PathLike | list, *, family: str, on_error: st
             raise FileNotFoundError(f"task set {str(path)!r} does not exist (expected a .jsonl/.json manifest or a directory of game files)")
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.suffix in GAME_FILE_SUFFIXES)
-            manifests = sorted(p for p in path.iterdir() if p.suffix in (".jsonl", ".json") and p.name != "game.json")
+            manifests = sorted(p.name for p in path.glob("*.jsonl"))
             if not files and len(manifests) == 1:
-                return load_task_set(manifests[0], family=family, on_error=on_error)
+                return load_task_set(path / manifests[0], family=family, on_error=on_error)
+            if not files and manifests:
+                raise ValueError(f"directory {str(path)!r} holds several manifests ({', '.join(manifests)}); pass one of them")
             tasks = [TaskSpec(family, {}, None, game_file=str(f)) for f in files]
         else:
             tasks = _read_manifest(path, family, on_error)

@@ -112,6 +112,8 @@ def _kill(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.kill()
     process.wait()
+    for pipe in (process.stdin, process.stdout):
+        pipe.close()
 
 
 class ProcessBackend:
