@@ -1,7 +1,6 @@
 import copy
 import multiprocessing as mp
 
-import numpy as np
 import pytest
 from gymnasium.vector.utils import batch_space, create_shared_memory, read_from_shared_memory, write_to_shared_memory
 

@@ -11,7 +11,7 @@ own generator with ``options.seeds = seed``. The games are therefore the same ga
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
 from ..tasks import TaskSpec
