@@ -1,0 +1,1 @@
+"""calckit: small numeric and text helpers, the first SWE-Mini practice repository."""

@@ -1,0 +1,231 @@
+"""SWE-Mini task generation: seeded bugs in small Python repositories shipped in
+``tasks/swe_mini/``, with the tests that catch them.
+
+:func:`make_task` copies a repository, injects ``nb_bugs`` bugs chosen with a seeded
+generator (:mod:`.mutations`), keeps a bug only if some test that passed now fails, and
+records ``FAIL_TO_PASS`` (tests the bugs break) and ``PASS_TO_PASS`` (tests that still
+pass), the gold ``patch`` (a unified diff from the buggy to the original code) and a
+walkthrough of tool calls that fixes the code and submits. The same (repo, seed, knobs)
+gives the same task on any machine.
+
+The tests run in a fresh Python subprocess of the package's own code, never the agent's:
+injecting a bug needs no sandbox.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .mutations import MUTATION_KINDS, Mutation, apply_mutation, find_mutations
+from .tools import FileTools, format_tool_call, parse_tool_call
+
+#: Where the practice repositories live (a source checkout's ``tasks/swe_mini``).
+REPOS_DIR = Path(__file__).resolve().parents[2] / "tasks" / "swe_mini"
+TEST_TIMEOUT = 120.0
+_RESULT = re.compile(r"^(PASSED|FAILED|ERROR) (\S+)")
+
+
+class TaskGenerationError(RuntimeError):
+    """No task could be made with these knobs (e.g. fewer catchable bug sites than bugs)."""
+
+
+def available_repos() -> list[str]:
+    """Names of the practice repositories."""
+    if not REPOS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in REPOS_DIR.iterdir() if (p / "tests").is_dir())
+
+
+def repo_path(name: str) -> Path:
+    repos = available_repos()
+    if name not in repos:
+        if not repos:
+            raise FileNotFoundError(f"no SWE-Mini repositories at {REPOS_DIR} (they ship in a source checkout's tasks/swe_mini)")
+        raise ValueError(f"unknown SWE-Mini repository {name!r}; available: {repos}")
+    return REPOS_DIR / name
+
+
+def run_tests(repo: Path, timeout: float = TEST_TIMEOUT) -> dict[str, str]:
+    """Each test's outcome (``PASSED``, ``FAILED`` or ``ERROR``) in ``repo``, by pytest id."""
+    env = {**os.environ, "PYTHONPATH": str(repo), "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-rA", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+    outcomes = {}
+    for line in result.stdout.splitlines():
+        match = _RESULT.match(line)
+        if match:
+            outcomes[match.group(2)] = match.group(1)
+    if not outcomes:
+        raise TaskGenerationError(f"pytest reported no tests in {repo}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return outcomes
+
+
+def _source_files(repo: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(repo)) for p in repo.rglob("*.py")
+        if "tests" not in p.relative_to(repo).parts and p.name != "conftest.py"
+    )
+
+
+@dataclass(frozen=True)
+class MiniTask:
+    """A generated task; ``to_instance()`` gives it in the SWE-bench schema."""
+
+    instance_id: str
+    repo: str
+    seed: int
+    problem_statement: str
+    patch: str
+    FAIL_TO_PASS: list[str]
+    PASS_TO_PASS: list[str]
+    mutations: list[Mutation]
+    walkthrough: list[str]
+    workspace: Path
+    knobs: dict[str, Any] = field(default_factory=dict)
+
+    def to_instance(self) -> dict[str, Any]:
+        return {
+            "instance_id": self.instance_id,
+            "repo": self.repo,
+            "base_commit": None,
+            "problem_statement": self.problem_statement,
+            "patch": self.patch,
+            "test_patch": "",
+            "FAIL_TO_PASS": list(self.FAIL_TO_PASS),
+            "PASS_TO_PASS": list(self.PASS_TO_PASS),
+            "version": "swe-mini-1",
+            "seed": self.seed,
+            "knobs": dict(self.knobs),
+            "mutations": [m.describe() for m in self.mutations],
+        }
+
+
+def make_task(
+    repo: str,
+    seed: int,
+    out_dir: str | os.PathLike,
+    *,
+    nb_bugs: int = 1,
+    kinds: Sequence[str] = MUTATION_KINDS,
+) -> MiniTask:
+    """Write the buggy repository to ``out_dir/<instance_id>`` and return the task."""
+    if isinstance(nb_bugs, bool) or not isinstance(nb_bugs, int) or not 1 <= nb_bugs <= 5:
+        raise ValueError(f"nb_bugs must be an int in [1, 5], got {nb_bugs!r}")
+    unknown = set(kinds) - set(MUTATION_KINDS)
+    if unknown or not kinds:
+        raise ValueError(f"kinds must be a non-empty subset of {list(MUTATION_KINDS)}, got {list(kinds)}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    source_repo = repo_path(repo)
+    instance_id = f"swe-mini-{repo}-b{nb_bugs}-s{seed}"
+    workspace = Path(out_dir) / instance_id
+    with tempfile.TemporaryDirectory(prefix="swe-mini-") as scratch:
+        work = Path(scratch) / repo
+        shutil.copytree(source_repo, work, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        baseline = run_tests(work)
+        broken = sorted(t for t, outcome in baseline.items() if outcome != "PASSED")
+        if broken:
+            raise TaskGenerationError(f"{repo}'s tests must all pass before injection; failing: {broken}")
+        originals = {f: (work / f).read_text(encoding="utf-8") for f in _source_files(work)}
+        candidates = [m for f, text in originals.items() for m in find_mutations(text, f) if m.kind in kinds]
+        order = np.random.default_rng(seed).permutation(len(candidates))
+        chosen: list[Mutation] = []
+        failing: set[str] = set()
+        for index in order:
+            if len(chosen) == nb_bugs:
+                break
+            mutation = candidates[index]
+            if any(m.file == mutation.file and m.lineno <= mutation.end_lineno and mutation.lineno <= m.end_lineno for m in chosen):
+                continue  # one bug per line range keeps every fix independent
+            path = work / mutation.file
+            before = path.read_text(encoding="utf-8")
+            path.write_text(_apply_all(originals[mutation.file], [*_in_file(chosen, mutation.file), mutation]), encoding="utf-8")
+            outcomes = run_tests(work)
+            now_failing = {t for t, outcome in outcomes.items() if outcome != "PASSED"}
+            if now_failing > failing:
+                chosen.append(mutation)
+                failing = now_failing
+            else:
+                path.write_text(before, encoding="utf-8")
+        if len(chosen) < nb_bugs:
+            raise TaskGenerationError(f"{repo} has only {len(chosen)} catchable bug site(s) of kinds {list(kinds)}; asked for {nb_bugs}")
+        buggy = {f: (work / f).read_text(encoding="utf-8") for f in originals}
+        patch = "".join(
+            "".join(difflib.unified_diff(buggy[f].splitlines(True), originals[f].splitlines(True), f"a/{f}", f"b/{f}"))
+            for f in sorted(originals) if buggy[f] != originals[f]
+        )
+        walkthrough = _walkthrough(buggy, originals)
+        _check_walkthrough(work, walkthrough, set(baseline))
+        for f, text in buggy.items():  # the verified fix left the scratch copy fixed: restore the bugs
+            (work / f).write_text(text, encoding="utf-8")
+        if workspace.exists():
+            shutil.rmtree(workspace)
+        workspace.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(work, workspace, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache"))
+    fail_to_pass = sorted(failing)
+    statement = (
+        f"The test suite of {repo} fails. These tests should pass but do not:\n"
+        + "".join(f"- {t}\n" for t in fail_to_pass)
+        + "Find the bug(s) in the package's code and fix them. Do not change the tests."
+    )
+    return MiniTask(
+        instance_id, repo, seed, statement, patch, fail_to_pass, sorted(set(baseline) - failing), chosen, walkthrough,
+        workspace, {"nb_bugs": nb_bugs, "kinds": list(kinds)},
+    )
+
+
+def _in_file(mutations: list[Mutation], file: str) -> list[Mutation]:
+    return [m for m in mutations if m.file == file]
+
+
+def _apply_all(source: str, mutations: list[Mutation]) -> str:
+    for mutation in sorted(mutations, key=lambda m: (m.lineno, m.col), reverse=True):
+        source = apply_mutation(source, mutation)
+    return source
+
+
+def _walkthrough(buggy: dict[str, str], originals: dict[str, str]) -> list[str]:
+    """``str_replace`` calls that turn each buggy file back into the original, then submit."""
+    calls = []
+    for f in sorted(buggy):
+        current, target = buggy[f], originals[f]
+        matcher = difflib.SequenceMatcher(None, current.split("\n"), target.split("\n"), autojunk=False)
+        for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
+            if tag == "equal":
+                continue
+            lines, goal = current.split("\n"), target.split("\n")
+            lo, hi, glo, ghi = i1, i2, j1, j2
+            while True:  # widen the context until the old text is unique in the file
+                old = "\n".join(lines[lo:hi])
+                if old and current.count(old) == 1:
+                    break
+                lo, glo = max(lo - 1, 0), max(glo - 1, 0)
+                hi, ghi = min(hi + 1, len(lines)), min(ghi + 1, len(goal))
+            new = "\n".join(goal[glo:ghi])
+            calls.append(format_tool_call("str_replace", path=f, old_str=old, new_str=new))
+            current = current.replace(old, new)
+    calls.append(format_tool_call("submit"))
+    return calls
+
+
+def _check_walkthrough(work: Path, walkthrough: list[str], tests: set[str]) -> None:
+    tools = FileTools(work)
+    for action in walkthrough[:-1]:
+        tools.run(parse_tool_call(action))
+    outcomes = run_tests(work)
+    failing = sorted(t for t in tests if outcomes.get(t) != "PASSED")
+    if failing:
+        raise TaskGenerationError(f"the walkthrough does not fix the tests {failing}")
