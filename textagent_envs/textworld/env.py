@@ -94,7 +94,7 @@ class TextWorldEnv(gym.Env[str, str]):
             and the step timeout interrupts a game stuck in Python code (a SIGALRM
             timer, main thread only). ``"process"`` runs it in a child process: every
             hang, even inside the interpreter's C code, is cut off, and a crash cannot
-            take the caller down, for about 5-25% more time per step
+            take the caller down, for about 2-36% more time per step
             (docs/benchmarks.md).
         step_timeout: seconds a step may take (default 10); ``None`` for the default.
         render_mode: ``"ansi"`` (``render()`` returns the last observation) or
