@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 GAME_FILE_SUFFIXES = (".z8",)
+#: Game seeds are ints in [0, MAX_SEED]; seeds an env or generator draws come from [0, MAX_SEED).
+MAX_SEED = 2**31 - 1
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,8 @@ from typing import Any, Mapping, Protocol
 
 import numpy as np
 
-from ..tasks import TaskSpec
+from ..tasks import MAX_SEED, TaskSpec
 from ..textworld.families import FAMILIES, Knobs, KnobError
-
-_MAX_SEED = 2**31 - 1
 
 
 class TaskGenerator(Protocol):
@@ -51,7 +49,7 @@ class TextWorldGenerator:
         return self.knobs_class.from_params(params or {})
 
     def generate(self, params: Mapping[str, Any], rng: np.random.Generator) -> TaskSpec:
-        return self.knobs(params).task(int(rng.integers(_MAX_SEED)))
+        return self.knobs(params).task(int(rng.integers(MAX_SEED)))
 
 
 def generator_for(family: str) -> TaskGenerator:

@@ -15,15 +15,12 @@ import gymnasium as gym
 import numpy as np
 
 from .. import infos
-from ..tasks import TaskSpec
+from ..tasks import MAX_SEED, TaskSpec
 
 __all__ = ["CURRICULUM_LEVEL", "CurriculumWrapper"]
 
 #: Info key: the curriculum level of the episode (None when the task was given by hand).
 CURRICULUM_LEVEL = "curriculum_level"
-
-#: Game seeds are drawn from [0, MAX_GAME_SEED), the range the envs accept.
-MAX_GAME_SEED = 2**31 - 1
 
 
 class CurriculumWrapper(gym.Wrapper):
@@ -154,7 +151,7 @@ class CurriculumWrapper(gym.Wrapper):
             raise ValueError(f"{type(self.sampler).__name__}.sample() returned level {level!r}, not one of {allowed}")
         level = int(level)
         knobs = self.env.unwrapped.Knobs.from_level(level)
-        game_seed = int(self._rng.integers(MAX_GAME_SEED))
+        game_seed = int(self._rng.integers(MAX_SEED))
         task = knobs.task(game_seed)
         obs, info = self.env.reset(seed=seed, options={**(options or {}), "task": task})
         self.level, self.task, self._reported = level, task, False

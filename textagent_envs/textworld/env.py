@@ -15,7 +15,7 @@ import gymnasium as gym
 from .. import infos
 from ..commands import InvalidCommand, parse_command
 from ..spaces import FreeText
-from ..tasks import TaskSpec, as_task, load_task_set
+from ..tasks import MAX_SEED, TaskSpec, as_task, load_task_set
 from ..worker import BackendCrashed, BackendTimeout, InProcessBackend, ProcessBackend
 from .families import (
     CoinCollectorKnobs,
@@ -35,7 +35,6 @@ DEFAULT_STEP_TIMEOUT = 10.0
 LOAD_TIMEOUT = 120.0
 
 _BACKEND_FACTORY = "textagent_envs.textworld.backend:JerichoBackend"
-_MAX_SEED = 2**31 - 1
 _DRAW_ATTEMPTS = 20
 
 
@@ -183,7 +182,7 @@ class TextWorldEnv(gym.Env[str, str]):
             self._next_index += 1
             return task
         if seed is None:
-            seed = int(self.np_random.integers(_MAX_SEED))
+            seed = int(self.np_random.integers(MAX_SEED))
         return self.task_for_seed(seed)
 
     def _game_for(self, task: TaskSpec, *, drawn: bool) -> tuple[TaskSpec, Path]:
@@ -195,7 +194,7 @@ class TextWorldEnv(gym.Env[str, str]):
             except GameGenerationError:
                 if not drawn:
                     raise
-            task = self.task_for_seed(int(self.np_random.integers(_MAX_SEED)))
+            task = self.task_for_seed(int(self.np_random.integers(MAX_SEED)))
         raise GameGenerationError(f"{_DRAW_ATTEMPTS} drawn seeds in a row made no {self.family} game with knobs {self.knobs.to_params()}")
 
     # -- the backend -------------------------------------------------------------------
@@ -207,8 +206,8 @@ class TextWorldEnv(gym.Env[str, str]):
 
     # -- gymnasium API -----------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= _MAX_SEED):
-            raise ValueError(f"seed must be an int in [0, {_MAX_SEED}], got {seed!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
+            raise ValueError(f"seed must be an int in [0, {MAX_SEED}], got {seed!r}")
         super().reset(seed=seed)
         task = self._choose_task(seed, options)
         task, game_file = self._game_for(task, drawn=seed is None and not options and self.task_set is None)

@@ -69,10 +69,6 @@ class Knobs:
         return cls(**params)
 
     @classmethod
-    def knob_fields(cls) -> list[dataclasses.Field]:
-        return list(dataclasses.fields(cls))
-
-    @classmethod
     def levels(cls) -> range:
         """The integer difficulty levels this family maps to knobs (1 = easiest)."""
         return range(1, len(cls._LEVELS) + 1)
