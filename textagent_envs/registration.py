@@ -16,13 +16,15 @@ from gymnasium.envs.registration import WrapperSpec
 from .wrappers.rewards import REWARD_MODES
 
 _TW = "textagent_envs.textworld.env:"
+_SWE = "textagent_envs.swe.env:"
 
 
 @dataclass(frozen=True)
 class EnvEntry:
     id: str
     entry_point: str
-    max_episode_steps: int
+    #: gymnasium's step budget (TimeLimit); None when the env keeps its own (SWE's max_turns).
+    max_episode_steps: int | None
     kwargs: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
     #: Name of the reward density applied outside the step budget (textagent_envs.wrappers).
@@ -60,6 +62,8 @@ ENTRIES: list[EnvEntry] = [
     EnvEntry("TextWorld-Cooking-v0", _TW + "CookingEnv", 100, summary="tw-cooking: gather and prepare a recipe"),
     EnvEntry("TextWorld-CoinCollector-v0", _TW + "CoinCollectorEnv", 100, {"level": 1}, summary="tw-coin_collector: find the coin"),
     EnvEntry("TextWorld-TreasureHunter-v0", _TW + "TreasureHunterEnv", 100, {"level": 1}, summary="tw-treasure_hunter: find the object"),
+    EnvEntry("SWE-Mini-v0", _SWE + "MiniEnv", None,
+             summary="fix seeded bugs in a small Python repo with tool calls, in a bubblewrap sandbox (30 turns)"),
 ]
 
 ENV_IDS = [entry.id for entry in ENTRIES]

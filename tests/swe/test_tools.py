@@ -107,7 +107,7 @@ def test_edit_tools(repo):
 def test_paths_cannot_leave_the_workspace(repo, tmp_path_factory, path):
     outside = tmp_path_factory.mktemp("outside")
     (outside / "secret").write_text("host secret")
-    os.symlink(outside, repo.workspace / "link")
+    os.symlink(outside, repo.files.root / "link")
     with pytest.raises(ToolError, match="outside the repository"):
         repo.view(path)
     with pytest.raises(ToolError, match="outside the repository"):

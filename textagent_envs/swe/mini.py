@@ -15,8 +15,8 @@ injecting a bug needs no sandbox.
 from __future__ import annotations
 
 import difflib
+import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -27,13 +27,19 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..cache import cache_root, file_lock
+from ..tasks import TaskSpec
+from .grading import parse_pytest_log
 from .mutations import MUTATION_KINDS, Mutation, apply_mutation, find_mutations
 from .tools import FileTools, format_tool_call, parse_tool_call
 
 #: Where the practice repositories live (a source checkout's ``tasks/swe_mini``).
 REPOS_DIR = Path(__file__).resolve().parents[2] / "tasks" / "swe_mini"
 TEST_TIMEOUT = 120.0
-_RESULT = re.compile(r"^(PASSED|FAILED|ERROR) (\S+)")
+#: The task family name in :class:`~textagent_envs.tasks.TaskSpec`.
+FAMILY = "swe-mini"
+#: Bump when generation changes, so cached tasks are made again.
+GENERATOR_VERSION = "1"
 
 
 class TaskGenerationError(RuntimeError):
@@ -63,11 +69,7 @@ def run_tests(repo: Path, timeout: float = TEST_TIMEOUT) -> dict[str, str]:
         [sys.executable, "-m", "pytest", "-rA", "-q", "-p", "no:cacheprovider", "tests"],
         cwd=repo, env=env, capture_output=True, text=True, timeout=timeout,
     )
-    outcomes = {}
-    for line in result.stdout.splitlines():
-        match = _RESULT.match(line)
-        if match:
-            outcomes[match.group(2)] = match.group(1)
+    outcomes = parse_pytest_log(result.stdout)
     if not outcomes:
         raise TaskGenerationError(f"pytest reported no tests in {repo}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     return outcomes
@@ -229,3 +231,105 @@ def _check_walkthrough(work: Path, walkthrough: list[str], tests: set[str]) -> N
     failing = sorted(t for t in tests if outcomes.get(t) != "PASSED")
     if failing:
         raise TaskGenerationError(f"the walkthrough does not fix the tests {failing}")
+
+
+@dataclass(frozen=True)
+class MiniKnobs:
+    """SWE-Mini's complexity knobs: the repository, how many bugs, and which kinds.
+
+    Levels (1 = easiest): 1 one operator/comparison bug; 2 one bug of any kind; 3 two
+    bugs; 4 three bugs; 5 four bugs (more bugs usually spread over more files and more
+    failing tests, so the failing test points less directly at each bug).
+    """
+
+    repo: str = "calckit"
+    nb_bugs: int = 1
+    kinds: tuple[str, ...] = MUTATION_KINDS
+
+    _LEVELS = {
+        1: dict(nb_bugs=1, kinds=("operator_swap", "comparison_swap")),
+        2: dict(nb_bugs=1),
+        3: dict(nb_bugs=2),
+        4: dict(nb_bugs=3),
+        5: dict(nb_bugs=4),
+    }
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.repo, str):
+            raise TypeError(f"repo must be a str, got {self.repo!r}")
+        if isinstance(self.nb_bugs, bool) or not isinstance(self.nb_bugs, int) or not 1 <= self.nb_bugs <= 5:
+            raise ValueError(f"nb_bugs must be an int in [1, 5], got {self.nb_bugs!r}")
+        kinds = (self.kinds,) if isinstance(self.kinds, str) else tuple(self.kinds)
+        unknown = set(kinds) - set(MUTATION_KINDS)
+        if unknown or not kinds:
+            raise ValueError(f"kinds must be a non-empty subset of {list(MUTATION_KINDS)}, got {list(kinds)}")
+        object.__setattr__(self, "kinds", tuple(k for k in MUTATION_KINDS if k in kinds))
+
+    @classmethod
+    def levels(cls) -> range:
+        return range(1, len(cls._LEVELS) + 1)
+
+    @classmethod
+    def from_level(cls, level: int, repo: str = "calckit") -> "MiniKnobs":
+        if isinstance(level, bool) or not isinstance(level, int) or level not in cls.levels():
+            raise ValueError(f"level must be an int in [1, {len(cls._LEVELS)}], got {level!r}")
+        return cls(repo=repo, **cls._LEVELS[level])
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "MiniKnobs":
+        unknown = set(params) - {"repo", "nb_bugs", "kinds"}
+        if unknown:
+            raise ValueError(f"unknown knob(s) {sorted(unknown)} for {FAMILY}; its knobs are ['kinds', 'nb_bugs', 'repo']")
+        return cls(**params)
+
+    def to_params(self) -> dict[str, Any]:
+        return {"repo": self.repo, "nb_bugs": self.nb_bugs, "kinds": list(self.kinds)}
+
+    def slug(self) -> str:
+        kinds = "all" if self.kinds == MUTATION_KINDS else "+".join(k.split("_")[0] for k in self.kinds)
+        return f"{self.repo}-b{self.nb_bugs}-{kinds}"
+
+    def task(self, seed: int) -> TaskSpec:
+        return TaskSpec(FAMILY, self.to_params(), seed, id=f"{FAMILY}-{self.slug()}-s{seed}")
+
+
+def task_dir(knobs: MiniKnobs, seed: int, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Where the generated task lives in the cache (``task.json`` and ``repo/``)."""
+    return cache_root(cache_dir) / FAMILY / f"v{GENERATOR_VERSION}" / knobs.slug() / f"s{seed}"
+
+
+def ensure_task(spec: TaskSpec, cache_dir: str | os.PathLike | None = None) -> MiniTask:
+    """The task ``spec`` names, generated once and then read from the cache (safe with
+    several processes asking at once)."""
+    if spec.family != FAMILY:
+        raise ValueError(f"task {spec.id!r} is a {spec.family!r} task, not {FAMILY!r}")
+    if spec.seed is None:
+        raise ValueError(f"task {spec.id!r} has no seed; SWE-Mini tasks are generated from one")
+    knobs = MiniKnobs.from_params(dict(spec.params))
+    folder = task_dir(knobs, spec.seed, cache_dir)
+    record = folder / "task.json"
+    if not record.is_file():
+        with file_lock(folder.with_suffix(".lock")):
+            if not record.is_file():
+                with tempfile.TemporaryDirectory(prefix="swe-mini-gen-") as scratch:
+                    task = make_task(knobs.repo, spec.seed, scratch, nb_bugs=knobs.nb_bugs, kinds=knobs.kinds)
+                    if folder.exists():
+                        shutil.rmtree(folder)
+                    folder.mkdir(parents=True)
+                    shutil.copytree(task.workspace, folder / "repo")
+                    data = {**task.to_instance(), "walkthrough": task.walkthrough,
+                            "mutations_full": [vars(m) for m in task.mutations]}
+                    temp = record.with_suffix(".tmp")
+                    temp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+                    temp.rename(record)
+    data = json.loads(record.read_text(encoding="utf-8"))
+    return MiniTask(
+        data["instance_id"], data["repo"], data["seed"], data["problem_statement"], data["patch"],
+        data["FAIL_TO_PASS"], data["PASS_TO_PASS"], [Mutation(**m) for m in data["mutations_full"]],
+        data["walkthrough"], folder / "repo", data["knobs"],
+    )
+
+
+def source_roots(repo: Path) -> list[str]:
+    """The top-level folders of ``repo`` that hold the code under test (not the tests)."""
+    return sorted(p.name for p in repo.iterdir() if p.is_dir() and (p / "__init__.py").exists() and p.name not in ("tests", "test"))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 #: Longest tool output returned; longer output is cut with a note saying how much.
 MAX_OUTPUT_CHARS = 10_000
@@ -135,46 +135,95 @@ class ToolError(ValueError):
     """A tool call that was well formed but could not be done (no such file, ...)."""
 
 
+class WorkspaceFiles(Protocol):
+    """The file operations :class:`FileTools` needs, on some workspace: a host folder
+    (:class:`LocalFiles`) or a folder in a container (``textagent_envs.swe.docker``).
+    Paths are workspace-relative POSIX strings; ``"."`` is the root."""
+
+    def resolve(self, path: str) -> str | None:
+        """``path`` with symbolic links followed, relative to the root, or None if it
+        leads outside the workspace."""
+
+    def kind(self, rel: str) -> str | None:
+        """``"file"``, ``"dir"``, or None when nothing is there."""
+
+    def read_bytes(self, rel: str) -> bytes: ...
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        """Write a file, creating its parent folders."""
+
+    def listing(self, rel: str, depth: int) -> list[str]:
+        """Paths under ``rel`` down to ``depth`` levels, relative to the root, folders
+        ending in ``/``, ``.git`` left out."""
+
+
+class LocalFiles:
+    """:class:`WorkspaceFiles` on a host folder."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"workspace {str(self.root)!r} is not a directory")
+
+    def resolve(self, path: str) -> str | None:
+        target = (self.root / path).resolve()
+        if target != self.root and self.root not in target.parents:
+            return None
+        return target.relative_to(self.root).as_posix() or "."
+
+    def kind(self, rel: str) -> str | None:
+        target = self.root / rel
+        return "dir" if target.is_dir() else "file" if target.is_file() else None
+
+    def read_bytes(self, rel: str) -> bytes:
+        return (self.root / rel).read_bytes()
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        target = self.root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    def listing(self, rel: str, depth: int) -> list[str]:
+        base = self.root / rel
+        return [
+            p.relative_to(self.root).as_posix() + ("/" if p.is_dir() else "")
+            for p in base.rglob("*")
+            if ".git" not in p.relative_to(self.root).parts and len(p.relative_to(base).parts) <= depth
+        ]
+
+
 class FileTools:
-    """``view``, ``create``, ``str_replace`` and ``insert`` inside ``workspace``.
+    """``view``, ``create``, ``str_replace`` and ``insert`` inside one workspace: a host
+    folder (a path) or any :class:`WorkspaceFiles`.
 
     Every path is resolved (symbolic links followed) and must stay inside the workspace.
     Each method returns the observation text or raises :class:`ToolError`.
     """
 
-    def __init__(self, workspace: str | Path):
-        self.workspace = Path(workspace).resolve()
-        if not self.workspace.is_dir():
-            raise FileNotFoundError(f"workspace {str(self.workspace)!r} is not a directory")
+    def __init__(self, workspace: str | Path | WorkspaceFiles):
+        self.files = LocalFiles(workspace) if isinstance(workspace, (str, Path)) else workspace
 
     def run(self, call: ToolCall) -> str:
         if call.name not in ("view", "create", "str_replace", "insert"):
             raise ToolError(f"{call.name!r} is not a file tool")
         return getattr(self, call.name)(**call.arguments)
 
-    def _path(self, path: str) -> Path:
+    def _path(self, path: str) -> str:
         if "\x00" in path:
             raise ToolError("The path contains a NUL character.")
-        target = (self.workspace / path).resolve()
-        if target != self.workspace and self.workspace not in target.parents:
+        rel = self.files.resolve(path)
+        if rel is None:
             raise ToolError(f"{path!r} is outside the repository; paths are relative to its root.")
-        return target
-
-    def _shown(self, target: Path) -> str:
-        return str(target.relative_to(self.workspace)) or "."
+        return rel
 
     def view(self, path: str, view_range: list[int] | None = None) -> str:
-        target = self._path(path)
-        if target.is_dir():
+        rel = self._path(path)
+        if self.files.kind(rel) == "dir":
             if view_range is not None:
                 raise ToolError("'view_range' applies to files, not directories.")
-            entries = sorted(
-                str(p.relative_to(self.workspace)) + ("/" if p.is_dir() else "")
-                for p in target.rglob("*")
-                if ".git" not in p.relative_to(self.workspace).parts and len(p.relative_to(target).parts) <= 2
-            )
+            entries = sorted(self.files.listing(rel, 2))
             return truncate_output("\n".join(entries) or "(empty directory)")
-        lines = self._read(target).split("\n")
+        lines = self._read(rel).split("\n")
         first, last = 1, len(lines)
         if view_range is not None:
             first, last = view_range
@@ -185,38 +234,43 @@ class FileTools:
         return truncate_output(numbered)
 
     def create(self, path: str, file_text: str) -> str:
-        target = self._path(path)
-        if target.exists():
+        rel = self._path(path)
+        if self.files.kind(rel) is not None:
             raise ToolError(f"{path!r} already exists; edit it with str_replace or insert.")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(file_text, encoding="utf-8")
-        return f"Created {self._shown(target)} ({len(file_text.splitlines())} lines)."
+        self._write(rel, file_text)
+        return f"Created {rel} ({len(file_text.splitlines())} lines)."
 
     def str_replace(self, path: str, old_str: str, new_str: str) -> str:
-        target = self._path(path)
-        text = self._read(target)
+        rel = self._path(path)
+        text = self._read(rel)
         if not old_str:
             raise ToolError("'old_str' is empty; give the exact text to replace.")
         count = text.count(old_str)
         if count != 1:
             where = "does not occur" if count == 0 else f"occurs {count} times"
-            raise ToolError(f"'old_str' {where} in {self._shown(target)}; it must occur exactly once.")
-        target.write_text(text.replace(old_str, new_str), encoding="utf-8")
-        return f"Edited {self._shown(target)}."
+            raise ToolError(f"'old_str' {where} in {rel}; it must occur exactly once.")
+        self._write(rel, text.replace(old_str, new_str))
+        return f"Edited {rel}."
 
     def insert(self, path: str, insert_line: int, insert_text: str) -> str:
-        target = self._path(path)
-        lines = self._read(target).split("\n")
+        rel = self._path(path)
+        lines = self._read(rel).split("\n")
         if not 0 <= insert_line <= len(lines):
             raise ToolError(f"insert_line {insert_line} is outside 0-{len(lines)}.")
         new = insert_text.split("\n")
-        target.write_text("\n".join(lines[:insert_line] + new + lines[insert_line:]), encoding="utf-8")
-        return f"Inserted {len(new)} line(s) after line {insert_line} of {self._shown(target)}."
+        self._write(rel, "\n".join(lines[:insert_line] + new + lines[insert_line:]))
+        return f"Inserted {len(new)} line(s) after line {insert_line} of {rel}."
 
-    def _read(self, target: Path) -> str:
-        if not target.is_file():
-            raise ToolError(f"{self._shown(target)} is not a file.")
+    def _write(self, rel: str, text: str) -> None:
         try:
-            return target.read_text(encoding="utf-8")
+            self.files.write_bytes(rel, text.encode("utf-8"))
+        except OSError as error:
+            raise ToolError(f"Could not write {rel}: {error.strerror or error}.") from None
+
+    def _read(self, rel: str) -> str:
+        if self.files.kind(rel) != "file":
+            raise ToolError(f"{rel} is not a file.")
+        try:
+            return self.files.read_bytes(rel).decode("utf-8")
         except UnicodeDecodeError:
-            raise ToolError(f"{self._shown(target)} is not UTF-8 text.") from None
+            raise ToolError(f"{rel} is not UTF-8 text.") from None

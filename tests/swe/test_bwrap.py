@@ -1,0 +1,161 @@
+"""The bubblewrap sandbox: each attack fails or is contained, and the sandbox keeps serving."""
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from textagent_envs.swe.bwrap import BwrapSandbox, bwrap_unavailable_reason
+from textagent_envs.swe.sandbox import Limits
+
+# bubblewrap is installed by `make test` (scripts/install-system-deps.sh); without it these fail, not skip.
+assert bwrap_unavailable_reason() is None, bwrap_unavailable_reason()
+
+LIMITS = Limits(timeout=5.0, memory_mb=256, pids=64, file_size_mb=8, output_bytes=64 << 10)
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "hello.py").write_text("print('hello from the workspace')\n")
+    with BwrapSandbox(workspace, limits=LIMITS) as box:
+        yield box
+
+
+def serves(box: BwrapSandbox) -> None:
+    result = box.run("python hello.py && echo ok > after.txt")
+    assert result.exit_code == 0 and "hello from the workspace" in result.output, result
+    assert (box.workspace / "after.txt").read_text() == "ok\n"
+
+
+def test_commands_run_in_the_workspace_with_python(sandbox):
+    result = sandbox.run("pwd; python -c 'import pytest; print(\"pytest ok\")'; exit 4")
+    assert result.output.splitlines() == ["/workspace", "pytest ok"]
+    assert result.exit_code == 4 and "[exit code 4]" in result.observation()
+    serves(sandbox)
+
+
+def test_no_network_even_to_a_host_server(sandbox):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
+    code = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=2); print('connected')"
+    result = sandbox.run(f'python -c "{code}"')
+    assert "connected" not in result.output and result.exit_code != 0
+    assert not accepted
+    result = sandbox.run("python -c \"import socket; socket.create_connection(('1.1.1.1', 53), timeout=2)\"")
+    assert result.exit_code != 0 and "unreachable" in result.output.lower()
+    server.close()
+    serves(sandbox)
+
+
+def test_host_files_outside_the_workspace_are_invisible(sandbox, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host secret")
+    project_file = Path(__file__).resolve()
+    result = sandbox.run(f"cat {secret}; cat {project_file}; ls /home /root/.ssh; cat /etc/shadow; echo pwned > {secret}")
+    assert "host secret" not in result.output and "import pytest" not in result.output
+    assert secret.read_text() == "host secret"
+    for target in ("/usr/pwned", f"{os.path.dirname(os.__file__)}/pwned.py"):  # read-only binds
+        result = sandbox.run(f"echo x > {target}")
+        assert result.exit_code != 0 and "Read-only file system" in result.output, target
+        assert not os.path.exists(target)
+    sandbox.run("echo x > /etc/pwned")  # the sandbox's own scratch /etc, not the host's
+    assert not os.path.exists("/etc/pwned")
+    escape = sandbox.run("ln -s / rootlink && cat rootlink/etc/hostname")  # a link resolves inside the sandbox
+    assert escape.output.strip() in ("", "sandbox") or "No such file" in escape.output
+    serves(sandbox)
+
+
+def test_fork_bomb_is_contained(sandbox):
+    start = time.monotonic()
+    result = sandbox.run("bomb() { bomb | bomb & }; bomb; sleep 2; echo survived", timeout=4)
+    assert time.monotonic() - start < 15
+    assert result.timed_out or "fork" in result.output.lower() or "resource" in result.output.lower()
+    serves(sandbox)
+
+
+def test_memory_bomb_is_killed(sandbox):
+    result = sandbox.run("python -c \"x = bytearray(1 << 30); print('allocated', len(x))\"")
+    assert "allocated" not in result.output
+    assert result.exit_code != 0
+    serves(sandbox)
+
+
+def test_endless_loop_is_stopped_at_the_timeout(sandbox):
+    start = time.monotonic()
+    result = sandbox.run("while true; do :; done", timeout=1.0)
+    assert result.timed_out and result.exit_code is None
+    assert time.monotonic() - start < 5
+    assert "time limit" in result.observation()
+    serves(sandbox)
+
+
+def test_gigabytes_of_output_are_capped(sandbox):
+    result = sandbox.run("yes 0123456789abcdef | head -c 2000000000", timeout=30)
+    assert len(result.output.encode()) <= LIMITS.output_bytes
+    assert result.dropped_bytes > 0 or result.timed_out
+    assert "bytes of output were dropped" in result.observation() or result.timed_out
+    big = sandbox.run("head -c 100000000 /dev/zero > big.bin")
+    assert big.exit_code != 0 and "File size limit exceeded" in big.output
+    assert (sandbox.workspace / "big.bin").stat().st_size <= LIMITS.file_size_mb << 20
+    serves(sandbox)
+
+
+def test_host_processes_cannot_be_signalled(sandbox):
+    result = sandbox.run(f"kill -9 {os.getpid()}; kill -9 -1; echo done")
+    assert "done" in result.output
+    assert os.getpid() and Path(f"/proc/{os.getpid()}").exists()
+    serves(sandbox)
+
+
+def _host_processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_no_process_outlives_its_command(sandbox):
+    marker = "4242.5"
+    result = sandbox.run(f"nohup sleep {marker} >/dev/null 2>&1 & setsid sleep {marker} & echo started")
+    assert "started" in result.output
+    deadline = time.monotonic() + 2
+    while _host_processes_with(f"sleep\x00{marker}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _host_processes_with(f"sleep\x00{marker}") == []
+    serves(sandbox)
+
+
+def test_close_removes_the_cgroups(tmp_path):
+    box = BwrapSandbox(tmp_path, limits=LIMITS)
+    groups = list(box._cgroups.dirs) if box._cgroups else []
+    box.run("true")
+    box.close()
+    box.close()
+    assert all(not g.exists() for g in groups)
+    with pytest.raises(RuntimeError, match="closed"):
+        box.run("true")
+
+
+def test_bad_commands(sandbox):
+    assert sandbox.run("echo a\x00b").exit_code == 2
+    with pytest.raises(TypeError):
+        sandbox.run(b"ls")
+    assert sandbox.run("").exit_code == 0
+    with pytest.raises(ValueError, match="timeout"):
+        Limits(timeout=0)
+    with pytest.raises(FileNotFoundError):
+        BwrapSandbox("/nonexistent/workspace")

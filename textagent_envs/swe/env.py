@@ -1,0 +1,288 @@
+"""Gymnasium environments for software-engineering tasks.
+
+:class:`SWEEnv` holds what every SWE env shares: actions are tool calls
+(:mod:`textagent_envs.swe.tools`), observations are the tools' output, and the episode
+ends with ``submit`` (graded: ``terminated``) or when ``max_turns`` tool calls are used
+(graded as if submitted: ``truncated`` with ``info["truncation_reason"] == "max_turns"``).
+The reward is 0 until the grading step, which gives ``reward_type``:
+
+- ``"test_pass_ratio"`` (default, the paper's best): passing tests / (FAIL_TO_PASS + PASS_TO_PASS);
+- ``"resolved"``: 1.0 when every one of them passes, else 0.0;
+- ``"f2p_ratio"``: the share of FAIL_TO_PASS tests that pass (an empty patch gets 0).
+
+Info follows :mod:`textagent_envs.infos`: ``score`` is the number of graded tests that
+pass (0 before grading), ``max_score`` their number, ``won`` / ``success`` resolved,
+``lost`` graded and not resolved, ``moves`` the tool calls that ran, ``walkthrough`` the
+gold fix as tool calls, ``objective`` the problem statement. After grading, ``tests``
+holds the report and ``ignored_changes`` the edited files grading left out (tests,
+configuration; see :mod:`textagent_envs.swe.grading`).
+
+:class:`MiniEnv` (``SWE-Mini-v0``) plays generated tasks in bubblewrap;
+:class:`GymEnv` (``SWE-Gym-v0``) plays SWE-bench-style instances in Docker.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from .. import infos
+from ..spaces import FreeText
+from ..tasks import MAX_SEED, TaskSpec, as_task
+from .grading import TestReport, check_reward_type, parse_pytest_log, prepare_grading_copy
+from .sandbox import Limits
+from .tools import TOOL_SCHEMAS, FileTools, InvalidToolCall, ToolError, parse_tool_call, truncate_output
+
+MAX_TEXT = 200_000
+_DRAW_ATTEMPTS = 20
+
+INSTRUCTIONS = (
+    "The repository is your working directory ({workdir}). Act with exactly one tool call per turn, "
+    'written as a JSON object {{"name": TOOL, "arguments": {{...}}}}. Tools: bash(command), '
+    "view(path, view_range?), create(path, file_text), str_replace(path, old_str, new_str), "
+    "insert(path, insert_line, insert_text), submit(). Call submit when you are done; the tests grade the code."
+)
+
+
+class ResetNeeded(RuntimeError):
+    """``step`` was called before ``reset`` or after the episode ended."""
+
+
+class SWEEnv(gym.Env[str, str]):
+    """Base of the SWE envs (see the module docstring). Subclasses choose the task and
+    provide the workspace (:meth:`_start`), commands (:meth:`_bash`) and grading
+    (:meth:`_grade`)."""
+
+    metadata = {"render_modes": ["ansi", "human"]}
+    #: The env's reward is the grade, not the change of ``score`` (see ``reward_type``).
+    reward_is_score_change = False
+    workdir = "/workspace"
+
+    def __init__(self, *, reward_type: str = "test_pass_ratio", max_turns: int = 30, limits: Limits | None = None,
+                 render_mode: str | None = None):
+        self.reward_type = check_reward_type(reward_type)
+        if isinstance(max_turns, bool) or not isinstance(max_turns, int) or max_turns < 1:
+            raise ValueError(f"max_turns must be a positive int, got {max_turns!r}")
+        if limits is not None and not isinstance(limits, Limits):
+            raise TypeError(f"limits must be a textagent_envs.swe.sandbox.Limits, got {type(limits).__name__}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.max_turns = max_turns
+        self.limits = limits or Limits()
+        self.render_mode = render_mode
+        #: The tools' JSON schemas, for chat templates.
+        self.tool_schemas = TOOL_SCHEMAS
+        self.observation_space = FreeText(MAX_TEXT)
+        self.action_space = FreeText(MAX_TEXT)
+        self.task: TaskSpec | None = None
+        self._instance: dict[str, Any] | None = None
+        self._tools: FileTools | None = None
+        self._turns = 0
+        self._moves = 0
+        self._report: TestReport | None = None
+        self._ignored: list[str] = []
+        self._over = True
+        self._started = False
+        self._last_obs = ""
+
+    # -- subclass hooks ----------------------------------------------------------------
+    def _choose(self, seed: int | None, options: dict) -> tuple[TaskSpec, dict[str, Any]]:
+        """The task and its SWE-bench-schema instance (with ``walkthrough``), workspace ready."""
+        raise NotImplementedError
+
+    def _bash(self, command: str) -> str:
+        raise NotImplementedError
+
+    def _grade(self) -> tuple[TestReport, list[str]]:
+        raise NotImplementedError
+
+    # -- gymnasium API -----------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
+            raise ValueError(f"seed must be an int in [0, {MAX_SEED}], got {seed!r}")
+        if options is not None and not isinstance(options, dict):
+            raise TypeError(f"options must be a dict, got {type(options).__name__}")
+        super().reset(seed=seed)
+        self.task, self._instance = self._choose(seed, dict(options or {}))
+        self._turns = self._moves = 0
+        self._report, self._ignored, self._over, self._started = None, [], False, True
+        obs = f"{self._instance['problem_statement'].rstrip()}\n\n{INSTRUCTIONS.format(workdir=self.workdir)}"
+        return self._observe(obs), self._info(valid=False)
+
+    def step(self, action: str) -> tuple[str, float, bool, bool, dict]:
+        if not isinstance(action, str):
+            raise TypeError(f"an action must be a str (a JSON tool call), got {type(action).__name__}: {action!r:.80}")
+        if not self._started:
+            raise ResetNeeded("call reset() before step()")
+        if self._over:
+            raise ResetNeeded("this episode is over (submitted or out of turns); call reset() to start another")
+        self._turns += 1
+        valid, submitted, reason = False, False, None
+        try:
+            call = parse_tool_call(action)
+        except InvalidToolCall as error:
+            text, reason = str(error), str(error)
+        else:
+            if call.name == "submit":
+                valid = submitted = True
+                text = "Submitted."
+            elif call.name == "bash":
+                text, valid = self._bash(call.arguments["command"]), True
+            else:
+                try:
+                    text, valid = self._tools.run(call), True
+                except ToolError as error:
+                    text, reason = f"Error: {error}", str(error)
+        self._moves += valid
+        truncated = not submitted and self._turns >= self.max_turns
+        reward = 0.0
+        if submitted or truncated:
+            self._report, self._ignored = self._grade()
+            self._over = True
+            reward = self._report.reward(self.reward_type)
+            text += "\n" + self._grade_text(truncated)
+        info = self._info(valid=valid)
+        if reason is not None:
+            info[infos.INVALID_REASON] = reason
+        if truncated:
+            info[infos.TRUNCATION_REASON] = "max_turns"
+        return self._observe(truncate_output(text)), float(reward), submitted, truncated, info
+
+    def _grade_text(self, truncated: bool) -> str:
+        report = self._report
+        head = f"Out of turns ({self.max_turns}); the code as it stands was graded." if truncated else "Graded."
+        lines = [f"{head} {report.passing}/{report.total} tests pass; {'resolved' if report.resolved else 'not resolved'}."]
+        if self._ignored:
+            lines.append(f"Changes not counted (tests and configuration): {', '.join(self._ignored)}")
+        return "\n".join(lines)
+
+    def _info(self, *, valid: bool) -> dict[str, Any]:
+        report = self._report
+        graded = report is not None
+        tests = self._instance
+        info = {
+            infos.WON: graded and report.resolved,
+            infos.LOST: graded and not report.resolved,
+            infos.SCORE: report.passing if graded else 0,
+            infos.MAX_SCORE: len(tests["FAIL_TO_PASS"]) + len(tests["PASS_TO_PASS"]),
+            infos.MOVES: self._moves,
+            infos.OBJECTIVE: tests["problem_statement"],
+            infos.WALKTHROUGH: list(tests.get("walkthrough", [])),
+            infos.LAST_ACTION_VALID: valid,
+            infos.TASK: self.task.to_dict(),
+        }
+        info[infos.SUCCESS] = info[infos.WON]
+        if graded:
+            info["tests"] = report.summary()
+            info["ignored_changes"] = list(self._ignored)
+        return info
+
+    def _observe(self, text: str) -> str:
+        self._last_obs = text
+        if self.render_mode == "human":
+            print(text)
+        return text
+
+    def render(self) -> str | None:
+        return self._last_obs if self.render_mode == "ansi" else None
+
+
+class MiniEnv(SWEEnv):
+    """``SWE-Mini-v0``: generated bug-fixing tasks over the practice repositories in
+    ``tasks/swe_mini``, run in a bubblewrap sandbox (:mod:`textagent_envs.swe.bwrap`).
+
+    Knobs: ``repo`` (default ``"calckit"``), ``nb_bugs`` (1-5), ``kinds`` (bug kinds), or
+    ``level`` (1-5, see :class:`~textagent_envs.swe.mini.MiniKnobs`). ``reset(seed=s)``
+    plays the task generated with seed ``s`` (made once, then cached);
+    ``reset(options={"task": spec})`` plays a :class:`TaskSpec` (e.g. from a manifest
+    written by ``textagent-envs make-tasks SWE-Mini-v0``).
+    """
+
+    def __init__(self, *, repo: str = "calckit", nb_bugs: int | None = None, kinds=None, level: int | None = None,
+                 cache_dir: str | None = None, network: bool = False, grading_timeout: float = 120.0, **kwargs: Any):
+        from .mini import MiniKnobs
+
+        super().__init__(**kwargs)
+        if level is not None:
+            if nb_bugs is not None or kinds is not None:
+                raise ValueError("give either level or nb_bugs/kinds, not both")
+            self.knobs = MiniKnobs.from_level(level, repo)
+        else:
+            self.knobs = MiniKnobs(repo, 1 if nb_bugs is None else nb_bugs, *(() if kinds is None else (kinds,)))
+        from .mini import repo_path
+
+        repo_path(self.knobs.repo)  # unknown repository: fail now
+        self.cache_dir = cache_dir
+        self.network = network
+        self.grading_timeout = float(grading_timeout)
+        self._root: Path | None = None
+        self._sandbox = None
+        self._grader = None
+        self._pristine: Path | None = None
+
+    def _ensure_sandboxes(self) -> None:
+        from .bwrap import BwrapSandbox
+
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="swe-mini-env-"))
+            (self._root / "repo").mkdir()
+            (self._root / "grading").mkdir()
+            self._sandbox = BwrapSandbox(self._root / "repo", limits=self.limits, network=self.network)
+            grading_limits = Limits(**{**vars(self.limits), "timeout": self.grading_timeout})
+            self._grader = BwrapSandbox(self._root / "grading", limits=grading_limits)
+
+    def _choose(self, seed, options):
+        from .mini import FAMILY, TaskGenerationError, ensure_task
+
+        task = options.pop("task", None)
+        if options:
+            raise ValueError(f"unknown reset option(s) {sorted(options)}; the only option is 'task'")
+        if task is not None:
+            spec = as_task(task, family=FAMILY)
+            generated = ensure_task(spec, self.cache_dir)
+        else:
+            drawn = seed is None
+            for _ in range(_DRAW_ATTEMPTS):
+                spec = self.knobs.task(int(self.np_random.integers(MAX_SEED)) if seed is None else seed)
+                try:
+                    generated = ensure_task(spec, self.cache_dir)
+                    break
+                except TaskGenerationError:
+                    if not drawn:
+                        raise
+            else:
+                raise TaskGenerationError(f"{_DRAW_ATTEMPTS} drawn seeds in a row made no task with knobs {self.knobs}")
+        self._ensure_sandboxes()
+        workspace = self._root / "repo"
+        shutil.rmtree(workspace)
+        shutil.copytree(generated.workspace, workspace, symlinks=True)
+        self._tools = FileTools(self._sandbox.files)
+        self._pristine = generated.workspace
+        return spec, {**generated.to_instance(), "walkthrough": list(generated.walkthrough)}
+
+    def _bash(self, command: str) -> str:
+        return self._sandbox.run(command).observation()
+
+    def _grade(self):
+        from .mini import source_roots
+
+        grading = self._root / "grading"
+        _, ignored = prepare_grading_copy(self._pristine, self._root / "repo", grading,
+                                          source_roots=source_roots(self._pristine))
+        result = self._grader.run("python -m pytest -rA -q -p no:cacheprovider tests")
+        statuses = parse_pytest_log(result.output)
+        return TestReport(self._instance["FAIL_TO_PASS"], self._instance["PASS_TO_PASS"], statuses), ignored
+
+    def close(self) -> None:
+        for sandbox in (self._sandbox, self._grader):
+            if sandbox is not None:
+                sandbox.close()
+        self._sandbox = self._grader = None
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+        super().close()
