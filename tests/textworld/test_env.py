@@ -16,7 +16,7 @@ from textagent_envs.textworld import env as env_module
 from textagent_envs.textworld.env import ResetNeeded
 
 
-@pytest.mark.parametrize("env_id", textagent_envs.ENV_IDS)
+@pytest.mark.parametrize("env_id", [i for i in textagent_envs.ENV_IDS if i.startswith("TextWorld-")])
 def test_every_registered_id_passes_the_conformance_check(env_id):
     env = gym.make(env_id)
     try:

@@ -32,7 +32,8 @@ import gymnasium as gym
 
 from .. import infos
 from ..spaces import FreeText
-from ..tasks import MAX_SEED, TaskSpec, as_task
+from ..tasks import MAX_SEED, TaskSpec, as_task, load_task_set
+from .mini import MiniKnobs
 from .grading import TestReport, check_reward_type, parse_pytest_log, prepare_grading_copy
 from .sandbox import Limits
 from .tools import TOOL_SCHEMAS, FileTools, InvalidToolCall, ToolError, parse_tool_call, truncate_output
@@ -198,15 +199,22 @@ class MiniEnv(SWEEnv):
     Knobs: ``repo`` (default ``"calckit"``), ``nb_bugs`` (1-5), ``kinds`` (bug kinds), or
     ``level`` (1-5, see :class:`~textagent_envs.swe.mini.MiniKnobs`). ``reset(seed=s)``
     plays the task generated with seed ``s`` (made once, then cached);
-    ``reset(options={"task": spec})`` plays a :class:`TaskSpec` (e.g. from a manifest
-    written by ``textagent-envs make-tasks SWE-Mini-v0``).
+    ``reset(options={"task": spec})`` plays a :class:`TaskSpec`. ``tasks=`` plays a task
+    set instead (a manifest written by ``textagent-envs make-tasks SWE-Mini-v0``),
+    sampled with the env's ``np_random`` (``task_order="random"``) or in order
+    (``"sequential"``, restarting at ``reset(seed=...)``).
     """
 
-    def __init__(self, *, repo: str = "calckit", nb_bugs: int | None = None, kinds=None, level: int | None = None,
-                 cache_dir: str | None = None, network: bool = False, grading_timeout: float = 120.0, **kwargs: Any):
-        from .mini import MiniKnobs
+    Knobs = MiniKnobs
 
+    def __init__(self, *, repo: str = "calckit", nb_bugs: int | None = None, kinds=None, level: int | None = None,
+                 tasks=None, task_order: str = "random", cache_dir: str | None = None, network: bool = False,
+                 grading_timeout: float = 120.0, **kwargs: Any):
         super().__init__(**kwargs)
+        if task_order not in ("random", "sequential"):
+            raise ValueError(f"task_order must be 'random' or 'sequential', got {task_order!r}")
+        if isinstance(grading_timeout, bool) or not isinstance(grading_timeout, (int, float)) or grading_timeout <= 0:
+            raise ValueError(f"grading_timeout must be a positive number of seconds, got {grading_timeout!r}")
         if level is not None:
             if nb_bugs is not None or kinds is not None:
                 raise ValueError("give either level or nb_bugs/kinds, not both")
@@ -216,6 +224,9 @@ class MiniEnv(SWEEnv):
         from .mini import repo_path
 
         repo_path(self.knobs.repo)  # unknown repository: fail now
+        self.task_set = load_task_set(tasks, family=self.knobs.family) if tasks is not None else None
+        self.task_order = task_order
+        self._next_index = 0
         self.cache_dir = cache_dir
         self.network = network
         self.grading_timeout = float(grading_timeout)
@@ -241,6 +252,14 @@ class MiniEnv(SWEEnv):
         task = options.pop("task", None)
         if options:
             raise ValueError(f"unknown reset option(s) {sorted(options)}; the only option is 'task'")
+        if task is None and self.task_set is not None:
+            if seed is not None:
+                self._next_index = 0
+            if self.task_order == "random":
+                task = self.task_set[int(self.np_random.integers(len(self.task_set)))]
+            else:
+                task = self.task_set[self._next_index % len(self.task_set)]
+                self._next_index += 1
         if task is not None:
             spec = as_task(task, family=FAMILY)
             generated = ensure_task(spec, self.cache_dir)

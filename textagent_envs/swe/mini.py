@@ -23,7 +23,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
@@ -242,6 +242,7 @@ class MiniKnobs:
     failing tests, so the failing test points less directly at each bug).
     """
 
+    family: ClassVar[str] = FAMILY
     repo: str = "calckit"
     nb_bugs: int = 1
     kinds: tuple[str, ...] = MUTATION_KINDS
@@ -298,36 +299,53 @@ def task_dir(knobs: MiniKnobs, seed: int, cache_dir: str | os.PathLike | None = 
     return cache_root(cache_dir) / FAMILY / f"v{GENERATOR_VERSION}" / knobs.slug() / f"s{seed}"
 
 
-def ensure_task(spec: TaskSpec, cache_dir: str | os.PathLike | None = None) -> MiniTask:
-    """The task ``spec`` names, generated once and then read from the cache (safe with
-    several processes asking at once)."""
+def ensure_task(spec: TaskSpec, cache_dir: str | os.PathLike | None = None, *, folder: str | os.PathLike | None = None) -> MiniTask:
+    """The task ``spec`` names: read from its folder (``spec.game_file``, or ``folder``, or
+    the cache), generated there first if missing (safe with several processes at once)."""
     if spec.family != FAMILY:
         raise ValueError(f"task {spec.id!r} is a {spec.family!r} task, not {FAMILY!r}")
+    if spec.game_file is not None and folder is None:
+        return load_task_folder(spec.game_file)
     if spec.seed is None:
-        raise ValueError(f"task {spec.id!r} has no seed; SWE-Mini tasks are generated from one")
+        raise ValueError(f"task {spec.id!r} has neither a seed nor a task folder")
     knobs = MiniKnobs.from_params(dict(spec.params))
-    folder = task_dir(knobs, spec.seed, cache_dir)
-    record = folder / "task.json"
-    if not record.is_file():
+    folder = Path(folder) if folder is not None else task_dir(knobs, spec.seed, cache_dir)
+    if not (folder / "task.json").is_file():
+        folder.parent.mkdir(parents=True, exist_ok=True)
         with file_lock(folder.with_suffix(".lock")):
-            if not record.is_file():
-                with tempfile.TemporaryDirectory(prefix="swe-mini-gen-") as scratch:
-                    task = make_task(knobs.repo, spec.seed, scratch, nb_bugs=knobs.nb_bugs, kinds=knobs.kinds)
-                    if folder.exists():
-                        shutil.rmtree(folder)
-                    folder.mkdir(parents=True)
-                    shutil.copytree(task.workspace, folder / "repo")
-                    data = {**task.to_instance(), "walkthrough": task.walkthrough,
-                            "mutations_full": [vars(m) for m in task.mutations]}
-                    temp = record.with_suffix(".tmp")
-                    temp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-                    temp.rename(record)
-    data = json.loads(record.read_text(encoding="utf-8"))
-    return MiniTask(
-        data["instance_id"], data["repo"], data["seed"], data["problem_statement"], data["patch"],
-        data["FAIL_TO_PASS"], data["PASS_TO_PASS"], [Mutation(**m) for m in data["mutations_full"]],
-        data["walkthrough"], folder / "repo", data["knobs"],
-    )
+            if not (folder / "task.json").is_file():
+                _write_task_folder(knobs, spec.seed, folder)
+    return load_task_folder(folder)
+
+
+def _write_task_folder(knobs: MiniKnobs, seed: int, folder: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="swe-mini-gen-") as scratch:
+        task = make_task(knobs.repo, seed, scratch, nb_bugs=knobs.nb_bugs, kinds=knobs.kinds)
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        shutil.copytree(task.workspace, folder / "repo")
+        data = {**task.to_instance(), "walkthrough": task.walkthrough, "mutations_full": [vars(m) for m in task.mutations]}
+        temp = folder / "task.json.tmp"
+        temp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        temp.rename(folder / "task.json")
+
+
+def load_task_folder(folder: str | os.PathLike) -> MiniTask:
+    """A task written by :func:`ensure_task` (``task.json`` and ``repo/``)."""
+    folder = Path(folder)
+    record = folder / "task.json"
+    if not record.is_file() or not (folder / "repo").is_dir():
+        raise FileNotFoundError(f"{str(folder)!r} is not an SWE-Mini task folder (it needs task.json and repo/)")
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+        return MiniTask(
+            data["instance_id"], data["repo"], data["seed"], data["problem_statement"], data["patch"],
+            data["FAIL_TO_PASS"], data["PASS_TO_PASS"], [Mutation(**m) for m in data["mutations_full"]],
+            data["walkthrough"], folder / "repo", data["knobs"],
+        )
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise ValueError(f"{record}: not a valid SWE-Mini task record ({err!r})") from None
 
 
 def source_roots(repo: Path) -> list[str]:

@@ -1,0 +1,162 @@
+"""Docker images for the SWE sandboxes, built offline from Debian packages (nothing is
+pulled from a registry).
+
+- :func:`build_base_image`: a Debian bookworm root file system made with
+  ``debootstrap --variant=minbase`` (Python 3, pytest, git, procps) and loaded with
+  ``docker import``. About 45 s and 210 MB; skipped when the tag exists.
+- :func:`build_task_image`: ``FROM`` the base image, a generated SWE-Mini task's buggy
+  repository committed in git at ``/testbed``; returns the task as a SWE-bench
+  instance whose ``base_commit`` is that commit and whose ``image`` is the tag.
+
+From the command line::
+
+    python -m textagent_envs.swe.images base
+    python -m textagent_envs.swe.images task calckit --seed 7 --nb-bugs 2 --out instances.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .mini import MiniTask
+
+BASE_IMAGE = "textagent-envs/debian-python:bookworm"
+#: Debian packages in the base image (minbase adds the essential ones: bash, coreutils, findutils, ...).
+BASE_PACKAGES = ("python3", "python3-pytest", "git", "procps")
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+WORKDIR = "/testbed"
+#: The command the grader runs in a task image's work directory.
+TEST_CMD = "python3 -m pytest -rA -p no:cacheprovider tests"
+_ENV = ("LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+# A fixed identity and date make the commit (and so base_commit) depend only on the files.
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "textagent-envs", "GIT_AUTHOR_EMAIL": "swe-mini@textagent-envs",
+    "GIT_COMMITTER_NAME": "textagent-envs", "GIT_COMMITTER_EMAIL": "swe-mini@textagent-envs",
+    "GIT_AUTHOR_DATE": "2025-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2025-01-01T00:00:00Z",
+}
+
+
+def _client():
+    from .docker import docker_unavailable_reason
+    from .sandbox import SandboxUnavailable
+
+    reason = docker_unavailable_reason()
+    if reason is not None:
+        raise SandboxUnavailable(reason)
+    import docker
+
+    return docker.from_env(timeout=600)
+
+
+def image_exists(tag: str, client: Any = None) -> bool:
+    """Whether the local Docker engine has an image tagged ``tag``."""
+    import docker
+
+    client = client or _client()
+    try:
+        client.images.get(tag)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def build_base_image(tag: str = BASE_IMAGE, *, mirror: str = DEBIAN_MIRROR, force: bool = False) -> str:
+    """Build the base image with debootstrap (needs root and the ``debootstrap``
+    package) unless ``tag`` exists (or ``force``); returns ``tag``."""
+    client = _client()
+    if not force and image_exists(tag, client):
+        return tag
+    if shutil.which("debootstrap") is None:
+        raise RuntimeError("debootstrap is not installed (Debian/Ubuntu: apt-get install debootstrap; .ci/run does it)")
+    if os.geteuid() != 0:
+        raise RuntimeError("debootstrap needs root to build the base image")
+    with tempfile.TemporaryDirectory(prefix="textagent-rootfs-") as scratch:
+        root = Path(scratch) / "rootfs"
+        command = ["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", "bookworm", str(root), mirror]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"debootstrap failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        for junk in ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/locale"):
+            shutil.rmtree(root / junk, ignore_errors=True)
+        archive = Path(scratch) / "rootfs.tar"
+        subprocess.run(["tar", "-C", str(root), "-cf", str(archive), "."], check=True)
+        repository, _, version = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "latest")
+        client.api.import_image(src=str(archive), repository=repository, tag=version,
+                                changes=[f"ENV {e}" for e in _ENV] + ['CMD ["bash"]'])
+    return tag
+
+
+def commit_repository(source: str | os.PathLike, dest: str | os.PathLike) -> str:
+    """Copy ``source`` to ``dest`` (caches left out), commit it in a new git repository
+    with a fixed author and date, and return the commit's sha."""
+    dest = Path(dest)
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".git"))
+    env = {**os.environ, **_GIT_ENV}
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "--no-gpg-sign", "-m", "base"]):
+        subprocess.run(["git", "-c", "init.defaultBranch=main", *args], cwd=dest, env=env, check=True, capture_output=True)
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=dest, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def build_task_image(task: MiniTask, tag: str, *, base: str = BASE_IMAGE) -> dict[str, Any]:
+    """Build ``tag`` from the local ``base`` image with ``task``'s buggy repository
+    committed at ``/testbed``; returns the SWE-bench instance (``base_commit``,
+    ``image``, ``test_cmd`` and ``workdir`` filled in)."""
+    client = _client()
+    if not image_exists(base, client):
+        raise RuntimeError(f"base image {base!r} is missing; build it with `python -m textagent_envs.swe.images base`")
+    with tempfile.TemporaryDirectory(prefix="textagent-task-") as scratch:
+        sha = commit_repository(task.workspace, Path(scratch) / "testbed")
+        dockerfile = f"FROM {base}\nCOPY testbed {WORKDIR}\nWORKDIR {WORKDIR}\nLABEL textagent_envs.instance_id={task.instance_id}\n"
+        context = io.BytesIO()
+        with tarfile.open(fileobj=context, mode="w") as archive:
+            info = tarfile.TarInfo("Dockerfile")
+            info.size = len(dockerfile.encode())
+            archive.addfile(info, io.BytesIO(dockerfile.encode()))
+            archive.add(Path(scratch) / "testbed", arcname="testbed")
+        context.seek(0)
+        client.images.build(fileobj=context, custom_context=True, tag=tag, pull=False, rm=True, forcerm=True)
+    return {**task.to_instance(), "base_commit": sha, "image": tag, "workdir": WORKDIR, "test_cmd": TEST_CMD}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m textagent_envs.swe.images", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    base = commands.add_parser("base", help="build the Debian base image (skipped when it exists)")
+    base.add_argument("--tag", default=BASE_IMAGE)
+    base.add_argument("--mirror", default=DEBIAN_MIRROR)
+    base.add_argument("--force", action="store_true", help="rebuild even if the tag exists")
+    task = commands.add_parser("task", help="generate a SWE-Mini task and build its image")
+    task.add_argument("repo", help="a repository in tasks/swe_mini (e.g. calckit)")
+    task.add_argument("--seed", type=int, default=0)
+    task.add_argument("--nb-bugs", type=int, default=1)
+    task.add_argument("--tag", help="image tag (default: textagent-envs/<instance_id>:latest)")
+    task.add_argument("--out", help="append the SWE-bench instance as a JSON line to this file")
+    args = parser.parse_args(argv)
+    if args.command == "base":
+        print(build_base_image(args.tag, mirror=args.mirror, force=args.force))
+        return 0
+    from .mini import make_task
+
+    with tempfile.TemporaryDirectory(prefix="swe-mini-") as scratch:
+        generated = make_task(args.repo, args.seed, scratch, nb_bugs=args.nb_bugs)
+        instance = build_task_image(generated, args.tag or f"textagent-envs/{generated.instance_id}:latest")
+    line = json.dumps(instance)
+    if args.out:
+        with open(args.out, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+    print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
