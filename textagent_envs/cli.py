@@ -62,12 +62,15 @@ def _knobs_class(env_id: str):
     import importlib
 
     module, _, name = entry(env_id).entry_point.partition(":")
-    return getattr(importlib.import_module(module), name).Knobs
+    return getattr(getattr(importlib.import_module(module), name), "Knobs", None)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     for item in ENTRIES:
         knobs_cls = _knobs_class(item.id)
+        if knobs_cls is None:  # an env over user data (SWE-Gym-v0): no generator knobs
+            print(f"{item.id}\n    {item.summary}\n    max_episode_steps={item.max_episode_steps}")
+            continue
         defaults = {f.name: item.kwargs.get(f.name, f.default) for f in dataclasses.fields(knobs_cls)}
         knobs = ", ".join(f"{k}={v}" for k, v in defaults.items())
         print(f"{item.id}\n    {item.summary}\n    family {knobs_cls.family}; max_episode_steps={item.max_episode_steps}\n    knobs: {knobs}")
@@ -149,7 +152,10 @@ def cmd_make_tasks(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
             item = entry(family)
         except gym.error.Error:
             raise SystemExit(f"error: {family!r} is neither a family ({', '.join(FAMILIES)}) nor a registered id") from None
-        family = _knobs_class(item.id).family
+        knobs_cls = _knobs_class(item.id)
+        if knobs_cls is None:
+            raise SystemExit(f"error: {item.id} plays given instances; it has no task generator")
+        family = knobs_cls.family
         params = {**({} if args.level is not None else item.kwargs), **params}
     try:
         made = make_tasks(

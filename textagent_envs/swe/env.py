@@ -199,6 +199,8 @@ class MiniEnv(SWEEnv):
     Knobs: ``repo`` (default ``"calckit"``), ``nb_bugs`` (1-5), ``kinds`` (bug kinds), or
     ``level`` (1-5, see :class:`~textagent_envs.swe.mini.MiniKnobs`). ``reset(seed=s)``
     plays the task generated with seed ``s`` (made once, then cached);
+    ``sandbox="docker"`` runs the episode in a Docker container instead (an image per
+    task, built once from the local base image; see :class:`GymEnv`).
     ``reset(options={"task": spec})`` plays a :class:`TaskSpec`. ``tasks=`` plays a task
     set instead (a manifest written by ``textagent-envs make-tasks SWE-Mini-v0``),
     sampled with the env's ``np_random`` (``task_order="random"``) or in order
@@ -209,8 +211,11 @@ class MiniEnv(SWEEnv):
 
     def __init__(self, *, repo: str = "calckit", nb_bugs: int | None = None, kinds=None, level: int | None = None,
                  tasks=None, task_order: str = "random", cache_dir: str | None = None, network: bool = False,
-                 grading_timeout: float = 120.0, **kwargs: Any):
+                 grading_timeout: float = 120.0, sandbox: str = "bwrap", **kwargs: Any):
         super().__init__(**kwargs)
+        if sandbox not in ("bwrap", "docker"):
+            raise ValueError(f"sandbox must be 'bwrap' or 'docker', got {sandbox!r}")
+        self.sandbox = sandbox
         if task_order not in ("random", "sequential"):
             raise ValueError(f"task_order must be 'random' or 'sequential', got {task_order!r}")
         if isinstance(grading_timeout, bool) or not isinstance(grading_timeout, (int, float)) or grading_timeout <= 0:
@@ -275,20 +280,49 @@ class MiniEnv(SWEEnv):
                         raise
             else:
                 raise TaskGenerationError(f"{_DRAW_ATTEMPTS} drawn seeds in a row made no task with knobs {self.knobs}")
+        instance = {**generated.to_instance(), "walkthrough": list(generated.walkthrough)}
+        if self.sandbox == "docker":
+            instance = {**self._docker_instance(generated), "walkthrough": instance["walkthrough"]}
+            self.workdir = instance["workdir"]
+            self._tools = FileTools(self._docker.start(instance))
+            return spec, instance
         self._ensure_sandboxes()
         workspace = self._root / "repo"
         shutil.rmtree(workspace)
         shutil.copytree(generated.workspace, workspace, symlinks=True)
         self._tools = FileTools(self._sandbox.files)
         self._pristine = generated.workspace
-        return spec, {**generated.to_instance(), "walkthrough": list(generated.walkthrough)}
+        return spec, instance
+
+    def _docker_instance(self, generated) -> dict[str, Any]:
+        """The task's Docker instance: its image built once (recorded next to the task)."""
+        import json
+
+        from . import images
+        from .mini import GENERATOR_VERSION
+
+        if getattr(self, "_docker", None) is None:
+            self._docker = DockerEpisodes(self.limits, self.network, self.grading_timeout)
+        record = generated.workspace.parent / "docker-instance.json"
+        if record.is_file():
+            instance = json.loads(record.read_text(encoding="utf-8"))
+            if images.image_exists(instance["image"]):
+                return instance
+        tag = f"textagent-envs/swe-mini:{generated.instance_id}-v{GENERATOR_VERSION}"
+        instance = images.build_task_image(generated, tag)
+        record.write_text(json.dumps(instance), encoding="utf-8")
+        return instance
 
     def _bash(self, command: str) -> str:
+        if self.sandbox == "docker":
+            return self._docker.bash(command)
         return self._sandbox.run(command).observation()
 
     def _grade(self):
         from .mini import source_roots
 
+        if self.sandbox == "docker":
+            return self._docker.grade(self._instance)
         grading = self._root / "grading"
         _, ignored = prepare_grading_copy(self._pristine, self._root / "repo", grading,
                                           source_roots=source_roots(self._pristine))
@@ -297,6 +331,8 @@ class MiniEnv(SWEEnv):
         return TestReport(self._instance["FAIL_TO_PASS"], self._instance["PASS_TO_PASS"], statuses), ignored
 
     def close(self) -> None:
+        if getattr(self, "_docker", None) is not None:
+            self._docker.close()
         for sandbox in (self._sandbox, self._grader):
             if sandbox is not None:
                 sandbox.close()
@@ -304,4 +340,188 @@ class MiniEnv(SWEEnv):
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
+        super().close()
+
+
+#: Fields an SWE-Gym / SWE-bench instance must have.
+REQUIRED_FIELDS = ("instance_id", "problem_statement", "base_commit", "FAIL_TO_PASS", "PASS_TO_PASS")
+
+
+def load_instances(source) -> list[dict[str, Any]]:
+    """SWE-bench-schema instances from a JSONL or JSON file, or a list of dicts, checked:
+    the required fields are there, and ``FAIL_TO_PASS`` / ``PASS_TO_PASS`` are lists
+    (SWE-bench's JSON-encoded strings are decoded)."""
+    import json
+
+    if isinstance(source, (str, Path)):
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"instances file {str(path)!r} does not exist (a SWE-bench/SWE-Gym .jsonl or .json)")
+        text = path.read_text(encoding="utf-8")
+        try:
+            items = json.loads(text) if path.suffix == ".json" else [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not valid JSON ({err})") from None
+        where = str(path)
+    elif isinstance(source, (list, tuple)):
+        items, where = list(source), "instances"
+    else:
+        raise TypeError(f"instances must be a path or a list of dicts, got {type(source).__name__}")
+    if not items:
+        raise ValueError(f"{where} holds no instances")
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ValueError(f"{where} item {i}: an instance must be a JSON object")
+        missing = [f for f in REQUIRED_FIELDS if f not in item]
+        if missing:
+            raise ValueError(f"{where} item {i} ({item.get('instance_id', '?')}): missing field(s) {missing}")
+        item = dict(item)
+        for key in ("FAIL_TO_PASS", "PASS_TO_PASS"):
+            if isinstance(item[key], str):
+                item[key] = json.loads(item[key])
+            if not isinstance(item[key], list) or not all(isinstance(t, str) for t in item[key]):
+                raise ValueError(f"{where} item {i}: {key} must be a list of test ids")
+        out.append(item)
+    return out
+
+
+def patch_walkthrough(patch: str) -> list[str]:
+    """The gold patch as tool calls: ``git apply`` it with ``bash``, then ``submit``."""
+    from .tools import format_tool_call
+
+    marker = "TEXTAGENT_PATCH_EOF"
+    while marker in patch:
+        marker += "_"
+    command = f"git apply --whitespace=nowarn - <<'{marker}'\n{patch if patch.endswith(chr(10)) else patch + chr(10)}{marker}"
+    return [format_tool_call("bash", command=command), format_tool_call("submit")]
+
+
+class DockerEpisodes:
+    """Runs SWE-bench-style instances in Docker for an env: one container per image,
+    reused between episodes (:class:`~textagent_envs.swe.docker.DockerSandbox`), and
+    the grading: the agent's diff without protected files and without the files the
+    test patch writes, applied to a clean checkout with the test patch, then the tests."""
+
+    def __init__(self, limits: Limits, network: bool, grading_timeout: float):
+        self.limits, self.network, self.grading_timeout = limits, network, grading_timeout
+        self.sandbox = None
+        self.image = None
+
+    def start(self, instance: dict[str, Any]):
+        from .docker import DockerSandbox, docker_unavailable_reason
+        from .sandbox import SandboxUnavailable
+
+        reason = docker_unavailable_reason()
+        if reason is not None:
+            raise SandboxUnavailable(f"SWE-Gym episodes run in Docker, which is not available: {reason}")
+        if self.sandbox is None or self.image != instance["image"] or self.sandbox.workdir != instance["workdir"]:
+            self.close()
+            self.sandbox = DockerSandbox(instance["image"], workdir=instance["workdir"], limits=self.limits, network=self.network)
+            self.image = instance["image"]
+        self.sandbox.reset(instance["base_commit"])
+        return self.sandbox.files
+
+    def bash(self, command: str) -> str:
+        return self.sandbox.run(command).observation()
+
+    def grade(self, instance: dict[str, Any]) -> tuple[TestReport, list[str]]:
+        from .grading import filter_patch, log_parser, split_patch
+        from .sandbox import SandboxError
+
+        test_patch = instance.get("test_patch") or ""
+        patch, ignored = filter_patch(self.sandbox.diff(instance["base_commit"]), {p for p, _ in split_patch(test_patch)})
+        self.sandbox.reset(instance["base_commit"])
+        statuses: dict[str, str] = {}
+        try:
+            if patch:
+                self.sandbox.apply(patch)
+            if test_patch:
+                self.sandbox.apply(test_patch)
+        except SandboxError:
+            pass  # a patch that does not apply grades as all tests failing
+        else:
+            result = self.sandbox.run(instance["test_cmd"], timeout=self.grading_timeout)
+            statuses = log_parser(instance)(result.output)
+        return TestReport(instance["FAIL_TO_PASS"], instance["PASS_TO_PASS"], statuses), ignored
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+        self.sandbox = self.image = None
+
+
+class GymEnv(SWEEnv):
+    """``SWE-Gym-v0``: SWE-Gym / SWE-bench instances, each episode in a Docker container.
+
+    ``instances``: a JSONL/JSON file or a list of instance dicts (SWE-bench schema:
+    ``instance_id``, ``repo``, ``base_commit``, ``problem_statement``, ``patch``,
+    ``test_patch``, ``FAIL_TO_PASS``, ``PASS_TO_PASS``, ``version``, plus ``image``,
+    ``workdir`` and ``test_cmd``, or the env's defaults for them). ``image`` names the
+    image of instances that have none: a template with ``{instance_id}``, ``{repo}``
+    (``/`` as ``__``) and ``{version}``, e.g. SWE-Gym's
+    ``"xingyaoww/sweb.eval.x86_64.{instance_id}"`` (images must be local: nothing is
+    pulled). ``reset(seed=s)`` picks an instance with the seeded ``np_random``;
+    ``reset(options={"instance_id": id})`` picks one by id. Docker settings: no network
+    unless ``network=True``; ``limits`` for memory, CPUs, pids, file size and command
+    time. Build a local instance from an SWE-Mini task with
+    ``python -m textagent_envs.swe.images task``.
+    """
+
+    workdir = "/testbed"
+
+    def __init__(self, *, instances=None, image: str | None = None, workdir: str = "/testbed",
+                 test_cmd: str | None = None, network: bool = False, grading_timeout: float = 1800.0, **kwargs: Any):
+        super().__init__(**kwargs)
+        if instances is None:
+            raise ValueError(
+                "SWE-Gym-v0 needs instances=: a SWE-bench/SWE-Gym JSONL or JSON file (or a list of dicts) whose images "
+                "are local; `python -m textagent_envs.swe.images task` builds one from an SWE-Mini task"
+            )
+        self.instances = load_instances(instances)
+        self.image_template = image
+        self.default_workdir = workdir
+        self.default_test_cmd = test_cmd
+        for item in self.instances:
+            self._complete(item)
+        self._by_id = {item["instance_id"]: i for i, item in enumerate(self.instances)}
+        self._docker = DockerEpisodes(self.limits, network, float(grading_timeout))
+
+    def _complete(self, item: dict[str, Any]) -> None:
+        if "image" not in item:
+            if self.image_template is None:
+                raise ValueError(f"instance {item['instance_id']!r} names no image; give it an 'image' field or the env image= template")
+            repo = str(item.get("repo", "")).replace("/", "__")
+            item["image"] = self.image_template.format(instance_id=item["instance_id"], repo=repo, version=item.get("version", ""))
+        item.setdefault("workdir", self.default_workdir)
+        if "test_cmd" not in item:
+            if self.default_test_cmd is None:
+                raise ValueError(f"instance {item['instance_id']!r} has no 'test_cmd'; give it one or the env test_cmd=")
+            item["test_cmd"] = self.default_test_cmd
+
+    def _choose(self, seed, options):
+        instance_id = options.pop("instance_id", None)
+        if options:
+            raise ValueError(f"unknown reset option(s) {sorted(options)}; the only option is 'instance_id'")
+        if instance_id is not None:
+            if instance_id not in self._by_id:
+                raise ValueError(f"no instance {instance_id!r} among the {len(self.instances)} loaded")
+            index = self._by_id[instance_id]
+        else:
+            index = int(self.np_random.integers(len(self.instances)))
+        instance = self.instances[index]
+        self.workdir = instance["workdir"]
+        self._tools = FileTools(self._docker.start(instance))
+        walkthrough = patch_walkthrough(instance["patch"]) if instance.get("patch") else []
+        spec = TaskSpec("swe-gym", {"instance_id": instance["instance_id"]}, index, id=instance["instance_id"])
+        return spec, {**instance, "walkthrough": walkthrough}
+
+    def _bash(self, command: str) -> str:
+        return self._docker.bash(command)
+
+    def _grade(self):
+        return self._docker.grade(self._instance)
+
+    def close(self) -> None:
+        self._docker.close()
         super().close()

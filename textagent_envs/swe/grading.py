@@ -16,7 +16,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 #: The rewards an SWE env can give at the end of an episode.
 REWARD_TYPES = ("test_pass_ratio", "resolved", "f2p_ratio")
@@ -26,6 +26,8 @@ _PROTECTED_NAMES = {
     "sitecustomize.py", "usercustomize.py", ".coveragerc", "noxfile.py", "pytest.py",
 }
 _PROTECTED_DIRS = {"tests", "test", "testing", ".git", ".github"}
+# Top-level names that would shadow the test runner itself when the repository root is on sys.path.
+_SHADOWING_ROOTS = {"pytest", "_pytest", "pytest.py", "_pytest.py", "pluggy", "pluggy.py", "py", "py.py", "unittest", "unittest.py"}
 _TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
 _RESULT = re.compile(r"^(PASSED|FAILED|ERROR|XFAIL|XPASS|SKIPPED) (\S+)")
 
@@ -39,6 +41,7 @@ def is_protected(path: str) -> bool:
         or name.endswith(".pth")
         or bool(_TEST_FILE.match(name))
         or any(part in _PROTECTED_DIRS for part in parts[:-1])
+        or bool(parts) and parts[0] in _SHADOWING_ROOTS
     )
 
 
@@ -155,3 +158,51 @@ def check_reward_type(reward_type: str) -> str:
         raise ValueError(f"reward_type must be one of {REWARD_TYPES}, got {reward_type!r}")
     return reward_type
 
+
+
+_DIFF_HEADER = re.compile(r"^diff --git a/(.*) b/(.*)$")
+
+
+def split_patch(patch: str) -> list[tuple[str, str]]:
+    """A ``git diff`` split into (path, that file's part of the patch)."""
+    parts: list[tuple[str, list[str]]] = []
+    for line in patch.splitlines(keepends=True):
+        match = _DIFF_HEADER.match(line.rstrip("\n"))
+        if match:
+            parts.append((match.group(2), [line]))
+        elif parts:
+            parts[-1][1].append(line)
+    return [(path, "".join(lines)) for path, lines in parts]
+
+
+def filter_patch(patch: str, also_protected: set[str] = frozenset()) -> tuple[str, list[str]]:
+    """The part of ``patch`` grading applies, and the paths it leaves out (protected
+    files, see :func:`is_protected`, and ``also_protected``: e.g. the files the
+    instance's test patch writes)."""
+    kept, ignored = [], []
+    for path, part in split_patch(patch):
+        if is_protected(path) or path in also_protected:
+            ignored.append(path)
+        else:
+            kept.append(part)
+    return "".join(kept), ignored
+
+
+def log_parser(instance: Mapping) -> Callable[[str], dict[str, str]]:
+    """The swebench log parser for an instance: its ``log_parser`` (a name in
+    ``swebench``'s ``PARSER_REGISTRY``), else swebench's parser for its repository,
+    else ``parse_log_pytest``."""
+    from swebench.harness.log_parsers import PARSER_REGISTRY
+
+    name = instance.get("log_parser")
+    if name is not None:
+        if name not in PARSER_REGISTRY:
+            raise ValueError(f"log_parser {name!r} is not one of swebench's parsers: {sorted(PARSER_REGISTRY)}")
+        parser = PARSER_REGISTRY[name]
+    else:
+        try:
+            from swebench.harness.log_parsers.python import MAP_REPO_TO_PARSER_PY as by_repo
+        except ImportError:
+            by_repo = {}
+        parser = by_repo.get(instance.get("repo"), PARSER_REGISTRY["parse_log_pytest"])
+    return lambda log: {test: str(getattr(status, "value", status)) for test, status in parser(log, None).items()}
