@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export OMP_NUM_THREADS := 1
 
-.PHONY: demo test bench tasks clean
+.PHONY: demo test bench tasks clean system-deps
 
 # The committed task manifests in tasks/ (specs only; the games regenerate from them).
 PAPER_SETS := TextWorld-Custom-w2-o3-q4-v0 TextWorld-Custom-w4-o6-q8-v0 TextWorld-Custom-w8-o12-q4-v0 TextWorld-Simple-Dense-v0
@@ -25,7 +25,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 demo: $(VENV)/.installed-textworld
 	$(PY) -m textagent_envs demo
 
-test: $(VENV)/.installed-dev
+# bubblewrap, the SWE-Mini sandbox: installed with apt when missing (as root), else a clear stop.
+system-deps:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else echo "The SWE-Mini sandbox needs bubblewrap: install it (e.g. sudo apt-get install bubblewrap)"; exit 1; fi; }
+
+test: $(VENV)/.installed-dev system-deps
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-textworld

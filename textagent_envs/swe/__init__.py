@@ -1,5 +1,10 @@
-"""Software-engineering tasks (SWE-Gym style): the tool-call protocol and file tools.
+"""Software-engineering tasks (SWE-Gym style): ``SWE-Mini-v0`` (generated tasks in a
+bubblewrap sandbox) and ``SWE-Gym-v0`` (SWE-bench-style instances in Docker).
 
-The environments themselves (``SWE-Mini-v0``, ``SWE-Gym-v0``) are being built on these in
-their own issue; nothing here is registered yet.
+Actions are tool calls; :data:`TOOL_SCHEMAS` are their JSON schemas for chat templates
+and :func:`format_tool_call` writes one. See docs/swe.md.
 """
+
+from .tools import TOOL_NAMES, TOOL_SCHEMAS, InvalidToolCall, format_tool_call, parse_tool_call
+
+__all__ = ["TOOL_NAMES", "TOOL_SCHEMAS", "InvalidToolCall", "format_tool_call", "parse_tool_call"]
