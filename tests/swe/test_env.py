@@ -138,3 +138,15 @@ def test_reward_density_wrappers_apply():
     _, info = env.reset(seed=SEED)
     assert play(env, info[infos.WALKTHROUGH])[1] == 1.0
     env.close()
+
+
+def test_every_practice_repository_makes_solvable_tasks():
+    from textagent_envs.swe.mini import available_repos
+
+    assert {"calckit", "shopcart"} <= set(available_repos())
+    for repo in available_repos():
+        env = gym.make("SWE-Mini-v0", repo=repo, level=3)
+        _, info = env.reset(seed=1)
+        assert info[infos.TASK]["params"]["repo"] == repo and info[infos.MAX_SCORE] >= 10
+        assert play(env, info[infos.WALKTHROUGH])[4][infos.SUCCESS], repo
+        env.close()

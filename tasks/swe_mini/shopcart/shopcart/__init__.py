@@ -1,0 +1,1 @@
+"""A small shop: prices with discounts and tax, stock keeping, and orders."""
