@@ -156,7 +156,12 @@ def cmd_make_tasks(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
         if knobs_cls is None:
             raise SystemExit(f"error: {item.id} plays given instances; it has no task generator")
         family = knobs_cls.family
-        params = {**({} if args.level is not None else item.kwargs), **params}
+        from .curriculum.generators import generator_for
+
+        # With --level, the id's own knobs stay only where a level allows them (e.g. an ALFWorld task type).
+        allowed = getattr(generator_for(family), "level_knobs", ())
+        registered = item.kwargs if args.level is None else {k: v for k, v in item.kwargs.items() if k in allowed}
+        params = {**registered, **params}
     try:
         made = make_tasks(
             family, params, level=args.level, count=args.count, split=args.split, out_dir=args.out,

@@ -13,10 +13,12 @@ from typing import Any
 import gymnasium as gym
 from gymnasium.envs.registration import WrapperSpec
 
+from .alfworld.knobs import TASK_IDS as ALFWORLD_TASK_IDS  # knob names only; no backend is imported
 from .wrappers.rewards import REWARD_MODES
 
 _TW = "textagent_envs.textworld.env:"
 _SWE = "textagent_envs.swe.env:"
+_ALFWORLD = "textagent_envs.alfworld.env:ALFWorldEnv"
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,16 @@ ENTRIES: list[EnvEntry] = [
     EnvEntry("TextWorld-Cooking-v0", _TW + "CookingEnv", 100, summary="tw-cooking: gather and prepare a recipe"),
     EnvEntry("TextWorld-CoinCollector-v0", _TW + "CoinCollectorEnv", 100, {"level": 1}, summary="tw-coin_collector: find the coin"),
     EnvEntry("TextWorld-TreasureHunter-v0", _TW + "TreasureHunterEnv", 100, {"level": 1}, summary="tw-treasure_hunter: find the object"),
+    # ALFWorld: generated households by default; data_dir= for real ALFWorld data.
+    EnvEntry("ALFWorld-v0", _ALFWORLD, 50, summary="ALFWorld household tasks of all six types (generated, or real data with data_dir=)"),
+    *(
+        EnvEntry(f"ALFWorld-{name}-v0", _ALFWORLD, 50, {"task_type": kind}, summary=f"ALFWorld {kind} tasks")
+        for kind, name in ALFWORLD_TASK_IDS.items()
+    ),
     EnvEntry("SWE-Mini-v0", _SWE + "MiniEnv", None,
              summary="fix seeded bugs in a small Python repo with tool calls, in a bubblewrap sandbox (30 turns)"),
+    EnvEntry("SWE-Gym-v0", _SWE + "GymEnv", None,
+             summary="SWE-Gym / SWE-bench instances (instances=FILE) in Docker containers, graded by their tests"),
 ]
 
 ENV_IDS = [entry.id for entry in ENTRIES]

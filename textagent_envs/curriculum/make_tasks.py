@@ -21,7 +21,6 @@ from typing import Any, Iterator, Mapping
 
 from ..tasks import TaskSpec, load_task_set
 from ..textworld.families import Knobs
-from ..textworld.games import GameGenerationError, ensure_game, generate_game
 from .generators import generator_for
 from .splits import split_seeds
 
@@ -37,38 +36,48 @@ class MadeTasks:
     skipped_seeds: list[int]
 
 
+#: States the difficulty search of make-tasks visits at most per game (a few seconds).
+DIFFICULTY_MAX_STATES = 20_000
+
+
 def measure_difficulty(game_json: Path) -> dict[str, Any]:
-    """Difficulty facts of a generated game: walkthrough length, rooms, objects, max score."""
+    """Difficulty facts of a generated game: walkthrough length, rooms, objects, max score,
+    and from a bounded search on the native engine the optimal solution length, the mean
+    branching factor and the reachable states (see :mod:`textagent_envs.textworld.difficulty`)."""
     import textworld
 
     game = textworld.Game.load(str(game_json))
     types = [info.type for info in game.infos.values()]
-    return {
+    facts = {
         "walkthrough_length": len(game.walkthrough or []),
         "nb_rooms": sum(t == "r" for t in types),
         "nb_objects": sum(t not in {"r", "d", "P", "I"} for t in types),
         "max_score": int(game.max_score),
     }
+    # -- native-engine difficulty (issue 3) --
+    from ..textworld.difficulty import difficulty
+
+    measured = difficulty(game, max_states=DIFFICULTY_MAX_STATES).to_metadata()
+    facts.update({
+        "optimal_length": measured["optimal_length"],
+        "branching_factor": measured["branching_factor"],
+        "reachable_states": measured["reachable_states"],
+        "reachable_states_exhaustive": measured["exhaustive"],
+    })
+    return facts
 
 
 def _make_one(family: str, params: Mapping[str, Any], seed: int, games_dir: str | None) -> tuple[int, dict | None, str | None]:
-    """Generate one game (a worker process); returns (seed, task dict or None, error)."""
+    """Generate one task (a worker process); returns (seed, task dict or None, error)."""
     generator = generator_for(family)
-    knobs = generator.knobs(params)
-    task = knobs.task(seed)
+    task = generator.knobs(params).task(seed)
     try:
-        if games_dir is None:
-            path = ensure_game(task)
-        else:
-            path = Path(games_dir) / f"{task.id}.z8"
-            if not path.is_file():
-                generate_game(knobs, seed, path)
-    except GameGenerationError as err:
+        path, metadata = generator.make_game(task, games_dir)
+    except getattr(generator, "generation_errors", ()) as err:
         return seed, None, str(err)
-    metadata = measure_difficulty(path.with_suffix(".json"))
     out = TaskSpec(task.family, task.params, seed, id=task.id, metadata=metadata).to_dict()
     if games_dir is not None:
-        out["game_file"] = f"games/{path.name}"
+        out["game_file"] = os.path.relpath(path, Path(games_dir).parent)
     return seed, out, None
 
 
@@ -82,7 +91,7 @@ def _existing(manifest: Path, family: str, specs_only: bool) -> dict[int, dict]:
         return {}
     done = {}
     for task in load_task_set(manifest, family=family, on_error="warn") if manifest.stat().st_size else []:
-        if specs_only or (task.game_file and Path(task.game_file).is_file()):
+        if specs_only or (task.game_file and Path(task.game_file).exists()):
             item = task.to_dict()
             if task.game_file:
                 item["game_file"] = os.path.relpath(task.game_file, manifest.parent)
