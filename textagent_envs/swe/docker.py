@@ -14,9 +14,11 @@ PID 1 and these settings:
   command cannot stop the container, and a fork bomb that filled the pids limit can
   still be stopped.
 
-Every command is a ``docker exec`` of ``bash -c`` in the work directory; its output
-(stdout and stderr in one stream) is read with a cap, and at the time limit every
-process in the container except PID 1 is killed.
+Every command runs with ``bash -c`` in the work directory, started by a runner shell
+kept alive in the container (one ``docker exec`` serves many commands, so a command
+costs a few ms instead of the ~60 ms of an exec); its output (stdout and stderr in one
+stream) is read with a cap, and at the time limit every process in the container except
+PID 1 is killed (the runner too; the next command starts a new one).
 
 :meth:`DockerSandbox.reset` restores the workspace and reuses the container when that
 is safe: it kills every process, reads the container's file-system changes since the
@@ -40,7 +42,9 @@ import io
 import os
 import posixpath
 import re
+import secrets
 import selectors
+import shlex
 import socket
 import stat
 import struct
@@ -105,7 +109,7 @@ rm -rf /tmp/* /dev/shm/*
 # so the repository itself is not touched.
 _DIFF = r"""
 cd "$1" || exit 3
-scratch=$(mktemp -d) || exit 5
+scratch=$(mktemp -d) && mkdir "$scratch/objects" || exit 5
 trap 'rm -rf "$scratch"' EXIT
 export GIT_INDEX_FILE=$scratch/index GIT_OBJECT_DIRECTORY=$scratch/objects GIT_ALTERNATE_OBJECT_DIRECTORIES=$PWD/.git/objects
 git() { command git -c safe.directory='*' -c core.fsmonitor=false "$@"; }
@@ -137,44 +141,145 @@ def docker_unavailable_reason() -> str | None:
     return None
 
 
-def _read_frames(sock: socket.socket, limit: int, deadline: float) -> tuple[bytes, int, bool]:
-    """Read Docker's multiplexed exec stream (8-byte frame headers) until EOF or
-    ``deadline``, keeping the first ``limit`` payload bytes. Returns (kept, dropped
-    byte count, deadline reached); memory stays bounded by ``limit``."""
-    kept = bytearray()
-    dropped = 0
-    header = bytearray()
-    payload_left = 0
-    selector = selectors.DefaultSelector()
-    selector.register(sock, selectors.EVENT_READ)
-    try:
+class _Frames:
+    """The payload of Docker's multiplexed exec stream (8-byte frame headers, stdout
+    and stderr alike), read chunk by chunk with a deadline."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.header = bytearray()
+        self.payload_left = 0
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(sock, selectors.EVENT_READ)
+
+    def read(self, deadline: float) -> bytes | None:
+        """The next payload bytes; ``b""`` at the end of the stream, None at ``deadline``."""
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return bytes(kept), dropped, True
-            if not selector.select(remaining):
+                return None
+            if not self.selector.select(remaining):
                 continue
-            chunk = sock.recv(1 << 16)
+            chunk = self.sock.recv(1 << 20)
             if not chunk:
-                return bytes(kept), dropped, False
+                return b""
+            out = bytearray()
             view = memoryview(chunk)
             while view:
-                if payload_left == 0:
-                    take = min(8 - len(header), len(view))
-                    header += view[:take]
+                if self.payload_left == 0:
+                    take = min(8 - len(self.header), len(view))
+                    self.header += view[:take]
                     view = view[take:]
-                    if len(header) == 8:
-                        payload_left = struct.unpack(">I", header[4:])[0]
-                        header.clear()
+                    if len(self.header) == 8:
+                        self.payload_left = struct.unpack(">I", self.header[4:])[0]
+                        self.header.clear()
                     continue
-                take = min(payload_left, len(view))
-                room = max(0, limit - len(kept))
-                kept += view[: min(take, room)]
-                dropped += max(0, take - room)
-                payload_left -= take
+                take = min(self.payload_left, len(view))
+                out += view[:take]
+                self.payload_left -= take
                 view = view[take:]
+            if out:
+                return bytes(out)
+
+    def close(self) -> None:
+        self.selector.close()
+
+
+class _Capped:
+    """Keeps the first ``limit`` bytes given to it and counts the rest."""
+
+    def __init__(self, limit: int):
+        self.limit, self.kept, self.dropped = limit, bytearray(), 0
+
+    def add(self, data: bytes) -> None:
+        room = max(0, self.limit - len(self.kept))
+        self.kept += data[:room]
+        self.dropped += max(0, len(data) - room)
+
+
+def _read_frames(sock: socket.socket, limit: int, deadline: float) -> tuple[bytes, int, bool]:
+    """Read an exec stream until EOF or ``deadline``, keeping the first ``limit``
+    payload bytes. Returns (kept, dropped byte count, deadline reached)."""
+    frames, out = _Frames(sock), _Capped(limit)
+    try:
+        while True:
+            data = frames.read(deadline)
+            if not data:
+                return bytes(out.kept), out.dropped, data is None
+            out.add(data)
     finally:
-        selector.close()
+        frames.close()
+
+
+class _Runner:
+    """A shell kept running in the container (one ``docker exec``) that runs each
+    command with ``bash -c`` and ends its output with a marker holding a random nonce
+    and the exit code: a command then costs a few ms instead of a ``docker exec``.
+    Output that background processes print later lands in later commands' output, as
+    in a terminal."""
+
+    SCRIPT = r"""
+while IFS= read -r -d '' nonce && IFS= read -r -d '' command; do
+  cd "$1" 2>/dev/null
+  bash -c "exec 2>&1
+$command" </dev/null
+  printf '\0%s %d\0' "$nonce" $?
+done
+"""
+
+    def __init__(self, api: Any, container_id: str, workdir: str):
+        # Its $0 starts bash's own error messages, so a failed fork of the runner is told apart.
+        self.name = f"textagent-runner-{secrets.token_hex(4)}"
+        self.exec_id = api.exec_create(container_id, ["bash", "-c", self.SCRIPT, self.name, workdir], stdin=True)["Id"]
+        self.stream = api.exec_start(self.exec_id, socket=True)
+        self.sock = getattr(self.stream, "_sock", self.stream)
+        self.frames = _Frames(self.sock)
+        self._finalizer = weakref.finalize(self, _close_stream, self.frames, self.stream)
+
+    def run(self, command: str, limit: int, deadline: float) -> tuple[bytes, int | None, int, str]:
+        """(kept output, exit code, dropped bytes, how it ended: "done", "timeout",
+        "died" when the runner itself was killed, "nofork" when it could not start the
+        command because the pids limit is full)."""
+        nonce = secrets.token_hex(16).encode()
+        self.sock.sendall(nonce + b"\0" + command.encode("utf-8", "surrogateescape") + b"\0")
+        marker = b"\0" + nonce + b" "
+        nofork = self.name.encode() + b": fork: "
+        keep = max(len(marker), len(nofork))
+        out, pending = _Capped(limit), b""
+        while True:
+            data = self.frames.read(deadline)
+            if not data:
+                out.add(pending)
+                return bytes(out.kept), None, out.dropped, "timeout" if data is None else "died"
+            pending += data
+            if nofork in pending:
+                return bytes(out.kept) + pending[:limit], None, 0, "nofork"
+            while True:  # look for the end marker; keep a tail that may hold its start
+                at = pending.find(marker)
+                if at < 0:
+                    if len(pending) > keep:
+                        out.add(pending[:-keep])
+                        pending = pending[-keep:]
+                    break
+                end = pending.find(b"\0", at + len(marker))
+                if end < 0 and len(pending) - at <= len(marker) + 4:  # the rest is still coming
+                    out.add(pending[:at])
+                    pending = pending[at:]
+                    break
+                code = pending[at + len(marker):end] if end >= 0 else b""
+                if code.isdigit():
+                    out.add(pending[:at])
+                    return bytes(out.kept), int(code), out.dropped, "done"
+                out.add(pending[:at + 1])  # something that only looked like the marker
+                pending = pending[at + 1:]
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def _close_stream(frames: _Frames, stream: Any) -> None:
+    frames.close()
+    stream.close()
 
 
 def _remove_container(client: Any, container_id: str) -> None:
@@ -182,6 +287,15 @@ def _remove_container(client: Any, container_id: str) -> None:
         client.api.remove_container(container_id, force=True)
     except Exception:
         pass
+
+
+def _release(client: Any, state: dict[str, Any], own_client: bool) -> None:
+    """Remove the sandbox's container and close the client it made (at close, garbage
+    collection or interpreter exit)."""
+    if state.get("container"):
+        _remove_container(client, state.pop("container"))
+    if own_client:
+        client.close()
 
 
 class ContainerFiles:
@@ -238,7 +352,7 @@ class ContainerFiles:
             info = tarfile.TarInfo(rel)
             info.size, info.mode, info.uid, info.gid, info.mtime = len(data), mode, uid, gid, int(time.time())
             archive.addfile(info, io.BytesIO(data))
-        if not self._sandbox._container().put_archive(self.root, buffer.getvalue()):
+        if not self._sandbox.client.api.put_archive(self._sandbox._container(), self.root, buffer.getvalue()):
             raise OSError(f"the engine refused to write {rel}")
 
     def listing(self, rel: str, depth: int) -> list[str]:
@@ -259,7 +373,8 @@ class DockerSandbox:
 
     The container starts at the first use (``reset``, ``run`` or a file operation).
     ``files`` gives the file tools' view of the same work directory. ``recreated``
-    counts the resets that had to start a new container because reuse was unsafe.
+    counts the resets that had to start a new container because reuse was unsafe;
+    ``recreate_reason`` says why the last one did.
     ``client``: a ``docker.DockerClient`` (default: ``docker.from_env()``).
     Use it as a context manager or call :meth:`close`.
 
@@ -282,7 +397,8 @@ class DockerSandbox:
             raise ValueError(f"workdir must be an absolute path, got {workdir!r}")
         if not isinstance(limits, Limits):
             raise TypeError(f"limits must be a Limits, got {type(limits).__name__}")
-        if client is None:
+        own_client = client is None
+        if own_client:
             reason = docker_unavailable_reason()
             if reason is not None:
                 raise SandboxUnavailable(reason)
@@ -296,13 +412,16 @@ class DockerSandbox:
         self.client = client
         self.files = ContainerFiles(self)
         self.recreated = 0
+        self.recreate_reason: str | None = None
         self._id: str | None = None
         self._closed = False
-        self._finalizer: weakref.finalize | None = None
+        self._state: dict[str, Any] = {}
+        self._finalizer = weakref.finalize(self, _release, client, self._state, own_client)
         self._base: dict[str, Any] = {}
         self._tracked_at: dict[str, set[str]] = {}
         self._head_content = b""
         self._pristine = False
+        self._runner: _Runner | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def _create(self) -> None:
@@ -329,8 +448,12 @@ class DockerSandbox:
             ) from None
         self._id = container.id
         self._pristine = True
-        self._finalizer = weakref.finalize(self, _remove_container, self.client, container.id)
-        container.start()
+        self._state["container"] = container.id
+        try:
+            container.start()
+        except docker.errors.APIError as error:
+            self._remove()
+            raise SandboxError(f"the container of {self.image!r} did not start (it needs bash): {_short(error)}") from None
         self._record_baseline()
 
     def _record_baseline(self) -> None:
@@ -352,12 +475,13 @@ class DockerSandbox:
         self._head_content = head_content
         self._tracked_at = {self._base["head"]: self._base["tracked"]}
 
-    def _container(self):
+    def _container(self) -> str:
+        """The container's id, starting the container if there is none yet."""
         if self._closed:
             raise SandboxError("the sandbox is closed")
         if self._id is None:
             self._create()
-        return self.client.containers.get(self._id)
+        return self._id
 
     def _root(self) -> str:
         if self._id is None:
@@ -365,14 +489,15 @@ class DockerSandbox:
         return self._base["root"]
 
     def _remove(self) -> None:
-        if self._finalizer is not None:
-            self._finalizer()  # removes the container, once
-            self._finalizer = None
+        self._drop_runner()
+        if self._state.get("container"):
+            _remove_container(self.client, self._state.pop("container"))
         self._id = None
 
     def close(self) -> None:
         """Remove the container (and every process in it); idempotent."""
         self._remove()
+        self._finalizer()
         self._closed = True
 
     def __enter__(self) -> DockerSandbox:
@@ -383,12 +508,43 @@ class DockerSandbox:
 
     # ------------------------------------------------------------------ commands
     def _exec(self, argv: list[str], stdin: bytes | None = None, limit: int | None = None,
-              deadline: float | None = None) -> tuple[bytes, int | None]:
-        """Run ``argv`` in the container (internal use); returns (output, exit code)."""
+              deadline: float | None = None, direct: bool = False) -> tuple[bytes, int | None]:
+        """Run ``argv`` in the container (internal use): through the runner, or as its
+        own ``docker exec`` with ``stdin`` or ``direct``. Returns (output, exit code)."""
         if self._id is None:
             self._container()
-        out, code, _, _ = self._exec_stream(argv, "/", limit or (1 << 62), deadline or time.monotonic() + 600, stdin)
+        limit = limit or (1 << 62)
+        deadline = deadline or time.monotonic() + 600
+        if stdin is None and not direct:
+            out, code, _, ended = self._shell(shlex.join(argv), limit, deadline)
+            if ended == "nofork":  # the pids limit is full: free it, as run() does
+                self._kill_all()
+                out, code, _, ended = self._shell(shlex.join(argv), limit, deadline)
+            if ended == "done":
+                return out, code
+            if ended == "timeout":
+                self._kill_all()
+                return out, None
+        out, code, _, _ = self._exec_stream(argv, "/", limit, deadline, stdin)
         return out, code
+
+    def _shell(self, command: str, limit: int, deadline: float) -> tuple[bytes, int | None, int, str]:
+        """Run ``command`` through the runner (started when needed); the runner is
+        dropped when it did not finish cleanly."""
+        try:
+            if self._runner is None:
+                self._runner = _Runner(self.client.api, self._id, self.workdir)
+            result = self._runner.run(command, limit, deadline)
+        except OSError as error:  # the runner's socket broke
+            result = (f"[{_short(error)}]".encode(), None, 0, "died")
+        if result[3] != "done":
+            self._drop_runner()
+        return result
+
+    def _drop_runner(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
 
     def _exec_stream(self, argv: list[str], workdir: str, limit: int, deadline: float,
                      stdin: bytes | None = None) -> tuple[bytes, int | None, int, bool]:
@@ -427,35 +583,58 @@ class DockerSandbox:
         self._container()
         self._pristine = False
         start = time.monotonic()
-        argv = ["bash", "-c", "exec 2>&1\n" + command]
-        try:
-            kept, code, dropped, timed_out = self._exec_stream(argv, self._root(), self.limits.output_bytes, start + timeout)
-        except Exception as error:  # the engine could not start it: most often the pids limit is full
+        note, recreated = "", self.recreated
+        for attempt in range(2):
+            kept, code, dropped, ended = self._shell(command, self.limits.output_bytes, start + timeout)
+            if not (ended == "nofork" or (ended == "died" and b"exec failed" in kept[:300])):
+                break
+            if attempt == 1:
+                return CommandResult(f"[the command could not start: {kept.decode('utf-8', 'replace').strip()[:500]}]",
+                                     None, False, 0, time.monotonic() - start)
+            # The engine could not start a process, most often because the pids limit
+            # is full (a fork bomb left running): free it and try once more.
             self._kill_all()
-            return CommandResult(
-                f"[the command could not start ({_short(error)}); every process in the sandbox was killed]",
-                None, False, 0, time.monotonic() - start,
-            )
-        if timed_out:
-            self._kill_all()
+            note = "[the sandbox could not start a process (pids limit); every process in it was killed first]\n"
         output = kept.decode("utf-8", errors="replace")
-        if code is not None and code > 128 and not output.strip():
+        if ended == "timeout":
+            self._kill_all()
+        elif ended == "died":
+            code = 137
+            output += "\n[the shell running the command was killed]"
+        elif 128 < code <= 128 + 64 and not output.strip():
             output = f"[killed by signal {code - 128}]"
-        return CommandResult(output, code, timed_out, dropped, time.monotonic() - start)
+        if self.recreated != recreated:
+            output += "\n[processes could not be stopped: the sandbox was restarted with a fresh workspace]"
+        return CommandResult(note + output, code, ended == "timeout", dropped, time.monotonic() - start)
+
+    def processes(self) -> list[str]:
+        """Command lines of the processes in the container as the engine lists them
+        (``docker top``), leaving out PID 1 and the sandbox's runner shell."""
+        if self._id is None:
+            return []
+        api = self.client.api
+        own = {api.inspect_container(self._id)["State"]["Pid"]}
+        if self._runner is not None:
+            own.add(api.exec_inspect(self._runner.exec_id)["Pid"])
+        top = api.top(self._id)
+        pid, command = top["Titles"].index("PID"), top["Titles"].index("CMD")
+        return [row[command] for row in top["Processes"] if int(row[pid]) not in own]
 
     def _kill_all(self) -> None:
-        """Kill every process in the container except PID 1, and wait until they are gone."""
+        """Kill every process in the container except PID 1 (the runner too), and
+        wait until they are gone; replace the container if some survive."""
+        self._drop_runner()
         api = self.client.api
         for _ in range(50):
             try:
                 api.kill(self._id, "SIGUSR1")  # PID 1 kills the rest; needs no free pid
-                _, code = self._exec(["bash", "-c", _KILL_ALL], deadline=time.monotonic() + 10)
+                _, code = self._exec(["bash", "-c", _KILL_ALL], deadline=time.monotonic() + 10, direct=True)
                 if code == 0:
                     return
             except Exception:
                 pass
             time.sleep(0.05)
-        raise SandboxError(f"could not stop the processes in container {self._id[:12]}")
+        self._recreate("processes in the container survived SIGKILL")
 
     # ------------------------------------------------------------------ reset
     def reset(self, base_commit: str | None = None) -> None:
@@ -465,14 +644,14 @@ class DockerSandbox:
         if base_commit is not None and (not isinstance(base_commit, str) or not re.fullmatch(r"[\w./~^-]+", base_commit)):
             raise ValueError(f"base_commit must be a git revision, got {base_commit!r}")
         self._container()
-        base = self._resolve_commit(base_commit) if base_commit else self._base["head"]
-        plan: list[str] | None = []
+        base = self._base["head"] if base_commit in (None, self._base["head"]) else self._resolve_commit(base_commit)
+        plan: list[str] = []
         if not self._pristine:
             self._kill_all()
-            plan = self._cleanup_plan(self._changes(), base)
-            if plan is None:
-                self._recreate()
-                base = self._resolve_commit(base_commit) if base_commit else self._base["head"]
+            plan, why = self._cleanup_plan(self._changes(), base)
+            if why is not None:
+                self._recreate(why)
+                base = self._base["head"] if base_commit in (None, self._base["head"]) else self._resolve_commit(base_commit)
                 plan = []
         if self._pristine and base == self._base["head"]:
             return
@@ -481,14 +660,15 @@ class DockerSandbox:
         if code != 0:
             raise SandboxError(f"could not restore {self.workdir} to {base}: {out.decode('utf-8', 'replace').strip()}")
         self._pristine = False
-        if out != self._base["mounted"]:  # /dev or /etc/hosts... changed: not in the layer, cannot be restored
-            self._recreate()
+        if out != self._base["mounted"]:  # not in the container's layer, so not restored
+            self._recreate("/dev, /etc/hosts, /etc/hostname or /etc/resolv.conf changed")
             if base != self._base["head"]:
                 self.reset(base_commit)
 
-    def _recreate(self) -> None:
+    def _recreate(self, why: str) -> None:
         self._remove()
         self.recreated += 1
+        self.recreate_reason = why
         self._container()
 
     def _resolve_commit(self, revision: str) -> str:
@@ -505,7 +685,9 @@ class DockerSandbox:
 
     def _changes(self) -> dict[str, str]:
         """Paths changed in the container's layer since the image: path -> ``"dir"``,
-        ``"file"`` (anything not a directory) or ``"deleted"``."""
+        ``"opaque"`` (a folder deleted and made again: what the image had in it is
+        gone), ``"file"`` (anything not a folder), ``"deleted"``, or ``"changed"``
+        (from ``docker diff``, which does not say)."""
         container = self.client.containers.get(self._id)
         upper = (container.attrs.get("GraphDriver") or {}).get("Data", {}).get("UpperDir")
         if upper and os.access(upper, os.R_OK | os.X_OK):
@@ -513,40 +695,47 @@ class DockerSandbox:
             for folder, dirnames, filenames in os.walk(upper):
                 base = "/" + os.path.relpath(folder, upper) if folder != upper else ""
                 for name in dirnames + filenames:
-                    info = os.lstat(os.path.join(folder, name))
-                    whiteout = stat.S_ISCHR(info.st_mode) and info.st_rdev == 0
-                    changes[posixpath.normpath(f"{base}/{name}")] = (
-                        "deleted" if whiteout else "dir" if stat.S_ISDIR(info.st_mode) else "file"
-                    )
+                    full = os.path.join(folder, name)
+                    info = os.lstat(full)
+                    if stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
+                        kind = "deleted"  # an overlay whiteout
+                    elif stat.S_ISDIR(info.st_mode):
+                        kind = "opaque" if _is_opaque(full) else "dir"
+                    else:
+                        kind = "file"
+                    changes[posixpath.normpath(f"{base}/{name}")] = kind
             return changes
         return {c["Path"]: "deleted" if c["Kind"] == 2 else "changed" for c in (container.diff() or [])}
 
-    def _cleanup_plan(self, changes: dict[str, str], base: str) -> list[str] | None:
-        """The work-directory paths to delete for a clean reset, or None when the
-        container cannot be reused safely."""
+    def _cleanup_plan(self, changes: dict[str, str], base: str) -> tuple[list[str], str | None]:
+        """The work-directory paths to delete for a clean reset, and why the container
+        cannot be reused safely (None when it can)."""
         root, baseline = self._root(), self._base
         tracked = baseline["tracked"] | self._tracked_at.get(base, set())
         new: list[str] = []
         for path, kind in changes.items():
-            if baseline["changes"].get(path) == kind:
+            before = baseline["changes"].get(path)
+            if before is not None and (before == kind or "changed" in (before, kind)):
                 continue
             if path == "/tmp" or path.startswith("/tmp/") or root.startswith(path.rstrip("/") + "/"):
                 continue
             if path == root:
                 continue
             if not path.startswith(root + "/"):
-                return None  # outside the work directory and /tmp
+                return [], f"{path} changed (outside the work directory and /tmp)"
             rel = path[len(root) + 1:]
             if rel == ".git" or rel.startswith(".git/"):
                 if rel not in (".git", ".git/index", ".git/HEAD"):
-                    return None
+                    return [], f"{path} changed (git state other than the index and HEAD)"
             elif rel in tracked:
                 continue
             elif rel in baseline["dirs"]:
-                if kind not in ("dir", "changed"):
-                    return None  # a folder of the image replaced by something else
+                if kind not in ("dir", "changed", "opaque"):
+                    return [], f"{path}, a folder of the image, was replaced"
+                if kind == "opaque" and any(u.startswith(rel + "/") for u in baseline["untracked"]):
+                    return [], f"{path}, a folder holding untracked files of the image, was deleted"
             elif rel in baseline["untracked"]:
-                return None  # an ignored/untracked file of the image changed: cannot restore it
+                return [], f"{path}, an untracked or ignored file of the image, changed"
             elif kind != "deleted":
                 new.append(rel)
         new.sort()
@@ -555,8 +744,8 @@ class DockerSandbox:
             if not top or not rel.startswith(top[-1] + "/"):
                 top.append(rel)
         if sum(len(p) + 1 for p in top) > 100_000:
-            return None
-        return top
+            return [], f"{len(top)} new paths in the work directory"
+        return top, None
 
     # ------------------------------------------------------------------ git
     def diff(self, base_commit: str) -> str:
@@ -585,6 +774,16 @@ class DockerSandbox:
         )
         if code != 0:
             raise SandboxError(f"the patch does not apply: {out.decode('utf-8', 'replace').strip()}")
+
+
+def _is_opaque(path: str) -> bool:
+    for name in ("trusted.overlay.opaque", "user.overlay.opaque"):
+        try:
+            if os.getxattr(path, name, follow_symlinks=False) == b"y":
+                return True
+        except OSError:
+            pass
+    return False
 
 
 def _names(raw: bytes) -> list[str]:

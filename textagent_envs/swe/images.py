@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -62,20 +63,29 @@ def image_exists(tag: str, client: Any = None) -> bool:
     """Whether the local Docker engine has an image tagged ``tag``."""
     import docker
 
+    own = client is None
     client = client or _client()
     try:
         client.images.get(tag)
         return True
     except docker.errors.ImageNotFound:
         return False
+    finally:
+        if own:
+            client.close()
 
 
 def build_base_image(tag: str = BASE_IMAGE, *, mirror: str = DEBIAN_MIRROR, force: bool = False) -> str:
     """Build the base image with debootstrap (needs root and the ``debootstrap``
     package) unless ``tag`` exists (or ``force``); returns ``tag``."""
-    client = _client()
-    if not force and image_exists(tag, client):
-        return tag
+    with closing(_client()) as client:
+        if not force and image_exists(tag, client):
+            return tag
+        _debootstrap_and_import(client, tag, mirror)
+    return tag
+
+
+def _debootstrap_and_import(client: Any, tag: str, mirror: str) -> None:
     if shutil.which("debootstrap") is None:
         raise RuntimeError("debootstrap is not installed (Debian/Ubuntu: apt-get install debootstrap; .ci/run does it)")
     if os.geteuid() != 0:
@@ -93,7 +103,6 @@ def build_base_image(tag: str = BASE_IMAGE, *, mirror: str = DEBIAN_MIRROR, forc
         repository, _, version = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "latest")
         client.api.import_image(src=str(archive), repository=repository, tag=version,
                                 changes=[f"ENV {e}" for e in _ENV] + ['CMD ["bash"]'])
-    return tag
 
 
 def commit_repository(source: str | os.PathLike, dest: str | os.PathLike) -> str:
@@ -101,20 +110,30 @@ def commit_repository(source: str | os.PathLike, dest: str | os.PathLike) -> str
     with a fixed author and date, and return the commit's sha."""
     dest = Path(dest)
     shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".git"))
+    _fix_times(dest)
     env = {**os.environ, **_GIT_ENV}
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "--no-gpg-sign", "-m", "base"]):
         subprocess.run(["git", "-c", "init.defaultBranch=main", *args], cwd=dest, env=env, check=True, capture_output=True)
+    # An index without host stat data, and fixed times: the same files give the same
+    # build context, so Docker's cache gives back the same image.
+    (dest / ".git" / "index").unlink()
+    subprocess.run(["git", "read-tree", "HEAD"], cwd=dest, env=env, check=True, capture_output=True)
+    _fix_times(dest)
     return subprocess.run(["git", "rev-parse", "HEAD"], cwd=dest, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _fix_times(root: Path, when: int = 1735689600) -> None:
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (when, when), follow_symlinks=False)
 
 
 def build_task_image(task: MiniTask, tag: str, *, base: str = BASE_IMAGE) -> dict[str, Any]:
     """Build ``tag`` from the local ``base`` image with ``task``'s buggy repository
     committed at ``/testbed``; returns the SWE-bench instance (``base_commit``,
     ``image``, ``test_cmd`` and ``workdir`` filled in)."""
-    client = _client()
-    if not image_exists(base, client):
-        raise RuntimeError(f"base image {base!r} is missing; build it with `python -m textagent_envs.swe.images base`")
-    with tempfile.TemporaryDirectory(prefix="textagent-task-") as scratch:
+    with closing(_client()) as client, tempfile.TemporaryDirectory(prefix="textagent-task-") as scratch:
+        if not image_exists(base, client):
+            raise RuntimeError(f"base image {base!r} is missing; build it with `python -m textagent_envs.swe.images base`")
         sha = commit_repository(task.workspace, Path(scratch) / "testbed")
         dockerfile = f"FROM {base}\nCOPY testbed {WORKDIR}\nWORKDIR {WORKDIR}\nLABEL textagent_envs.instance_id={task.instance_id}\n"
         context = io.BytesIO()
