@@ -1,0 +1,196 @@
+"""The native TextWorld engine against the Inform 7 reference, and its own contract."""
+
+import json
+
+import gymnasium as gym
+import pytest
+
+from textagent_envs import infos
+from textagent_envs.tasks import TaskSpec
+from textagent_envs.testing import check_text_env
+from textagent_envs.textworld.backend import JerichoBackend
+from textagent_envs.textworld.env import ResetNeeded
+from textagent_envs.textworld.families import family_knobs
+from textagent_envs.textworld.games import ensure_game, make_game_object
+from textagent_envs.textworld.native.backend import NativeBackend
+from textagent_envs.textworld.native.compare import REQUESTED, compare_game, normalise
+from textagent_envs.textworld.native.text import inform_quotes, list_sentence, parse_template, render
+
+# Every family, and more than one knob setting for the ones with many. Seeds the other
+# TextWorld tests also play, so the cached games are shared.
+EQUIVALENCE_GAMES = [
+    ("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 1),
+    ("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 2),
+    ("tw-simple", {"rewards": "sparse", "goal": "brief"}, 2),
+    ("tw-cooking", {"level": 3}, 2),
+    ("tw-cooking", {"level": 1}, 2),
+    ("tw-coin_collector", {"level": 5}, 2),
+    ("tw-treasure_hunter", {"level": 12}, 2),
+]
+#: Share of steps whose normalised text must equal the reference's, per game. The sweep
+#: in docs/textworld/native.md measures the actual agreement (about 99%).
+MIN_TEXT_AGREEMENT = 0.9
+
+
+def _game_file(family, params, seed):
+    return ensure_game(family_knobs(family).from_params(params).task(seed))
+
+
+@pytest.mark.parametrize("family, params, seed", EQUIVALENCE_GAMES)
+def test_native_matches_the_reference_step_by_step(family, params, seed):
+    result = compare_game(_game_file(family, params, seed), seed=seed, n_random=30)
+    assert result.steps > 20
+    assert result.state_mismatches == [], result.state_mismatches[:3]
+    assert result.text_agreement >= MIN_TEXT_AGREEMENT, result.text_mismatches[:3]
+
+
+@pytest.mark.parametrize("extra_infos", [(), (infos.ADMISSIBLE_COMMANDS,)])
+def test_moves_follow_the_reference_with_and_without_state_tracking(extra_infos):
+    # Without admissible commands the reference counts Inform 7 turns (failed actions
+    # too); with them, the actions TextWorld's tracker recognised.
+    game_file = str(_game_file("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 1))
+    reference, native = JerichoBackend(extra_infos=extra_infos), NativeBackend(extra_infos=extra_infos)
+    reference.load(game_file)
+    native.load(game_file)
+    start = reference.reset()
+    native.reset()
+    for command in ["xyzzy", "jump", "look", "examine me", "take all", "go west", *start[infos.WALKTHROUGH]]:
+        ref, nat = reference.step(command), native.step(command)
+        assert (nat[infos.MOVES], nat[infos.SCORE], nat[infos.WON]) == (ref[infos.MOVES], ref[infos.SCORE], ref[infos.WON]), command
+    reference.close()
+
+
+def test_walkthrough_and_state_copies_on_the_backend():
+    backend = NativeBackend(extra_infos=REQUESTED)
+    backend.load(str(_game_file("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 1)))
+    start = backend.reset()
+    first = backend.step(start[infos.WALKTHROUGH][0])
+    saved = backend.get_state()
+    rest = [backend.step(c) for c in start[infos.WALKTHROUGH][1:]]
+    assert rest[-1][infos.WON] and rest[-1][infos.SCORE] == rest[-1][infos.MAX_SCORE] > 0
+    backend.set_state(saved)
+    assert backend.step("inventory")[infos.INVENTORY] == first[infos.INVENTORY]
+    backend.set_state(saved)
+    again = [backend.step(c) for c in start[infos.WALKTHROUGH][1:]]
+    assert again == rest
+
+
+def test_native_env_passes_the_conformance_check_and_wins():
+    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", backend="native")
+    cooking = gym.make("TextWorld-Cooking-v0", level=3, backend="native")
+    try:
+        check_text_env(env, seeds=(1,))
+        check_text_env(cooking, seeds=(2,), skip_gymnasium=True)
+        obs, info = cooking.reset(seed=2)
+        assert obs.startswith(info[infos.OBJECTIVE]) and "\n\n-= " in obs  # the goal, then the first room
+        total = 0.0
+        for command in info[infos.WALKTHROUGH]:
+            obs, reward, terminated, truncated, info = cooking.step(command)
+            total += reward
+        assert terminated and not truncated and info[infos.WON] and info[infos.SUCCESS]
+        assert total == info[infos.SCORE] == info[infos.MAX_SCORE]
+    finally:
+        env.close()
+        cooking.close()
+
+
+@pytest.mark.parametrize("isolation", ["none", "process"])
+def test_env_get_state_and_set_state_replay_the_same_future(isolation):
+    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", backend="native", isolation=isolation)
+    other = gym.make("TextWorld-Custom-w2-o3-q4-v0", backend="native", isolation="none")
+    try:
+        _, info = env.reset(seed=1)
+        walkthrough = info[infos.WALKTHROUGH]
+        env.step(walkthrough[0])
+        saved = env.unwrapped.get_state()
+        future = [env.step(c) for c in walkthrough[1:]]
+        assert future[-1][2]  # terminated: won
+        with pytest.raises(ResetNeeded):
+            env.step("look")
+        env.unwrapped.set_state(saved)
+        assert [env.step(c) for c in walkthrough[1:]] == future
+        other.reset(seed=3)  # another env, another game: set_state brings the saved one
+        other.unwrapped.set_state(saved)
+        assert [other.step(c) for c in walkthrough[1:]] == future
+    finally:
+        env.close()
+        other.close()
+
+
+def test_bad_backend_and_state_calls_are_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="backend must be one of"):
+        gym.make("TextWorld-Custom-v0", backend="zmachine")
+    env = gym.make("TextWorld-Custom-v0")  # the inform7 default cannot copy its state
+    with pytest.raises(NotImplementedError, match="backend='native'"):
+        env.unwrapped.get_state()
+    env.close()
+    env = gym.make("TextWorld-Custom-v0", backend="native")
+    with pytest.raises(ResetNeeded):
+        env.unwrapped.get_state()
+    with pytest.raises(TypeError, match="get_state"):
+        env.unwrapped.set_state("not a state")
+    env.close()
+    with pytest.raises(FileNotFoundError, match=r"\.json"):
+        NativeBackend().load(str(tmp_path / "missing.z8"))
+    with pytest.raises(ValueError, match="unknown info"):
+        NativeBackend(extra_infos=["colour"])
+
+
+def test_native_games_are_generated_without_compiling(tmp_path):
+    task = TaskSpec("tw-custom", {"world_size": 1, "nb_objects": 2, "quest_length": 2}, seed=5)
+    path = ensure_game(task, tmp_path, backend="native")
+    assert path.suffix == ".json" and path.is_file()
+    assert not path.with_suffix(".z8").exists()
+    env = gym.make("TextWorld-Custom-v0", world_size=1, nb_objects=2, quest_length=2, backend="native", cache_dir=tmp_path)
+    _, info = env.reset(seed=5)
+    for command in info[infos.WALKTHROUGH]:
+        *_, info = env.step(command)
+    assert info[infos.WON]
+    assert not path.with_suffix(".z8").exists()
+    env.close()
+    with pytest.raises(ValueError, match="backend"):
+        ensure_game(task, tmp_path, backend="glulx")
+
+
+def test_native_generation_makes_the_same_game_as_the_compiled_path():
+    # tw-cooking's generator records its walkthrough by playing the game; natively here.
+    knobs = family_knobs("tw-cooking").from_params({"level": 3})
+    reference = json.loads(ensure_game(knobs.task(2)).with_suffix(".json").read_text())
+    assert json.loads(json.dumps(make_game_object(knobs, 2).serialize())) == reference
+
+
+class _FakeWorld:
+    def __init__(self, open_=(), locked=(), contents=None):
+        self.open_, self.locked, self._contents = set(open_), set(locked), contents or {}
+
+    def is_open(self, obj):
+        return obj in self.open_
+
+    def is_locked(self, obj):
+        return obj in self.locked
+
+    def contents(self, holder):
+        return self._contents.get(holder, [])
+
+    def indefinite(self, obj):
+        return f"a {obj}"
+
+    def name(self, obj):
+        return obj
+
+
+def test_inform7_descriptions_render_against_the_state():
+    nodes = parse_template(
+        "You see [if c_1 is locked]a locked[else if c_1 is open]an opened[otherwise]a closed[end if] fridge."
+        "[if c_1 is open and there is something in the c_1] The fridge contains [a list of things in the c_1].[end if]"
+        "[if c_1 is open and the c_1 contains nothing] It is empty.[end if]"
+    )
+    assert render(nodes, _FakeWorld(locked={"c_1"})) == "You see a locked fridge."
+    assert render(nodes, _FakeWorld(open_={"c_1"})) == "You see an opened fridge. It is empty."
+    full = _FakeWorld(open_={"c_1"}, contents={"c_1": ["milk", "egg", "carrot"]})
+    assert render(nodes, full) == "You see an opened fridge. The fridge contains a milk, a egg and a carrot."
+    own = parse_template("The [noun] is [if open]open[else if closed]shut[otherwise]odd[end if].")
+    assert render(own, _FakeWorld(locked={"box"}), subject="box") == "The box is shut."  # locked things are closed in Inform 7
+    assert list_sentence([]) == "nothing" and list_sentence(["a b"]) == "a b"
+    assert inform_quotes("copy of 'Cooking' isn't") == 'copy of "Cooking" isn\'t'
+    assert normalise("  a \n\n b ") == "a b"

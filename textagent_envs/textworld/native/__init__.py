@@ -1,0 +1,9 @@
+"""The native TextWorld engine: games played from their ``Game`` object, in Python, with
+the reference's text and state (``backend="native"``; see docs/textworld/native.md).
+
+Modules: :mod:`.logic` (grounding the rules into bit masks), :mod:`.text` (Inform 7
+text templates and lists), :mod:`.engine` (:class:`~.engine.NativeGame`),
+:mod:`.backend` (the env's backend interface), :mod:`.search` (breadth-first search),
+:mod:`.walkthrough` (recording a generated game's walkthrough without compiling it),
+:mod:`.compare` (side-by-side equivalence with the Inform 7 reference).
+"""
