@@ -49,6 +49,8 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from markdown_section import write_section  # benchmarks/markdown_section.py (scripts run from their folder)
+
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,8 +61,6 @@ from textagent_envs.alfworld.env import ALFWorldEnv  # noqa: E402
 from textagent_envs.alfworld.households import generate_household, write_game  # noqa: E402
 from textagent_envs.alfworld.knobs import TASK_TYPES, ALFWorldKnobs  # noqa: E402
 
-START_MARKER = "<!-- bench_alfworld:start -->"
-END_MARKER = "<!-- bench_alfworld:end -->"
 SIZES = {"small": (2, 2, 0), "medium": (10, 10, 2), "ALFWorld size": (30, 30, 5)}
 #: Steps per game and repeat: PddlEnv is slow, the fast engine gets more for a stable rate.
 PDDL_STEPS = {"small": 60, "medium": 40, "ALFWorld size": 25}
@@ -286,17 +286,6 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    block = f"{START_MARKER}\n{section.rstrip()}\n{END_MARKER}"
-    text = path.read_text() if path.exists() else ""
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
-    if start != -1 and end > start:
-        text = text[:start] + block + text[end + len(END_MARKER):]
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + block + "\n"
-    path.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="markdown file whose bench_alfworld section to replace or append")
@@ -333,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     ])
     print(section)
     if args.out:
-        write_section(args.out, section)
+        write_section(args.out, "alfworld", section)
     return 0
 
 

@@ -45,6 +45,8 @@ import warnings
 from importlib.metadata import version
 from pathlib import Path
 
+from markdown_section import write_section  # benchmarks/markdown_section.py (scripts run from their folder)
+
 import gymnasium as gym
 
 import textagent_envs  # noqa: F401  (registers the ids)
@@ -250,17 +252,6 @@ def render(command: str, steps: dict, new_games: dict, resets: dict, express: fl
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.is_file() else ""
-    if START_MARKER in text and END_MARKER in text:
-        head, rest = text.split(START_MARKER, 1)
-        _, tail = rest.split(END_MARKER, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=2000)
@@ -283,7 +274,7 @@ def main() -> None:
     section = render(command, steps, new_games, resets, express, args)
     print(section)
     if args.out:
-        write_section(args.out, section)
+        write_section(args.out, "native", section)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from markdown_section import write_section  # benchmarks/markdown_section.py (scripts run from their folder)
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -117,15 +118,6 @@ def table(rows, docker_note: str | None, command: str) -> str:
     return "\n".join(lines + [END])
 
 
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in text and END in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n## SWE sandboxes\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=30)
@@ -140,7 +132,7 @@ def main(argv=None) -> int:
     section = table(rows + docker_rows, note, command)
     print(section)
     if args.out:
-        write_section(args.out, section)
+        write_section(args.out, "swe", section)
     return 0
 
 

@@ -53,6 +53,8 @@ import traceback
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+
+from markdown_section import write_section  # benchmarks/markdown_section.py (scripts run from their folder)
 from typing import Iterator
 
 import gymnasium as gym
@@ -66,8 +68,6 @@ from textagent_envs.textworld.games import ensure_game
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 1
-START_MARKER = "<!-- bench_textworld:start -->"
-END_MARKER = "<!-- bench_textworld:end -->"
 GENERATION_PRESET = "TextWorld-Custom-w2-o3-q4-v0"
 QUICK_IDS = ("TextWorld-Custom-w2-o3-q4-v0", "TextWorld-CoinCollector-v0")
 
@@ -453,19 +453,6 @@ def tables(results: list[IdResult], generation: GenerationResult) -> str:
     ])
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the marked section of ``path``, or append it (with markers) if there is none."""
-    block = f"{START_MARKER}\n{section.rstrip()}\n{END_MARKER}"
-    text = path.read_text() if path.exists() else ""
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
-    if start != -1 and end > start:
-        text = text[:start] + block + text[end + len(END_MARKER):]
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
 # -- main -----------------------------------------------------------------------------
 
 
@@ -524,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     print(body, flush=True)
 
     if args.out is not None:
-        write_section(args.out, top + "\n\n" + body)
+        write_section(args.out, "textworld", top + "\n\n" + body)
         progress(f"wrote the section to {args.out}")
     return 1 if any(r.error for r in results) or generation.error else 0
 
