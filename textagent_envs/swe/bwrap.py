@@ -176,6 +176,8 @@ class BwrapSandbox:
         args = [shutil.which("bwrap"), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
         if network:
             args.append("--share-net")
+        # The scratch /tmp first: later binds (a runtime that lives under /tmp) go on top of it.
+        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         for path in _SYSTEM_DIRS:
             if os.path.islink(path):
                 args += ["--symlink", os.readlink(path), path]
@@ -195,7 +197,6 @@ class BwrapSandbox:
                 args += ["--ro-bind", path, path]
         path_dirs = [str(interpreter.parent), "/usr/local/bin", "/usr/bin", "/bin"]
         args += [
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
             "--bind", str(self.workspace), WORKDIR, "--chdir", WORKDIR,
             "--hostname", "sandbox", "--clearenv",
             "--setenv", "PATH", ":".join(path_dirs), "--setenv", "HOME", "/tmp",
