@@ -171,3 +171,15 @@ def test_signals_have_their_default_meaning_inside(sandbox):
     result = sandbox.run("grep SigIgn /proc/self/status")  # Python ignores SIGPIPE and SIGXFSZ; commands must not
     ignored = int(result.output.split()[1], 16)
     assert not ignored & (1 << (signal.SIGPIPE - 1)) and not ignored & (1 << (signal.SIGXFSZ - 1))
+
+
+def test_read_only_paths_under_the_host_tmp_stay_visible(tmp_path):
+    runtime = tmp_path / "runtime"  # e.g. a virtual environment made under /tmp
+    runtime.mkdir()
+    (runtime / "tool.txt").write_text("runtime file")
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    with BwrapSandbox(workspace, limits=LIMITS, read_only_paths=[str(runtime)]) as box:
+        result = box.run(f"cat {runtime}/tool.txt; echo x > {runtime}/new.txt")
+    assert result.output.startswith("runtime file") and "Read-only file system" in result.output
+    assert not (runtime / "new.txt").exists()
