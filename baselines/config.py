@@ -1,0 +1,189 @@
+"""Training configuration: one dataclass whose field comments are the documentation, the
+per-algorithm presets, and the paper's fixed SFT:RL budget.
+
+The resolved config is written to ``<out>/config.json`` in every run directory; a run is
+resumed from that file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .policy import MODES
+
+#: What differs between the algorithms: the advantage estimator, whether there is a critic,
+#: and a few defaults (applied only to fields the user did not set).
+PRESETS: dict[str, dict[str, Any]] = {
+    "ppo": {"estimator": "gae", "value_head": True, "group_size": 1, "normalize_advantages": True,
+            "kl_coef": 0.01, "kl_in_reward": True},
+    "grpo": {"estimator": "grpo", "value_head": False, "group_size": 4, "normalize_advantages": False,
+             "kl_coef": 0.01, "kl_in_reward": False},
+    "rloo": {"estimator": "rloo", "value_head": False, "group_size": 4, "normalize_advantages": False,
+             "kl_coef": 0.01, "kl_in_reward": False},
+    "reinforce": {"estimator": "reinforce", "value_head": False, "group_size": 1, "normalize_advantages": False,
+                  "kl_coef": 0.01, "kl_in_reward": False},
+}
+
+
+@dataclass
+class Budget:
+    """The paper's fixed-budget SFT:RL split: ``units`` in total, a demonstration costs
+    ``demo_cost`` units and an RL episode ``episode_cost``."""
+
+    units: int = 1000
+    demo_cost: int = 10
+    episode_cost: int = 1
+
+    def rl_episodes(self, demos: int) -> int:
+        """RL episodes left after ``demos`` demonstrations."""
+        left = self.units - demos * self.demo_cost
+        if demos < 0 or left < 0:
+            raise ValueError(f"{demos} demonstrations cost {demos * self.demo_cost} units, more than the budget of {self.units}")
+        return left // self.episode_cost
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on (``python -m baselines.train --help`` lists the
+    same fields as flags)."""
+
+    #: ppo | grpo | rloo | reinforce (see PRESETS).
+    algo: str = "ppo"
+    #: A textagent_envs id.
+    env: str = "TextWorld-CoinCollector-v0"
+    #: Knobs and other keyword arguments for the env (e.g. {"level": 2}).
+    env_kwargs: dict = field(default_factory=dict)
+    #: Reward density: game | sparse | dense | balanced (textagent_envs.make).
+    reward: str = "sparse"
+    #: Turn budget (the env's max_episode_steps).
+    max_turns: int = 4
+    #: text (free-text replies) | choice (pick one admissible command).
+    mode: str = "choice"
+    #: Prompt wording: overrides of baselines.chat.PromptTemplate fields (system, first_user,
+    #: next_user, choices_line, show_choices); empty = the paper's template.
+    prompt: dict = field(default_factory=dict)
+    #: Choice mode: score a command by the mean or the sum of its token log-probabilities.
+    choice_score: str = "mean"
+    #: tiny | smollm2 | a Hugging Face id or local folder.
+    model: str = "tiny"
+    #: Train LoRA adapters (peft) instead of all weights.
+    lora: bool = False
+    #: Sampling temperature, also used for the training log-probabilities.
+    temperature: float = 1.0
+    #: Longest free-text reply, in tokens.
+    max_new_tokens: int = 12
+    #: Longest episode sequence, in tokens.
+    max_tokens: int = 4096
+    #: Distinct tasks per iteration; each is played group_size times.
+    tasks_per_iter: int = 8
+    #: Rollouts per task (GRPO/RLOO groups); None = the algorithm's preset.
+    group_size: int | None = None
+    #: Environments stepped in lockstep (the generation batch).
+    num_envs: int = 16
+    #: Training iterations (rollout batch + update).
+    iterations: int = 40
+    #: Passes over each rollout batch.
+    epochs: int = 2
+    #: Episodes per minibatch.
+    minibatch: int = 16
+    lr: float = 1e-3
+    #: Learning rate of the value head (PPO).
+    value_lr: float = 1e-3
+    value_coef: float = 0.5
+    clip: float = 0.2
+    #: KL to the frozen initial policy; None = preset.
+    kl_coef: float | None = None
+    #: KL as a per-token penalty in the reward (PPO, the paper) instead of a loss term; None = preset.
+    kl_in_reward: bool | None = None
+    entropy_coef: float = 0.0
+    max_grad_norm: float = 1.0
+    gamma: float = 1.0
+    lam: float = 1.0
+    #: Credit assignment of turn-level rewards (see baselines.advantages).
+    turn_level: bool = True
+    #: Whiten advantages per batch; None = preset.
+    normalize_advantages: bool | None = None
+    #: Training tasks: the first train_tasks seeds of the 'train' split (30001, ...).
+    train_tasks: int = 64
+    #: Held-out evaluation: the first eval_tasks seeds of the 'test' split (1, ...).
+    eval_tasks: int = 50
+    #: Evaluate every this many iterations (0: only at the end).
+    eval_every: int = 10
+    #: Checkpoint every this many iterations (0: only at the end).
+    save_every: int = 10
+    #: SFT warm start: walkthrough demonstrations from the 'sft' split (40001, ...).
+    sft_demos: int = 0
+    sft_epochs: int = 3
+    sft_lr: float = 1e-3
+    #: Fixed SFT:RL budget in units (the paper: 1000); when set, the RL episodes are what is
+    #: left after sft_demos demonstrations and fix the number of iterations.
+    budget_units: int | None = None
+    demo_cost: int = 10
+    episode_cost: int = 1
+    #: Seed of the model init, sampling and task order.
+    seed: int = 0
+    #: Run directory (config, metrics.csv, TensorBoard events, checkpoints, eval JSON).
+    out: str = "runs/baseline"
+
+    # resolved preset fields
+    estimator: str = ""
+    value_head: bool = False
+
+    def resolved(self) -> "TrainConfig":
+        """A copy with the preset filled in and every field checked."""
+        if self.algo not in PRESETS:
+            raise ValueError(f"algo must be one of {sorted(PRESETS)}, got {self.algo!r}")
+        cfg = dataclasses.replace(self)
+        preset = PRESETS[self.algo]
+        cfg.estimator, cfg.value_head = preset["estimator"], preset["value_head"]
+        for name in ("group_size", "kl_coef", "kl_in_reward", "normalize_advantages"):
+            if getattr(cfg, name) is None:
+                setattr(cfg, name, preset[name])
+        if cfg.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {cfg.mode!r}")
+        if cfg.estimator in ("grpo", "rloo") and cfg.group_size < 2:
+            raise ValueError(f"{cfg.algo} compares rollouts of the same task; group_size must be >= 2, got {cfg.group_size}")
+        if cfg.kl_in_reward and cfg.estimator != "gae":
+            raise ValueError("kl_in_reward puts a per-token KL penalty in the reward, which only token-level GAE (ppo) uses; "
+                             "use the KL loss (kl_in_reward=False) with grpo, rloo and reinforce")
+        for name in ("max_turns", "tasks_per_iter", "group_size", "num_envs", "epochs", "minibatch", "train_tasks", "eval_tasks"):
+            if getattr(cfg, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(cfg, name)}")
+        for name in ("iterations", "sft_demos", "eval_every", "save_every", "sft_epochs"):
+            if getattr(cfg, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(cfg, name)}")
+        from .chat import PromptTemplate
+
+        unknown = set(cfg.prompt) - {f.name for f in dataclasses.fields(PromptTemplate)}
+        if unknown:
+            raise ValueError(f"unknown prompt field(s) {sorted(unknown)}; see baselines.chat.PromptTemplate")
+        if cfg.budget_units is not None:
+            episodes = self.budget().rl_episodes(cfg.sft_demos)
+            cfg.iterations = episodes // (cfg.tasks_per_iter * cfg.group_size)
+        return cfg
+
+    def budget(self) -> Budget:
+        return Budget(self.budget_units or 0, self.demo_cost, self.episode_cost)
+
+    @property
+    def episodes_per_iter(self) -> int:
+        return self.tasks_per_iter * int(self.group_size or 1)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainConfig":
+        data = json.loads(Path(path).read_text())
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"{path}: unknown config field(s) {sorted(unknown)}")
+        return cls(**data)

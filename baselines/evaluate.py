@@ -1,0 +1,162 @@
+"""Evaluation on held-out tasks, with confidence intervals; also the random-admissible
+baseline.
+
+``python -m baselines.evaluate --run runs/ppo`` evaluates a trained run's last checkpoint on
+the first ``--episodes`` seeds of the test split and writes JSON; ``--model smollm2`` (or
+``tiny``, or a local folder) evaluates a model zero-shot, ``--model random`` plays a uniformly
+random admissible command. The JSON holds success rate (Wilson 95% interval), mean return
+and mean steps (normal 95% intervals), and every episode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from textagent_envs import infos
+
+Z95 = 1.959963984540054
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of a success rate."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def mean_interval(values: Sequence[float], z: float = Z95) -> tuple[float, float, float]:
+    """Mean and its normal-approximation interval (the mean twice for fewer than 2 values)."""
+    x = np.asarray(values, dtype=float)
+    if len(x) == 0:
+        return (float("nan"),) * 3
+    m = float(x.mean())
+    if len(x) < 2:
+        return (m, m, m)
+    half = z * float(x.std(ddof=1)) / math.sqrt(len(x))
+    return (m, m - half, m + half)
+
+
+def summarize(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Success rate, mean return and mean steps with 95% intervals, from per-episode dicts
+    with ``success``, ``return`` and ``steps``."""
+    n = len(episodes)
+    wins = sum(bool(e["success"]) for e in episodes)
+    ret, steps = mean_interval([e["return"] for e in episodes]), mean_interval([e["steps"] for e in episodes])
+    return {
+        "episodes": n,
+        "success_rate": wins / n if n else float("nan"),
+        "success_rate_ci95": list(wilson_interval(wins, n)),
+        "mean_return": ret[0], "mean_return_ci95": [ret[1], ret[2]],
+        "mean_steps": steps[0], "mean_steps_ci95": [steps[1], steps[2]],
+    }
+
+
+def play_random(make_env: Callable[[], Any], seeds: Sequence[int], seed: int = 0) -> list[dict[str, Any]]:
+    """Episodes of the random-admissible-command policy (uniform over
+    ``info["admissible_commands"]`` every turn)."""
+    rng = np.random.default_rng(seed)
+    env = make_env()
+    episodes = []
+    try:
+        for s in seeds:
+            obs, info = env.reset(seed=int(s))
+            total, steps, done = 0.0, 0, False
+            while not done:
+                commands = info.get(infos.ADMISSIBLE_COMMANDS)
+                if not commands:
+                    raise ValueError("the random-admissible baseline needs info['admissible_commands']")
+                obs, reward, terminated, truncated, info = env.step(commands[int(rng.integers(len(commands)))])
+                total, steps, done = total + float(reward), steps + 1, terminated or truncated
+            episodes.append({"seed": int(s), "success": bool(info.get(infos.SUCCESS, False)), "return": total, "steps": steps})
+    finally:
+        env.close()
+    return episodes
+
+
+def evaluate_agent(agent: Any, envs: Sequence[Any], seeds: Sequence[int], *, greedy: bool = True, max_tokens: int = 4096) -> tuple[dict, list[dict]]:
+    """Play ``seeds`` with ``agent``; returns (summary, episodes) with rollout timing."""
+    from .rollout import collect
+
+    episodes, stats = collect(agent, envs, list(seeds), greedy=greedy, max_tokens=max_tokens)
+    rows = [dict(ep.summary(), commands=ep.commands) for ep in episodes]
+    summary = summarize(rows)
+    summary.update({"tokens_per_s": stats.tokens_per_s, "env_share": stats.env_share, "wall_s": stats.wall_s})
+    return summary, rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m baselines.evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", help="a training run directory (its config and last checkpoint)")
+    parser.add_argument("--model", help="instead of --run: tiny | smollm2 | random | a local model folder")
+    parser.add_argument("--env", help="env id (default: the run's)")
+    parser.add_argument("--env-kwargs", type=json.loads, help='JSON knobs, e.g. \'{"level": 2}\'')
+    parser.add_argument("--mode", choices=["text", "choice"])
+    parser.add_argument("--max-turns", type=int)
+    parser.add_argument("--episodes", type=int, default=50, help="the first N seeds of the test split")
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--num-envs", type=int, default=8)
+    parser.add_argument("--sample", action="store_true", help="sample replies (default: greedy)")
+    parser.add_argument("--temperature", type=float, default=None)
+    parser.add_argument("--max-new-tokens", type=int, default=None)
+    parser.add_argument("--out", required=True, help="JSON file to write")
+    args = parser.parse_args(argv)
+    if (args.run is None) == (args.model is None):
+        parser.error("give exactly one of --run and --model")
+    import gymnasium as gym
+
+    try:
+        return _evaluate(args)
+    except (ValueError, FileNotFoundError, ModuleNotFoundError, gym.error.Error) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .config import TrainConfig
+
+    cfg = TrainConfig.load(Path(args.run) / "config.json") if args.run else TrainConfig(model=args.model)
+    for name, value in (("env", args.env), ("env_kwargs", args.env_kwargs), ("mode", args.mode), ("max_turns", args.max_turns),
+                        ("temperature", args.temperature), ("max_new_tokens", args.max_new_tokens)):
+        if value is not None:
+            setattr(cfg, name, value)
+    seeds = list(range(args.first_seed, args.first_seed + args.episodes))
+    from .trainer import make_env
+
+    result: dict[str, Any] = {"env": cfg.env, "env_kwargs": cfg.env_kwargs, "max_turns": cfg.max_turns, "seeds": [seeds[0], seeds[-1]]}
+    if args.model == "random":
+        rows = play_random(lambda: make_env(cfg), seeds)
+        summary = summarize(rows)
+        result.update(model="random-admissible", mode="choice")
+    else:
+        from .trainer import Trainer
+
+        trainer = Trainer(cfg.resolved() if args.run else _eval_config(cfg), resume=bool(args.run), for_eval=True)
+        summary, rows = trainer.evaluate(seeds, greedy=not args.sample, num_envs=args.num_envs)
+        result.update(model=cfg.model if args.model else args.run, mode=cfg.mode, iteration=trainer.iteration)
+    result.update(summary=summary, episodes=rows)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    s = summary
+    print(f"success {s['success_rate']:.3f} [{s['success_rate_ci95'][0]:.3f}, {s['success_rate_ci95'][1]:.3f}]  "
+          f"return {s['mean_return']:.3f}  steps {s['mean_steps']:.2f}  ({s['episodes']} episodes) -> {args.out}")
+    return 0
+
+
+def _eval_config(cfg):
+    cfg = cfg.resolved()
+    cfg.out = ""
+    return cfg
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Batched multi-turn rollouts: many episodes at once, one batched model call per turn.
+
+:func:`collect` plays one episode per ``(seed, group)`` pair on a pool of environments,
+in lockstep: every turn the agent replies for all running episodes in one batch, then each
+env steps. Each episode is one token sequence built piece by piece (prompt, reply, turn,
+reply, ...), with the loss mask over the agent's own tokens, the log-probabilities recorded
+when they were sampled, and each turn's reward on the last token of its reply.
+
+Episodes of the same group replay the same task (``env.reset(seed=s)`` plays the same game
+every time), which is what GRPO and RLOO compare.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from textagent_envs import infos
+
+from .policy import Agent
+
+
+@dataclass
+class Episode:
+    """One episode as the trainer sees it (all lists are per token of ``tokens``)."""
+
+    tokens: list[int] = field(default_factory=list)
+    #: 1 on the agent's own (sampled) tokens.
+    mask: list[int] = field(default_factory=list)
+    #: Log-probability of each agent token when it was sampled (0 elsewhere).
+    logprobs: list[float] = field(default_factory=list)
+    #: 1 on the last token of each reply.
+    turn_end: list[int] = field(default_factory=list)
+    #: Each turn's env reward on its ``turn_end`` token (0 elsewhere).
+    rewards: list[float] = field(default_factory=list)
+    seed: int = 0
+    group: int = 0
+    commands: list[str] = field(default_factory=list)
+    success: bool = False
+    terminated: bool = False
+    truncated: bool = False
+
+    @property
+    def total_reward(self) -> float:
+        return float(sum(self.rewards))
+
+    @property
+    def turns(self) -> int:
+        return int(sum(self.turn_end))
+
+    def append(self, ids: Sequence[int], *, agent: bool, logprobs: Sequence[float] | None = None) -> None:
+        self.tokens.extend(ids)
+        self.mask.extend([int(agent)] * len(ids))
+        self.logprobs.extend(logprobs if logprobs is not None else [0.0] * len(ids))
+        self.turn_end.extend([0] * len(ids))
+        self.rewards.extend([0.0] * len(ids))
+
+    def summary(self) -> dict[str, Any]:
+        return {"seed": self.seed, "group": self.group, "success": self.success, "return": self.total_reward,
+                "steps": self.turns, "terminated": self.terminated, "truncated": self.truncated}
+
+
+@dataclass
+class RolloutStats:
+    """Where a rollout's time went."""
+
+    wall_s: float = 0.0
+    #: Time in env.reset and env.step (reset_s is the reset part of it).
+    env_s: float = 0.0
+    reset_s: float = 0.0
+    agent_tokens: int = 0
+    turns: int = 0
+
+    @property
+    def env_share(self) -> float:
+        return self.env_s / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.agent_tokens / self.wall_s if self.wall_s else 0.0
+
+
+def collect(agent: Agent, envs: Sequence[Any], seeds: Sequence[int], groups: Sequence[int] | None = None, *,
+            greedy: bool = False, max_tokens: int = 4096) -> tuple[list[Episode], RolloutStats]:
+    """Play one episode per seed (``groups[i]`` labels episode ``i``) on ``envs``, at most
+    ``len(envs)`` at a time. An episode whose sequence would exceed ``max_tokens`` is cut off
+    (``truncated``). Returns the episodes in the order of ``seeds`` and the time split."""
+    if not envs:
+        raise ValueError("collect needs at least one env")
+    groups = list(groups) if groups is not None else list(range(len(seeds)))
+    if len(groups) != len(seeds):
+        raise ValueError(f"got {len(seeds)} seeds but {len(groups)} group labels")
+    stats = RolloutStats()
+    start = time.perf_counter()
+    episodes: list[Episode] = []
+    for wave in range(0, len(seeds), len(envs)):
+        wave_seeds = list(seeds[wave: wave + len(envs)])
+        episodes.extend(_play_wave(agent, envs, wave_seeds, groups[wave: wave + len(envs)], greedy, max_tokens, stats))
+    stats.wall_s = time.perf_counter() - start
+    stats.agent_tokens = sum(sum(ep.mask) for ep in episodes)
+    return episodes, stats
+
+
+def _play_wave(agent, envs, seeds, groups, greedy, max_tokens, stats) -> list[Episode]:
+    chat = agent.chat
+    episodes = [Episode(seed=int(s), group=int(g)) for s, g in zip(seeds, groups)]
+    choices: list[list[str] | None] = []
+    for env, ep in zip(envs, episodes):
+        t0 = time.perf_counter()
+        obs, info = env.reset(seed=int(ep.seed))
+        stats.env_s += time.perf_counter() - t0
+        stats.reset_s += time.perf_counter() - t0
+        offered = agent.offered(info.get(infos.ADMISSIBLE_COMMANDS))
+        choices.append(offered)
+        ep.append(chat.prompt_ids(info.get(infos.OBJECTIVE, ""), obs, offered), agent=False)
+    running = list(range(len(episodes)))
+    while running:
+        replies = agent.act([episodes[i].tokens for i in running],
+                            [choices[i] for i in running] if agent.mode == "choice" else None, greedy=greedy)
+        stats.turns += len(running)
+        still = []
+        for i, reply in zip(running, replies):
+            ep = episodes[i]
+            ep.append(reply.ids, agent=True, logprobs=reply.logprobs)
+            ep.turn_end[-1] = 1
+            ep.commands.append(reply.command)
+            t0 = time.perf_counter()
+            obs, reward, terminated, truncated, info = envs[i].step(reply.command)
+            stats.env_s += time.perf_counter() - t0
+            ep.rewards[-1] = float(reward)
+            ep.success = bool(info.get(infos.SUCCESS, False))
+            if terminated or truncated:
+                ep.terminated, ep.truncated = bool(terminated), bool(truncated)
+                continue
+            offered = agent.offered(info.get(infos.ADMISSIBLE_COMMANDS))
+            choices[i] = offered
+            turn = chat.turn_ids(obs, reply.ids, offered)
+            if len(ep.tokens) + len(turn) + agent.max_new_tokens > max_tokens:
+                ep.truncated = True
+                continue
+            ep.append(turn, agent=False)
+            still.append(i)
+        running = still
+    return episodes

@@ -1,0 +1,64 @@
+"""SFT warm start from walkthroughs, on the same token format as the RL episodes.
+
+:func:`demonstration` plays a game along its walkthrough and builds the episode exactly as
+a rollout would (prompt, reply, turn, ...), with the walkthrough commands as the agent's
+replies; :func:`sft_step` trains on the masked reply tokens with cross-entropy.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from textagent_envs import infos
+
+from .losses import masked_mean
+from .policy import Agent, token_logprobs
+from .rollout import Episode
+
+
+def demonstration(env: Any, seed: int, agent: Agent) -> Episode:
+    """The walkthrough of the game for ``seed`` as a token-exact episode (no log-probs)."""
+    chat = agent.chat
+    obs, info = env.reset(seed=int(seed))
+    walkthrough = list(info.get(infos.WALKTHROUGH) or [])
+    if not walkthrough:
+        raise ValueError(f"the game for seed {seed} has no walkthrough to learn from")
+    ep = Episode(seed=int(seed))
+    offered = agent.offered(info.get(infos.ADMISSIBLE_COMMANDS))
+    ep.append(chat.prompt_ids(info.get(infos.OBJECTIVE, ""), obs, offered), agent=False)
+    for command in walkthrough:
+        reply = chat.action_ids(command)
+        ep.append(reply, agent=True)
+        ep.turn_end[-1] = 1
+        ep.commands.append(command)
+        obs, reward, terminated, truncated, info = env.step(command)
+        ep.rewards[-1] = float(reward)
+        ep.success = bool(info.get(infos.SUCCESS, False))
+        if terminated or truncated:
+            ep.terminated, ep.truncated = bool(terminated), bool(truncated)
+            break
+        offered = agent.offered(info.get(infos.ADMISSIBLE_COMMANDS))
+        ep.append(chat.turn_ids(obs, reply, offered), agent=False)
+    return ep
+
+
+def sft_loss(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Mean negative log-likelihood of the agent tokens (temperature 1)."""
+    logits, _ = model(batch["tokens"], batch["attention"])
+    return -masked_mean(token_logprobs(logits, batch["tokens"], 1.0), batch["mask"])
+
+
+def sft_step(model: Any, optimizer: Any, batch: dict[str, torch.Tensor], backward: Any = None, max_grad_norm: float = 1.0) -> float:
+    """One gradient step of :func:`sft_loss`; returns the loss."""
+    loss = sft_loss(model, batch)
+    optimizer.zero_grad()
+    (backward or (lambda value: value.backward()))(loss)
+    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_grad_norm)
+    optimizer.step()
+    return float(loss.detach())
+
+
+def demonstrations(env: Any, seeds: Sequence[int], agent: Agent) -> list[Episode]:
+    return [demonstration(env, s, agent) for s in seeds]

@@ -1,0 +1,15 @@
+"""Confidence intervals and summaries of evaluations."""
+
+from baselines.evaluate import summarize, wilson_interval
+
+
+def test_wilson_interval_and_summary():
+    low, high = wilson_interval(0, 10)
+    assert low == 0.0 and 0 < high < 0.35
+    low, high = wilson_interval(7, 10)
+    assert low < 0.7 < high and 0 <= low and high <= 1
+    wide, narrow = wilson_interval(5, 10), wilson_interval(50, 100)
+    assert wide[1] - wide[0] > narrow[1] - narrow[0]
+    s = summarize([{"success": True, "return": 1.0, "steps": 2}, {"success": False, "return": 0.0, "steps": 4}])
+    assert s["success_rate"] == 0.5 and s["mean_steps"] == 3.0
+    assert s["mean_return_ci95"][0] < 0.5 < s["mean_return_ci95"][1]
