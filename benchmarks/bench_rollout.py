@@ -50,7 +50,7 @@ def env_alone(make_env, seeds, steps_per_episode):
     return steps / elapsed
 
 
-def measure(model_spec, env_id, knobs, mode, max_turns, episodes, num_envs, max_new_tokens):
+def measure(model_spec, env_id, knobs, mode, max_turns, episodes, num_envs, max_new_tokens, group=1):
     from baselines.config import TrainConfig
     from baselines.trainer import Trainer, make_env
     from baselines.rollout import collect
@@ -59,13 +59,18 @@ def measure(model_spec, env_id, knobs, mode, max_turns, episodes, num_envs, max_
                       kl_coef=0.0, num_envs=num_envs, max_new_tokens=max_new_tokens, temperature=1.0, out="",
                       train_tasks=8)
     trainer = Trainer(cfg, for_eval=True)
-    seeds = list(range(1, episodes + 1))
-    collect(trainer.agent, trainer.envs, seeds[:num_envs])  # warm-up: games generated, caches filled
+    seeds = [1 + i // group for i in range(episodes)]  # `group` rollouts of each task, as GRPO/RLOO play them
+    for seed in sorted(set(seeds)):  # games generated on disk beforehand: generation is not rollout time
+        make_env(cfg).reset(seed=seed)
+    collect(trainer.agent, trainer.envs, [seeds[0]] * num_envs)  # warm-up of the model and the envs
+    from textagent_envs.textworld.native import backend as native_backend
+
+    native_backend._COMPILED.clear()  # every row starts with no game compiled in memory (but the warm-up's)
     episodes_, stats = collect(trainer.agent, trainer.envs, seeds)
     turns = sum(ep.turns for ep in episodes_)
     reference = env_alone(lambda: make_env(cfg), seeds, max(1, turns // len(seeds)))
     trainer.close()
-    return {"model": model_spec, "env": env_id, "knobs": knobs, "mode": mode, "episodes": len(seeds), "turns": turns,
+    return {"model": model_spec, "env": env_id, "knobs": knobs, "mode": mode, "group": group, "episodes": len(seeds), "turns": turns,
             "tokens": stats.agent_tokens, "tokens_per_s": stats.tokens_per_s, "turns_per_s": turns / stats.wall_s,
             "env_share": stats.env_share, "reset_share": stats.reset_s / stats.wall_s, "env_steps_per_s": reference}
 
@@ -83,12 +88,12 @@ def table(rows, command):
         "episodes); the reference is the same env stepped alone with random admissible commands in the same run. "
         "Agent tokens are the tokens the agent appended (sampled text, or the chosen command and its eos).",
         "",
-        "| model | env | mode | episodes | turns | agent tokens/s | turns/s | env share of rollout time | of which resets | rollout turns/s ÷ env-alone steps/s |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | env | mode | rollouts per task | episodes | turns | agent tokens/s | turns/s | env share of rollout time | of which resets | rollout turns/s ÷ env-alone steps/s |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         knobs = ",".join(f"{k}={v}" for k, v in r["knobs"].items())
-        lines.append(f"| {r['model']} | {r['env']}{' (' + knobs + ')' if knobs else ''} | {r['mode']} | {r['episodes']} | "
+        lines.append(f"| {r['model']} | {r['env']}{' (' + knobs + ')' if knobs else ''} | {r['mode']} | {r['group']} | {r['episodes']} | "
                      f"{r['turns']} | {r['tokens_per_s']:.0f} | {r['turns_per_s']:.1f} | {100 * r['env_share']:.1f}% | "
                      f"{100 * r['reset_share']:.1f}% | "
                      f"{r['turns_per_s'] / r['env_steps_per_s']:.3f} |")
@@ -108,7 +113,8 @@ def main(argv=None) -> int:
     for backend in ("inform7", "native"):
         for mode, admissible in (("choice", True), ("text", True), ("text", False)):
             knobs = {"level": 2, "backend": backend, **({} if admissible else {"admissible_commands": False})}
-            rows.append(measure("tiny", coin, knobs, mode, 4, args.episodes, 16, 12))
+            for group in (1, 4) if backend == "native" else (1,):
+                rows.append(measure("tiny", coin, knobs, mode, 4, args.episodes, 16, 12, group))
     if args.smollm2:
         rows.append(measure("smollm2", "TextWorld-Custom-w2-o3-q4-v0", {}, "text", 4, args.smollm2_episodes,
                             args.smollm2_episodes, 24))

@@ -194,3 +194,22 @@ def test_inform7_descriptions_render_against_the_state():
     assert list_sentence([]) == "nothing" and list_sentence(["a b"]) == "a b"
     assert inform_quotes("copy of 'Cooking' isn't") == 'copy of "Cooking" isn\'t'
     assert normalise("  a \n\n b ") == "a b"
+
+
+def test_backends_share_a_compiled_game_but_not_its_state(tmp_path):
+    game_file = _game_file("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 1)
+    first, second = NativeBackend(["admissible_commands"]), NativeBackend(["admissible_commands"])
+    first.load(str(game_file))
+    second.load(str(game_file))
+    assert first.game is not second.game and first.game.logic is second.game.logic  # compiled once
+    walkthrough = first.reset()[infos.WALKTHROUGH]
+    second.reset()
+    start = second.get_state()
+    for command in walkthrough:
+        done = first.step(command)
+    assert done[infos.WON] and second.get_state() == start and not second.game.won
+    copy = tmp_path / "copy.json"  # another file (or the same one changed) is compiled anew
+    copy.write_text(game_file.with_suffix(".json").read_text())
+    third = NativeBackend()
+    third.load(str(copy))
+    assert third.game.logic is not first.game.logic

@@ -4,11 +4,16 @@
 
 It plays a game from its ``.json`` (beside a ``.z8`` or alone) or straight from a
 ``Game`` object (:meth:`NativeBackend.load_game`), and keeps the last few compiled
-games, so switching between them costs nothing.
+games, so switching between them costs nothing. Compiled games are also shared by every
+backend in the process (each plays its own shallow copy: the compiled logic, text and
+memo tables are shared, the episode state is not), so the G envs of a GRPO group that
+load one game compile it once.
 """
 
 from __future__ import annotations
 
+import copy
+import os
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Sequence
@@ -16,8 +21,12 @@ from typing import Any, Sequence
 from ... import infos
 from .engine import NativeGame
 
-#: Compiled games kept per backend (a compiled game is a few hundred KB at most).
+#: Compiled games kept per backend, and in the process-wide cache (a compiled game is a
+#: few hundred KB at most).
 GAMES_KEPT = 64
+
+# Compiled games by (.json path, its size and modification time): read-only once built.
+_COMPILED: OrderedDict[tuple, NativeGame] = OrderedDict()
 
 
 def json_path(game_file: str | Path) -> Path:
@@ -55,21 +64,37 @@ class NativeBackend:
         path = json_path(game_file)
         if not path.is_file():
             raise FileNotFoundError(f"the native backend plays a game from its .json, and {path} does not exist")
-        from textworld.generator.game import Game
+        stat = os.stat(path)
+        shared_key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        compiled = _COMPILED.get(shared_key)
+        if compiled is None:
+            from textworld.generator.game import Game
 
-        from ..games import share_knowledge_bases, take_generated
+            from ..games import share_knowledge_bases, take_generated
 
-        share_knowledge_bases()
-        game = take_generated(path)
-        self.load_game(game if game is not None else Game.load(str(path)), key=key)
+            share_knowledge_bases()
+            game = take_generated(path)
+            compiled = NativeGame(game if game is not None else Game.load(str(path)))
+            _COMPILED[shared_key] = compiled
+            while len(_COMPILED) > GAMES_KEPT:
+                _COMPILED.popitem(last=False)
+        else:
+            _COMPILED.move_to_end(shared_key)
+        native = copy.copy(compiled)  # shares the compiled game; the state fields are its own
+        native.reset()
+        self._keep(key, native)
+
+    def _keep(self, key: str, native: NativeGame) -> None:
+        self._games[key] = native
+        while len(self._games) > GAMES_KEPT:
+            self._games.popitem(last=False)
+        self.game = native
 
     def load_game(self, game: Any, key: str | None = None) -> NativeGame:
         """Play ``game`` (a ``textworld.generator.game.Game``) without any file."""
         native = NativeGame(game)
         if key is not None:
-            self._games[key] = native
-            while len(self._games) > GAMES_KEPT:
-                self._games.popitem(last=False)
+            self._keep(key, native)
         self.game = native
         return native
 
