@@ -17,6 +17,7 @@ a ratio of the env-alone steps/s. The table goes between the ``bench_rollout`` m
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import sys
@@ -50,7 +51,7 @@ def env_alone(make_env, seeds, steps_per_episode):
     return steps / elapsed
 
 
-def measure(model_spec, env_id, knobs, mode, max_turns, episodes, num_envs, max_new_tokens, group=1):
+def measure(model_spec, env_id, knobs, mode, max_turns, episodes, num_envs, max_new_tokens, group=1, seen=False):
     from baselines.config import TrainConfig
     from baselines.trainer import Trainer, make_env
     from baselines.rollout import collect
@@ -58,6 +59,7 @@ def measure(model_spec, env_id, knobs, mode, max_turns, episodes, num_envs, max_
     cfg = TrainConfig(algo="reinforce", env=env_id, env_kwargs=knobs, mode=mode, model=model_spec, max_turns=max_turns,
                       kl_coef=0.0, num_envs=num_envs, max_new_tokens=max_new_tokens, temperature=1.0, out="",
                       train_tasks=8)
+    gc.collect()  # the earlier rows' objects, so a collection does not land inside this row
     trainer = Trainer(cfg, for_eval=True)
     seeds = [1 + i // group for i in range(episodes)]  # `group` rollouts of each task, as GRPO/RLOO play them
     for seed in sorted(set(seeds)):  # games generated on disk beforehand: generation is not rollout time
@@ -66,11 +68,13 @@ def measure(model_spec, env_id, knobs, mode, max_turns, episodes, num_envs, max_
     from textagent_envs.textworld.native import backend as native_backend
 
     native_backend._COMPILED.clear()  # every row starts with no game compiled in memory (but the warm-up's)
+    if seen:  # the tasks were played before, as a fixed training set is from the second iteration on
+        collect(trainer.agent, trainer.envs, seeds)
     episodes_, stats = collect(trainer.agent, trainer.envs, seeds)
     turns = sum(ep.turns for ep in episodes_)
     reference = env_alone(lambda: make_env(cfg), seeds, max(1, turns // len(seeds)))
     trainer.close()
-    return {"model": model_spec, "env": env_id, "knobs": knobs, "mode": mode, "group": group, "episodes": len(seeds), "turns": turns,
+    return {"model": model_spec, "env": env_id, "knobs": knobs, "mode": mode, "group": group, "seen": seen, "episodes": len(seeds), "turns": turns,
             "tokens": stats.agent_tokens, "tokens_per_s": stats.tokens_per_s, "turns_per_s": turns / stats.wall_s,
             "env_share": stats.env_share, "reset_share": stats.reset_s / stats.wall_s, "env_steps_per_s": reference}
 
@@ -88,12 +92,12 @@ def table(rows, command):
         "episodes); the reference is the same env stepped alone with random admissible commands in the same run. "
         "Agent tokens are the tokens the agent appended (sampled text, or the chosen command and its eos).",
         "",
-        "| model | env | mode | rollouts per task | episodes | turns | agent tokens/s | turns/s | env share of rollout time | of which resets | rollout turns/s ÷ env-alone steps/s |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | env | mode | rollouts per task | tasks played before | episodes | turns | agent tokens/s | turns/s | env share of rollout time | of which resets | rollout turns/s ÷ env-alone steps/s |",
+        "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         knobs = ",".join(f"{k}={v}" for k, v in r["knobs"].items())
-        lines.append(f"| {r['model']} | {r['env']}{' (' + knobs + ')' if knobs else ''} | {r['mode']} | {r['group']} | {r['episodes']} | "
+        lines.append(f"| {r['model']} | {r['env']}{' (' + knobs + ')' if knobs else ''} | {r['mode']} | {r['group']} | {'yes' if r['seen'] else 'no'} | {r['episodes']} | "
                      f"{r['turns']} | {r['tokens_per_s']:.0f} | {r['turns_per_s']:.1f} | {100 * r['env_share']:.1f}% | "
                      f"{100 * r['reset_share']:.1f}% | "
                      f"{r['turns_per_s'] / r['env_steps_per_s']:.3f} |")
@@ -113,8 +117,8 @@ def main(argv=None) -> int:
     for backend in ("inform7", "native"):
         for mode, admissible in (("choice", True), ("text", True), ("text", False)):
             knobs = {"level": 2, "backend": backend, **({} if admissible else {"admissible_commands": False})}
-            for group in (1, 4) if backend == "native" else (1,):
-                rows.append(measure("tiny", coin, knobs, mode, 4, args.episodes, 16, 12, group))
+            for group, seen in ((1, False), (4, False), (1, True)) if backend == "native" else ((1, False),):
+                rows.append(measure("tiny", coin, knobs, mode, 4, args.episodes, 16, 12, group, seen))
     if args.smollm2:
         rows.append(measure("smollm2", "TextWorld-Custom-w2-o3-q4-v0", {}, "text", 4, args.smollm2_episodes,
                             args.smollm2_episodes, 24))

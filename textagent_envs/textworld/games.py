@@ -11,6 +11,7 @@ so a reader never sees half a game.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -28,6 +29,7 @@ class GameGenerationError(RuntimeError):
     """TextWorld could not make a game for these knobs and seed."""
 
 
+@functools.cache  # reading package metadata costs ~1.5 ms, and every reset names its game file
 def _textworld_version() -> str:
     from importlib.metadata import version
 
