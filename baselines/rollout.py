@@ -56,6 +56,15 @@ class Episode:
         self.turn_end.extend([0] * len(ids))
         self.rewards.extend([0.0] * len(ids))
 
+    def record(self, reward: float, terminated: bool, truncated: bool, info: dict) -> bool:
+        """Note the env's answer to the last command; True when it ended the episode."""
+        self.rewards[-1] = float(reward)
+        self.success = bool(info.get(infos.SUCCESS, False))
+        if terminated or truncated:
+            self.terminated, self.truncated = bool(terminated), bool(truncated)
+            return True
+        return False
+
     def summary(self) -> dict[str, Any]:
         return {"seed": self.seed, "group": self.group, "success": self.success, "return": self.total_reward,
                 "steps": self.turns, "terminated": self.terminated, "truncated": self.truncated}
@@ -128,10 +137,7 @@ def _play_wave(agent, envs, seeds, groups, greedy, max_tokens, stats) -> list[Ep
             t0 = time.perf_counter()
             obs, reward, terminated, truncated, info = envs[i].step(reply.command)
             stats.env_s += time.perf_counter() - t0
-            ep.rewards[-1] = float(reward)
-            ep.success = bool(info.get(infos.SUCCESS, False))
-            if terminated or truncated:
-                ep.terminated, ep.truncated = bool(terminated), bool(truncated)
+            if ep.record(reward, terminated, truncated, info):
                 continue
             offered = agent.offered(info.get(infos.ADMISSIBLE_COMMANDS))
             choices[i] = offered

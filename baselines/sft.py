@@ -34,10 +34,7 @@ def demonstration(env: Any, seed: int, agent: Agent) -> Episode:
         ep.turn_end[-1] = 1
         ep.commands.append(command)
         obs, reward, terminated, truncated, info = env.step(command)
-        ep.rewards[-1] = float(reward)
-        ep.success = bool(info.get(infos.SUCCESS, False))
-        if terminated or truncated:
-            ep.terminated, ep.truncated = bool(terminated), bool(truncated)
+        if ep.record(reward, terminated, truncated, info):
             break
         offered = agent.offered(info.get(infos.ADMISSIBLE_COMMANDS))
         ep.append(chat.turn_ids(obs, reply, offered), agent=False)
