@@ -150,3 +150,11 @@ def test_every_practice_repository_makes_solvable_tasks():
         assert info[infos.TASK]["params"]["repo"] == repo and info[infos.MAX_SCORE] >= 10
         assert play(env, info[infos.WALKTHROUGH])[4][infos.SUCCESS], repo
         env.close()
+
+
+def test_a_failed_reset_leaves_no_episode_to_step(env):
+    env.reset(seed=SEED)
+    with pytest.raises(ValueError, match="unknown reset option"):
+        env.reset(options={"nope": 1})
+    with pytest.raises(RuntimeError, match="over"):
+        env.step(format_tool_call("bash", command="true"))

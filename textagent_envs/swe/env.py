@@ -108,6 +108,7 @@ class SWEEnv(gym.Env[str, str]):
         if options is not None and not isinstance(options, dict):
             raise TypeError(f"options must be a dict, got {type(options).__name__}")
         super().reset(seed=seed)
+        self._over = True  # a reset that fails leaves no episode to step
         self.task, self._instance = self._choose(seed, dict(options or {}))
         self._turns = self._moves = 0
         self._report, self._ignored, self._over, self._started = None, [], False, True
