@@ -88,3 +88,45 @@ def test_load_task_set_errors_name_the_place(tmp_path):
     empty.write_text("")
     with pytest.raises(ValueError, match="no tasks"):
         load_task_set(empty, family="tw-custom")
+
+
+def test_task_set_order_random_and_sequential():
+    import numpy as np
+
+    from textagent_envs.tasks import TaskSetOrder
+
+    tasks = [TaskSpec("tw-custom", {}, seed) for seed in (1, 2, 3)]
+    sequential = TaskSetOrder("sequential")
+    rng = np.random.default_rng(0)
+    assert [sequential.pick(tasks, rng, restart=False).seed for _ in range(4)] == [1, 2, 3, 1]
+    assert sequential.pick(tasks, rng, restart=True).seed == 1
+    picks = [TaskSetOrder("random").pick(tasks, np.random.default_rng(5), restart=False).seed for _ in range(2)]
+    assert picks[0] == picks[1]  # the env's seeded generator decides
+    with pytest.raises(ValueError, match="task_order must be"):
+        TaskSetOrder("shuffled")
+
+
+def test_make_with_redraws_replaces_drawn_seeds_only():
+    from textagent_envs.tasks import DRAW_ATTEMPTS, check_seed, make_with_redraws
+
+    class NoTask(RuntimeError):
+        pass
+
+    def make(task):
+        if task.seed < 3:
+            raise NoTask(f"seed {task.seed}")
+        return f"game {task.seed}"
+
+    seeds = iter(range(1, 100))
+    redraw = lambda: TaskSpec("tw-custom", {}, next(seeds))  # noqa: E731
+    task, game = make_with_redraws(TaskSpec("tw-custom", {}, 0), make, redraw, drawn=True, error=NoTask, what="game")
+    assert (task.seed, game) == (3, "game 3")
+    with pytest.raises(NoTask, match="seed 0"):
+        make_with_redraws(TaskSpec("tw-custom", {}, 0), make, redraw, drawn=False, error=NoTask, what="game")
+    with pytest.raises(NoTask, match=f"{DRAW_ATTEMPTS} drawn seeds in a row made no game"):
+        make_with_redraws(TaskSpec("tw-custom", {}, 0), make, lambda: TaskSpec("tw-custom", {}, 0), drawn=True,
+                          error=NoTask, what="game")
+    for bad in (-1, True, 1.5, 2**31):
+        with pytest.raises(ValueError, match="seed must be"):
+            check_seed(bad)
+    check_seed(None)

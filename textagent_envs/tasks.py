@@ -19,11 +19,12 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 GAME_FILE_SUFFIXES = (".z8",)
 #: Game seeds are ints in [0, MAX_SEED]; seeds an env or generator draws come from [0, MAX_SEED).
 MAX_SEED = 2**31 - 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -187,3 +188,54 @@ def as_task(task: Any, *, family: str) -> TaskSpec:
             raise FileNotFoundError(f"game file {str(path)!r} does not exist")
         return TaskSpec(family, {}, None, game_file=str(path.resolve()))
     raise TypeError(f"a task must be a TaskSpec, its dict or a game-file path, got {type(task).__name__}")
+
+
+# -- choosing an episode's task (shared by the envs) -----------------------------------
+
+#: How many seeds in a row an env may draw that make no task before reset gives up.
+DRAW_ATTEMPTS = 20
+TASK_ORDERS = ("random", "sequential")
+
+
+def check_seed(seed: Any) -> None:
+    """``ValueError`` unless ``seed`` is None or an int in [0, MAX_SEED]."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
+        raise ValueError(f"seed must be an int in [0, {MAX_SEED}], got {seed!r}")
+
+
+class TaskSetOrder:
+    """Picks the task of each reset from a task set: at random with the env's
+    ``np_random`` (``"random"``), or in order (``"sequential"``), starting again from the
+    first task at a reset with a seed."""
+
+    def __init__(self, order: str = "random"):
+        if order not in TASK_ORDERS:
+            raise ValueError(f"task_order must be 'random' or 'sequential', got {order!r}")
+        self.order = order
+        self._next = 0
+
+    def pick(self, tasks: Sequence[TaskSpec], rng: Any, *, restart: bool) -> TaskSpec:
+        if restart:
+            self._next = 0
+        if self.order == "random":
+            return tasks[int(rng.integers(len(tasks)))]
+        task = tasks[self._next % len(tasks)]
+        self._next += 1
+        return task
+
+
+def make_with_redraws(
+    task: TaskSpec, make: Callable[[TaskSpec], T], redraw: Callable[[], TaskSpec], *,
+    drawn: bool, error: type[Exception], what: str,
+) -> tuple[TaskSpec, T]:
+    """``(task, make(task))``. When the env drew ``task``'s seed itself and ``make``
+    raises ``error`` (that seed makes no task), the next task from ``redraw()`` is tried,
+    up to :data:`DRAW_ATTEMPTS` in all; a chosen seed's error is raised as it is."""
+    for _ in range(DRAW_ATTEMPTS):
+        try:
+            return task, make(task)
+        except error:
+            if not drawn:
+                raise
+        task = redraw()
+    raise error(f"{DRAW_ATTEMPTS} drawn seeds in a row made no {what}")

@@ -247,11 +247,11 @@ def test_a_drawn_seed_without_a_game_is_replaced_but_a_chosen_one_is_an_error(mo
 
     refused = set()
 
-    def flaky(task, cache_dir=None):
+    def flaky(task, cache_dir=None, **kwargs):
         if task.seed not in refused and len(refused) < 2:
             refused.add(task.seed)
             raise GameGenerationError(f"no quest for seed {task.seed}")
-        return ensure_game(task, cache_dir)
+        return ensure_game(task, cache_dir, **kwargs)
 
     monkeypatch.setattr(env_module, "ensure_game", flaky)
     env = gym.make("TextWorld-Custom-w2-o3-q4-v0", isolation="none")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .. import infos
-from ..tasks import MAX_SEED, TaskSpec
+from ..tasks import MAX_SEED, TaskSpec, make_with_redraws
 from ..textworld.env import TextWorldEnv
 from ..worker import InProcessBackend, ProcessBackend
 from .backend import FAST_OPTIONAL, PDDL_OPTIONAL
@@ -25,7 +25,6 @@ ENGINES = {
     "fast": "textagent_envs.alfworld.backend:FastBackend",
     "pddl": "textagent_envs.alfworld.backend:PddlBackend",
 }
-_DRAW_ATTEMPTS = 20
 
 
 class ALFWorldEnv(TextWorldEnv):
@@ -111,14 +110,11 @@ class ALFWorldEnv(TextWorldEnv):
         return super()._choose_task(seed, options)
 
     def _game_for(self, task: TaskSpec, *, drawn: bool) -> tuple[TaskSpec, Path]:
-        for _ in range(_DRAW_ATTEMPTS):
-            try:
-                return task, ensure_game(task, self.cache_dir)
-            except GenerationError:
-                if not drawn:
-                    raise
-            task = self.task_for_seed(int(self.np_random.integers(MAX_SEED)))
-        raise GenerationError(f"{_DRAW_ATTEMPTS} drawn seeds in a row made no household with knobs {self.knobs.to_params()}")
+        return make_with_redraws(
+            task, lambda t: ensure_game(t, self.cache_dir),
+            lambda: self.task_for_seed(int(self.np_random.integers(MAX_SEED))),
+            drawn=drawn, error=GenerationError, what=f"household with knobs {self.knobs.to_params()}",
+        )
 
     def _call(self, method: str, *args: Any, timeout: float | None = None) -> Any:
         if self._backend is None:

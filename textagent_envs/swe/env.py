@@ -32,14 +32,13 @@ import gymnasium as gym
 
 from .. import infos
 from ..spaces import FreeText
-from ..tasks import MAX_SEED, TaskSpec, as_task, load_task_set
+from ..tasks import MAX_SEED, TaskSetOrder, TaskSpec, as_task, check_seed, load_task_set, make_with_redraws
 from .mini import MiniKnobs
 from .grading import TestReport, check_reward_type, parse_pytest_log, prepare_grading_copy
 from .sandbox import Limits
 from .tools import TOOL_SCHEMAS, FileTools, InvalidToolCall, ToolError, parse_tool_call, truncate_output
 
 MAX_TEXT = 200_000
-_DRAW_ATTEMPTS = 20
 
 INSTRUCTIONS = (
     "The repository is your working directory ({workdir}). Act with exactly one tool call per turn, "
@@ -103,8 +102,7 @@ class SWEEnv(gym.Env[str, str]):
 
     # -- gymnasium API -----------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
-            raise ValueError(f"seed must be an int in [0, {MAX_SEED}], got {seed!r}")
+        check_seed(seed)
         if options is not None and not isinstance(options, dict):
             raise TypeError(f"options must be a dict, got {type(options).__name__}")
         super().reset(seed=seed)
@@ -217,8 +215,6 @@ class MiniEnv(SWEEnv):
         if sandbox not in ("bwrap", "docker"):
             raise ValueError(f"sandbox must be 'bwrap' or 'docker', got {sandbox!r}")
         self.sandbox = sandbox
-        if task_order not in ("random", "sequential"):
-            raise ValueError(f"task_order must be 'random' or 'sequential', got {task_order!r}")
         if isinstance(grading_timeout, bool) or not isinstance(grading_timeout, (int, float)) or grading_timeout <= 0:
             raise ValueError(f"grading_timeout must be a positive number of seconds, got {grading_timeout!r}")
         if level is not None:
@@ -230,9 +226,8 @@ class MiniEnv(SWEEnv):
         from .mini import repo_path
 
         repo_path(self.knobs.repo)  # unknown repository: fail now
+        self.task_order = TaskSetOrder(task_order)
         self.task_set = load_task_set(tasks, family=self.knobs.family) if tasks is not None else None
-        self.task_order = task_order
-        self._next_index = 0
         self.cache_dir = cache_dir
         self.network = network
         self.grading_timeout = float(grading_timeout)
@@ -259,28 +254,18 @@ class MiniEnv(SWEEnv):
         if options:
             raise ValueError(f"unknown reset option(s) {sorted(options)}; the only option is 'task'")
         if task is None and self.task_set is not None:
-            if seed is not None:
-                self._next_index = 0
-            if self.task_order == "random":
-                task = self.task_set[int(self.np_random.integers(len(self.task_set)))]
-            else:
-                task = self.task_set[self._next_index % len(self.task_set)]
-                self._next_index += 1
+            task = self.task_order.pick(self.task_set, self.np_random, restart=seed is not None)
         if task is not None:
             spec = as_task(task, family=FAMILY)
             generated = ensure_task(spec, self.cache_dir)
         else:
-            drawn = seed is None
-            for _ in range(_DRAW_ATTEMPTS):
-                spec = self.knobs.task(int(self.np_random.integers(MAX_SEED)) if seed is None else seed)
-                try:
-                    generated = ensure_task(spec, self.cache_dir)
-                    break
-                except TaskGenerationError:
-                    if not drawn:
-                        raise
-            else:
-                raise TaskGenerationError(f"{_DRAW_ATTEMPTS} drawn seeds in a row made no task with knobs {self.knobs}")
+            def draw() -> TaskSpec:
+                return self.knobs.task(int(self.np_random.integers(MAX_SEED)))
+
+            spec, generated = make_with_redraws(
+                self.knobs.task(seed) if seed is not None else draw(), lambda s: ensure_task(s, self.cache_dir), draw,
+                drawn=seed is None, error=TaskGenerationError, what=f"task with knobs {self.knobs}",
+            )
         instance = {**generated.to_instance(), "walkthrough": list(generated.walkthrough)}
         if self.sandbox == "docker":
             instance = {**self._docker_instance(generated), "walkthrough": instance["walkthrough"]}

@@ -15,7 +15,7 @@ import gymnasium as gym
 from .. import infos
 from ..commands import InvalidCommand, parse_command
 from ..spaces import FreeText
-from ..tasks import MAX_SEED, TaskSpec, as_task, load_task_set
+from ..tasks import MAX_SEED, TaskSetOrder, TaskSpec, as_task, check_seed, load_task_set, make_with_redraws
 from ..worker import BackendCrashed, BackendTimeout, InProcessBackend, ProcessBackend
 from .families import (
     CoinCollectorKnobs,
@@ -43,7 +43,6 @@ BACKENDS = ("inform7", "native")
 #: The reference stays the default: the native engine's text matches it on most but not
 #: all steps (docs/textworld/native.md has the measured agreement).
 DEFAULT_BACKEND = "inform7"
-_DRAW_ATTEMPTS = 20
 
 
 def _accepted(before: dict[str, Any], after: dict[str, Any]) -> bool:
@@ -132,8 +131,6 @@ class TextWorldEnv(gym.Env[str, str]):
     ):
         self.knobs = self.Knobs.from_params(knobs)
         self.family = self.Knobs.family
-        if task_order not in ("random", "sequential"):
-            raise ValueError(f"task_order must be 'random' or 'sequential', got {task_order!r}")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
         if isolation not in ("process", "none"):
@@ -151,8 +148,8 @@ class TextWorldEnv(gym.Env[str, str]):
         if unknown:
             raise ValueError(f"unknown extra_infos {sorted(unknown)}; choose from {list(infos.OPTIONAL)}")
 
+        self.task_order = TaskSetOrder(task_order)
         self.task_set = load_task_set(tasks, family=self.family) if tasks is not None else None
-        self.task_order = task_order
         self.cache_dir = cache_dir
         self.isolation = isolation
         self.backend = backend
@@ -164,7 +161,6 @@ class TextWorldEnv(gym.Env[str, str]):
         self.action_space = FreeText(MAX_OBSERVATION_LENGTH)
 
         self._backend = None
-        self._next_index = 0
         self.task: TaskSpec | None = None
         self.game_file: Path | None = None
         self._state: dict[str, Any] | None = None
@@ -190,13 +186,7 @@ class TextWorldEnv(gym.Env[str, str]):
                 )
             return task
         if self.task_set is not None:
-            if seed is not None:
-                self._next_index = 0
-            if self.task_order == "random":
-                return self.task_set[int(self.np_random.integers(len(self.task_set)))]
-            task = self.task_set[self._next_index % len(self.task_set)]
-            self._next_index += 1
-            return task
+            return self.task_order.pick(self.task_set, self.np_random, restart=seed is not None)
         if seed is None:
             seed = int(self.np_random.integers(MAX_SEED))
         return self.task_for_seed(seed)
@@ -204,16 +194,11 @@ class TextWorldEnv(gym.Env[str, str]):
     def _game_for(self, task: TaskSpec, *, drawn: bool) -> tuple[TaskSpec, Path]:
         """``task`` and its game file. A seed the env drew itself that makes no game
         (TextWorld found no quest) is replaced by the next draw; a chosen seed is an error."""
-        for _ in range(_DRAW_ATTEMPTS):
-            try:
-                if self.backend == "native":  # the game's .json only, no compile
-                    return task, ensure_game(task, self.cache_dir, backend="native")
-                return task, ensure_game(task, self.cache_dir)
-            except GameGenerationError:
-                if not drawn:
-                    raise
-            task = self.task_for_seed(int(self.np_random.integers(MAX_SEED)))
-        raise GameGenerationError(f"{_DRAW_ATTEMPTS} drawn seeds in a row made no {self.family} game with knobs {self.knobs.to_params()}")
+        return make_with_redraws(
+            task, lambda t: ensure_game(t, self.cache_dir, backend=self.backend),
+            lambda: self.task_for_seed(int(self.np_random.integers(MAX_SEED))),
+            drawn=drawn, error=GameGenerationError, what=f"{self.family} game with knobs {self.knobs.to_params()}",
+        )
 
     # -- the backend -------------------------------------------------------------------
     def _call(self, method: str, *args: Any, timeout: float | None = None) -> Any:
@@ -225,8 +210,7 @@ class TextWorldEnv(gym.Env[str, str]):
 
     # -- gymnasium API -----------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
-            raise ValueError(f"seed must be an int in [0, {MAX_SEED}], got {seed!r}")
+        check_seed(seed)
         super().reset(seed=seed)
         task = self._choose_task(seed, options)
         task, game_file = self._game_for(task, drawn=seed is None and not options and self.task_set is None)
