@@ -23,6 +23,7 @@ configuration; see :mod:`textagent_envs.swe.grading`).
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import tempfile
 from pathlib import Path
@@ -33,7 +34,7 @@ import gymnasium as gym
 from .. import infos
 from ..spaces import FreeText
 from ..tasks import MAX_SEED, TaskSetOrder, TaskSpec, as_task, check_seed, load_task_set, make_with_redraws
-from .mini import MiniKnobs
+from .mini import PYTEST_ARGS, MiniKnobs, source_roots
 from .grading import TestReport, check_reward_type, parse_pytest_log, prepare_grading_copy
 from .sandbox import Limits
 from .tools import TOOL_SCHEMAS, FileTools, InvalidToolCall, ToolError, parse_tool_call, truncate_output
@@ -305,14 +306,12 @@ class MiniEnv(SWEEnv):
         return self._sandbox.run(command).observation()
 
     def _grade(self):
-        from .mini import source_roots
-
         if self.sandbox == "docker":
             return self._docker.grade(self._instance)
         grading = self._root / "grading"
         _, ignored = prepare_grading_copy(self._pristine, self._root / "repo", grading,
                                           source_roots=source_roots(self._pristine))
-        result = self._grader.run("python -m pytest -rA -q -p no:cacheprovider tests")
+        result = self._grader.run(shlex.join(["python", *PYTEST_ARGS]))
         statuses = parse_pytest_log(result.output)
         return TestReport(self._instance["FAIL_TO_PASS"], self._instance["PASS_TO_PASS"], statuses), ignored
 

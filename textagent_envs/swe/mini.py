@@ -36,6 +36,8 @@ from .tools import FileTools, format_tool_call, parse_tool_call
 #: Where the practice repositories live (a source checkout's ``tasks/swe_mini``).
 REPOS_DIR = Path(__file__).resolve().parents[2] / "tasks" / "swe_mini"
 TEST_TIMEOUT = 120.0
+#: How a practice repository's tests run (after ``python``), at generation and at grading.
+PYTEST_ARGS = ("-m", "pytest", "-rA", "-q", "-p", "no:cacheprovider", "tests")
 #: The task family name in :class:`~textagent_envs.tasks.TaskSpec`.
 FAMILY = "swe-mini"
 #: Bump when generation changes, so cached tasks are made again.
@@ -66,7 +68,7 @@ def run_tests(repo: Path, timeout: float = TEST_TIMEOUT) -> dict[str, str]:
     """Each test's outcome (``PASSED``, ``FAILED`` or ``ERROR``) in ``repo``, by pytest id."""
     env = {**os.environ, "PYTHONPATH": str(repo), "PYTHONDONTWRITEBYTECODE": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-rA", "-q", "-p", "no:cacheprovider", "tests"],
+        [sys.executable, *PYTEST_ARGS],
         cwd=repo, env=env, capture_output=True, text=True, timeout=timeout,
     )
     outcomes = parse_pytest_log(result.stdout)
