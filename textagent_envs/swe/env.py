@@ -34,7 +34,9 @@ import gymnasium as gym
 from .. import infos
 from ..spaces import FreeText
 from ..tasks import MAX_SEED, TaskSetOrder, TaskSpec, as_task, check_seed, load_task_set, make_with_redraws
-from .mini import PYTEST_ARGS, MiniKnobs, source_roots
+from .mini import (
+    FAMILY, GENERATOR_VERSION, PYTEST_ARGS, MiniKnobs, TaskGenerationError, ensure_task, repo_path, source_roots,
+)
 from .grading import TestReport, check_reward_type, parse_pytest_log, prepare_grading_copy
 from .sandbox import Limits
 from .tools import TOOL_SCHEMAS, FileTools, InvalidToolCall, ToolError, parse_tool_call, truncate_output
@@ -224,8 +226,6 @@ class MiniEnv(SWEEnv):
             self.knobs = MiniKnobs.from_level(level, repo)
         else:
             self.knobs = MiniKnobs(repo, 1 if nb_bugs is None else nb_bugs, *(() if kinds is None else (kinds,)))
-        from .mini import repo_path
-
         repo_path(self.knobs.repo)  # unknown repository: fail now
         self.task_order = TaskSetOrder(task_order)
         self.task_set = load_task_set(tasks, family=self.knobs.family) if tasks is not None else None
@@ -249,8 +249,6 @@ class MiniEnv(SWEEnv):
             self._grader = BwrapSandbox(self._root / "grading", limits=grading_limits)
 
     def _choose(self, seed, options):
-        from .mini import FAMILY, TaskGenerationError, ensure_task
-
         task = options.pop("task", None)
         if options:
             raise ValueError(f"unknown reset option(s) {sorted(options)}; the only option is 'task'")
@@ -286,7 +284,6 @@ class MiniEnv(SWEEnv):
         import json
 
         from . import images
-        from .mini import GENERATOR_VERSION
 
         if getattr(self, "_docker", None) is None:
             self._docker = DockerEpisodes(self.limits, self.network, self.grading_timeout)
