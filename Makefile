@@ -4,6 +4,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export OMP_NUM_THREADS := 1
+# The venv's bin first on PATH: packages that build from source (alfworld's fast-downward)
+# call `python` by name, and the base interpreter with the venv's editable-install .pth on
+# its path loses the standard library inside pip's build isolation (issue 17).
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: demo test bench tasks clean system-deps
 

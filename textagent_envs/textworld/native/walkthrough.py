@@ -33,18 +33,21 @@ def set_walkthrough(maker, commands: List[str]) -> None:
 
     done_events = {event for event in events if triggered(event)}
     actions = []
+    # TextWorld's state tracking keeps its last action when a command changes nothing (a
+    # walkthrough's second "open X" answers "That's already open."), so the reference
+    # records the previous action again there; None would break its dependency tree.
+    last = None
     for i, command in enumerate(commands):
         if native.won or native.lost:
             raise ValueError("Game has ended before finishing playing all commands.")
         native.step(command)
         played = native.last_action
-        if played is None:
-            actions.append(None)
-        else:
+        if played is not None:
             rule = kb.rules[played.rule]
             mapping = {ph: Variable(played.binding[ph.name], native.logic.types[played.binding[ph.name]])
                        for ph in rule.placeholders if isinstance(ph, Placeholder)}
-            actions.append(rule.instantiate(mapping))
+            last = rule.instantiate(mapping)
+        actions.append(last)
         for event in events:
             if event not in done_events and triggered(event):
                 done_events.add(event)
