@@ -70,3 +70,36 @@ def test_plot_difficulty_and_bad_source(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     missing = _cli("plot", "run", str(tmp_path / "nope.jsonl"), "--out", str(out))
     assert missing.returncode != 0 and "nope.jsonl" in missing.stderr
+
+
+def test_list_shows_the_levels_of_every_family_with_levels(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    sections = {}
+    current = None
+    for line in out.splitlines():
+        if not line.startswith(" "):
+            current = line
+            sections[current] = []
+        else:
+            sections[current].append(line.strip())
+    assert "or level=1..7 (easiest to hardest) instead of the knobs" in sections["ALFWorld-v0"]
+    assert "or level=1..5 (easiest to hardest) instead of the knobs" in sections["SWE-Mini-v0"]
+    assert "levels: 1..8 (easiest to hardest)" in sections["TextWorld-Cooking-v0"]
+
+
+def test_play_points_a_leaving_word_to_slash_quit():
+    result = _cli("play", "TextWorld-CoinCollector-v0", "--seed", "1", "--backend", "native", stdin="quit\n/quit\n")
+    assert result.returncode == 0, result.stderr
+    assert "To leave, type /quit" in result.stdout
+
+
+def test_play_help_shows_a_tool_call_for_tool_envs():
+    from types import SimpleNamespace
+
+    from textagent_envs.cli import _play_help
+
+    text_env = SimpleNamespace(unwrapped=SimpleNamespace())
+    tool_env = SimpleNamespace(unwrapped=SimpleNamespace(tool_schemas=[{"name": "bash"}]))
+    assert "open the chest" in _play_help(text_env)
+    assert '{"name": "bash"' in _play_help(tool_env) and "open the chest" not in _play_help(tool_env)

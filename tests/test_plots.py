@@ -135,3 +135,19 @@ def test_importing_the_module_does_not_import_matplotlib():
     code = "import sys, textagent_envs.plots; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("values", [[4, 4, 4], [2, 3], [1, 40]])
+def test_integer_metrics_get_whole_number_ticks(values):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.hist(values, bins=np.arange(min(values) - 0.5, max(values) + 1.5))
+    plots._integer_ticks(ax, values)
+    fig.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if min(values) - 0.5 <= t <= max(values) + 0.5]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    plt.close(fig)

@@ -73,7 +73,11 @@ def cmd_list(args: argparse.Namespace) -> int:
             continue
         defaults = {f.name: item.kwargs.get(f.name, f.default) for f in dataclasses.fields(knobs_cls)}
         knobs = ", ".join(f"{k}={v}" for k, v in defaults.items())
-        print(f"{item.id}\n    {item.summary}\n    family {knobs_cls.family}; max_episode_steps={item.max_episode_steps}\n    knobs: {knobs}")
+        levels = knobs_cls.levels()
+        span = f"{levels.start}..{levels.stop - 1} (easiest to hardest)"
+        level_line = f"levels: {span}" if "level" in defaults else f"or level={span} instead of the knobs"
+        print(f"{item.id}\n    {item.summary}\n    family {knobs_cls.family}; max_episode_steps={item.max_episode_steps}\n    knobs: {knobs}"
+              f"\n    {level_line}")
     return 0
 
 
@@ -84,18 +88,28 @@ def _make(env_id: str, knobs: dict[str, Any], **kwargs: Any) -> gym.Env:
         raise SystemExit(f"error: {err}") from None
 
 
-PLAY_HELP = """Type a command (e.g. 'open the chest'), or:
+PLAY_HELP = """Type {example}, or:
   /admissible   list the commands the game accepts here
   /walkthrough  show a solution from the start of the game
   /objective    show the goal again
   /score        show score and moves
   /quit         leave"""
+TEXT_EXAMPLE = "a command (e.g. 'open the chest')"
+TOOL_EXAMPLE = 'a tool call as JSON (e.g. {"name": "bash", "arguments": {"command": "ls"}})'
+#: Words a player types to leave; the game refuses them as interpreter commands, so play says how.
+LEAVING_WORDS = {"quit", "exit", "q", "bye", "leave"}
+
+
+def _play_help(env: gym.Env) -> str:
+    tools = getattr(env.unwrapped, "tool_schemas", None)
+    return PLAY_HELP.format(example=TOOL_EXAMPLE if tools else TEXT_EXAMPLE)
 
 
 def cmd_play(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
     env = _make(args.id, knobs, cache_dir=args.cache_dir)
     obs, info = env.reset(seed=args.seed)
-    print(f"{args.id}, task {info[infos.TASK]['id']}\n{PLAY_HELP}\n\n{obs}")
+    play_help = _play_help(env)
+    print(f"{args.id}, task {info[infos.TASK]['id']}\n{play_help}\n\n{obs}")
     while True:
         try:
             line = input("\n> ")
@@ -105,8 +119,10 @@ def cmd_play(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
         command = line.strip()
         if command in ("/quit", "/q"):
             break
-        if command == "/help":
-            print(PLAY_HELP)
+        if command.lower().rstrip(".!") in LEAVING_WORDS:
+            print("To leave, type /quit (/help lists the other slash commands).")
+        elif command == "/help":
+            print(play_help)
         elif command == "/admissible":
             print("\n".join(info.get(infos.ADMISSIBLE_COMMANDS) or ["(not available)"]))
         elif command == "/walkthrough":
@@ -127,12 +143,14 @@ def cmd_play(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
 
 
 def cmd_check(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
+    from .progress import waiting
     from .testing import check_text_env
 
     env = _make(args.id, knobs, cache_dir=args.cache_dir)
     started = time.perf_counter()
     try:
-        check_text_env(env, seeds=args.seeds)
+        with waiting(f"checking {args.id} on seeds {list(args.seeds)}", kind=f"check {args.id}"):
+            check_text_env(env, seeds=args.seeds)
     except AssertionError as err:
         print(f"FAIL {args.id}: {err}")
         return 1

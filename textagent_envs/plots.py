@@ -21,7 +21,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -161,7 +161,7 @@ def plot_difficulty(
         ax.legend(title="family", fontsize="small")
     ax.yaxis.get_major_locator().set_params(integer=True)
     if all(_is_int(v) for v in values):
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        _integer_ticks(ax, values)
     ax.set_xlabel(key)
     ax.set_ylabel("tasks")
     title = f"{path.name}: {key} over {len(values)} tasks (mean {np.mean(values):.2f}, median {np.median(values):g})"
@@ -172,6 +172,16 @@ def plot_difficulty(
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _integer_ticks(ax, values: Sequence[int]) -> None:
+    """Only whole-number ticks on the x axis, also when every value is the same (where
+    matplotlib's integer locator, finding one integer in view, falls back to fractions)."""
+    low, high = int(min(values)), int(max(values))
+    if high - low <= 20:
+        ax.set_xticks(range(low, high + 1))
+    else:
+        ax.xaxis.get_major_locator().set_params(integer=True)
 
 
 def _is_int(value: Any) -> bool:
