@@ -103,3 +103,18 @@ def test_play_help_shows_a_tool_call_for_tool_envs():
     tool_env = SimpleNamespace(unwrapped=SimpleNamespace(tool_schemas=[{"name": "bash"}]))
     assert "open the chest" in _play_help(text_env)
     assert '{"name": "bash"' in _play_help(tool_env) and "open the chest" not in _play_help(tool_env)
+
+
+@pytest.mark.parametrize("family", ["alfworld", "swe-mini"])
+def test_make_tasks_takes_every_family_by_its_name(family, tmp_path):
+    result = _cli("make-tasks", family, "--level", "1", "--count", "1", "--split", "train", "--out", str(tmp_path),
+                  "--specs-only")
+    assert result.returncode == 0, result.stderr
+    manifest = next(tmp_path.glob("*.jsonl"))
+    assert f'"family": "{family}"' in manifest.read_text()
+    assert "\r" not in result.stderr  # no progress bar when stderr is not a terminal
+
+
+def test_make_tasks_names_the_families_for_an_unknown_one(tmp_path):
+    result = _cli("make-tasks", "nope", "--count", "1", "--split", "train", "--out", str(tmp_path))
+    assert result.returncode != 0 and "alfworld" in result.stderr and "tw-custom" in result.stderr

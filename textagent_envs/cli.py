@@ -161,20 +161,26 @@ def cmd_check(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
 
 
 def cmd_make_tasks(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
+    from .curriculum.generators import generator_for
     from .curriculum.make_tasks import make_tasks
-    from .textworld.families import FAMILIES, KnobError
+    from .textworld.families import KnobError
 
     family, params = args.family, dict(knobs)
-    if family not in FAMILIES:  # an env id: its family, with its registered knobs as defaults
+    try:
+        generator_for(family)  # a family name, as the Python API takes it
+        is_family = True
+    except KnobError:
+        is_family = False
+    if not is_family:  # an env id: its family, with its registered knobs as defaults
         try:
             item = entry(family)
         except gym.error.Error:
-            raise SystemExit(f"error: {family!r} is neither a family ({', '.join(FAMILIES)}) nor a registered id") from None
+            families = sorted({cls.family for cls in filter(None, map(_knobs_class, (e.id for e in ENTRIES)))})
+            raise SystemExit(f"error: {family!r} is neither a family ({', '.join(families)}) nor a registered id") from None
         knobs_cls = _knobs_class(item.id)
         if knobs_cls is None:
             raise SystemExit(f"error: {item.id} plays given instances; it has no task generator")
         family = knobs_cls.family
-        from .curriculum.generators import generator_for
 
         # With --level, the id's own knobs stay only where a level allows them (e.g. an ALFWorld task type).
         allowed = getattr(generator_for(family), "level_knobs", ())

@@ -165,4 +165,7 @@ def _write_manifest(path: Path, items) -> None:
 def _progress(total: int, initial: int, enabled: bool, desc: str):
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=initial, disable=not enabled, desc=desc, unit="game")
+    from ..progress import progress_enabled
+
+    # A bar with its rate and time left, on a terminal only (a log gets no carriage-return noise).
+    return tqdm(total=total, initial=initial, disable=not (enabled and progress_enabled()), desc=desc, unit="game")
