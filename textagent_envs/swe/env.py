@@ -284,6 +284,7 @@ class MiniEnv(SWEEnv):
                 drawn=seed is None, error=TaskGenerationError, what=f"task with knobs {self.knobs}",
             )
         instance = {**generated.to_instance(hidden_tests=self.hidden_tests), "walkthrough": list(generated.walkthrough)}
+        self._source_roots = source_roots(generated.workspace)
         if self.sandbox == "docker":
             instance = {**self._docker_instance(generated), "walkthrough": instance["walkthrough"]}
             self.workdir = instance["workdir"]
@@ -327,7 +328,7 @@ class MiniEnv(SWEEnv):
 
     def _grade(self):
         if self.sandbox == "docker":
-            return self._docker.grade(self._instance, hide_test_files=True)
+            return self._docker.grade(self._instance, hide_test_files=True, source_roots=self._source_roots)
         grading = self._root / "grading"
         applied, ignored = prepare_grading_copy(self._pristine, self._root / "repo", grading,
                                                 source_roots=source_roots(self._pristine),
@@ -447,7 +448,8 @@ class DockerEpisodes:
     def bash(self, command: str) -> str:
         return self.sandbox.run(command).observation()
 
-    def grade(self, instance: dict[str, Any], *, hide_test_files: bool = False) -> tuple[TestReport, list[str]]:
+    def grade(self, instance: dict[str, Any], *, hide_test_files: bool = False,
+              source_roots: list[str] | None = None) -> tuple[TestReport, list[str]]:
         """Grade the container's work directory (see the class docstring). Changed paths
         are read NUL-separated (never quoted), so a protected file is recognised
         whatever its name. A pytest ``test_cmd`` runs under the graders' runner
@@ -459,6 +461,9 @@ class DockerEpisodes:
         base = instance["base_commit"]
         test_patch = instance.get("test_patch") or ""
         kept, ignored = filter_paths(self.sandbox.changed_paths(base), {p for p, _ in split_patch(test_patch)})
+        if source_roots is not None:  # a new top-level module could shadow what pytest imports
+            ignored += [p for p in kept if p.split("/")[0] not in source_roots]
+            kept = [p for p in kept if p.split("/")[0] in source_roots]
         patch = self.sandbox.diff(base, kept) if kept else ""
         self.sandbox.reset(base)
         f2p, p2p = instance["FAIL_TO_PASS"], instance["PASS_TO_PASS"]
