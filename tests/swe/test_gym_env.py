@@ -171,3 +171,13 @@ def test_a_non_pytest_runner_falls_back_to_the_log_parser_and_says_so(docker_ins
         assert info[infos.SUCCESS] and info["grading_channel"] == "log" and info["tests"]["channel"] == "log"
     finally:
         env.close()
+
+
+def test_task_image_tags_name_the_bug_kinds_and_the_tests_mode(tmp_path):
+    from textagent_envs.swe.images import task_image_tag
+
+    a = ensure_task(MiniKnobs(kinds=("operator_swap", "comparison_swap")).task(3), tmp_path)
+    b = ensure_task(MiniKnobs().task(3), tmp_path)
+    tags = {task_image_tag(a), task_image_tag(b), task_image_tag(b, hidden_tests=True)}
+    assert len(tags) == 3 and all(t.startswith("textagent-envs/swe-mini:swe-mini-calckit-b1-s3-") for t in tags)
+    assert task_image_tag(b) == task_image_tag(ensure_task(MiniKnobs().task(3), tmp_path))
