@@ -41,18 +41,30 @@ run did not finish: every test counts as failing.
 """
 
 import builtins
-import hashlib
 import hmac
-import io
 import json
+import json.encoder
 import os
 import sys
+
+# The runner's own names for the builtins, taken before any project code runs: a later
+# change to `builtins` (which the checks report) cannot change what the checks and the
+# results writer do.
+globals().update({name: value for name, value in vars(builtins).items() if not name.startswith("__")})
+try:
+    from _hashlib import hmac_digest as _hmac_digest  # C: cannot be patched from Python
+except ImportError:  # pragma: no cover - Python without OpenSSL
+    _hmac_digest = hmac.digest
+_encode_str = json.encoder.encode_basestring_ascii  # C
+_write = os.write
+_exit = os._exit
+_MODULES = sys.modules
 
 MARKER = "TEXTAGENT-GRADING"
 _FAILURE_CHARS = 3000
 # Modules whose attributes (and whose classes' attributes) must not change during the run.
 _GUARDED_PREFIXES = ("_pytest", "pytest", "pluggy", "iniconfig", "_pytest.", "pluggy.")
-_GUARDED_STDLIB = ("builtins", "sys", "os", "posix", "io", "json", "json.encoder", "json.decoder", "hmac",
+_GUARDED_STDLIB = ("builtins", "sys", "os", "posix", "posixpath", "genericpath", "io", "json", "json.encoder", "json.decoder", "hmac",
                    "hashlib", "unittest", "unittest.case", "traceback", "inspect", "functools", "types",
                    "importlib", "importlib.machinery", "importlib.util", "atexit", "gc")
 # Attributes pytest itself changes while it runs (state, not code).
@@ -144,8 +156,10 @@ def _take_snapshot(state):
 
 
 def _check_snapshot(state, when):
+    if sys.modules is not _MODULES:
+        state.flag(f"sys.modules was replaced ({when})")
     for key, value in state.snapshot.items():
-        module = sys.modules.get(key[0])
+        module = _MODULES.get(key[0])
         if module is None or state.modules.get(key[0]) is not module:
             state.flag(f"sys.modules[{key[0]!r}] was replaced or removed ({when})")
             continue
@@ -161,7 +175,7 @@ def _check_snapshot(state, when):
         if added:
             state.flag(f"{name}.{attr} got new attributes {sorted(added)} ({when})")
     for name, module in state.modules.items():
-        if name in sys.modules and sys.modules[name] is not module:
+        if name in _MODULES and _MODULES[name] is not module:
             state.flag(f"sys.modules[{name!r}] was replaced ({when})")
 
 
@@ -356,13 +370,23 @@ def _shadowing(state):
     return found
 
 
+def _json(value):
+    """JSON of str, list of str and dict of str, written with the runner's own C
+    functions only (json.dumps could have been patched by the code under test)."""
+    if isinstance(value, str):
+        return _encode_str(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(_encode_str(str(k)) + ": " + _json(v) for k, v in value.items()) + "}"
+    return "[" + ", ".join(_json(v) for v in value) + "]"
+
+
 def _emit(state, fd):
-    payload = json.dumps({"nonce": state.nonce, "outcomes": state.outcomes, "failures": state.failures,
-                          "tampering": state.tampering}, sort_keys=True)
-    mac = hmac.new(state.key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
-    data = f"\n{MARKER} {payload} {mac}\n".encode("utf-8")
+    payload = _json({"nonce": state.nonce, "outcomes": dict(state.outcomes), "failures": dict(state.failures),
+                     "tampering": list(state.tampering)})
+    mac = _hmac_digest(state.key, payload.encode("ascii"), "sha256").hex()
+    data = ("\n" + MARKER + " " + payload + " " + mac + "\n").encode("ascii")
     while data:
-        written = os.write(fd, data)
+        written = _write(fd, data)
         data = data[written:]
 
 
@@ -416,7 +440,7 @@ def main(argv):
     for finding in _shadowing(state):
         state.flag(finding)
     _emit(state, results)
-    os._exit(0)  # no atexit handler of the code under test runs after the results
+    _exit(0)  # no atexit handler of the code under test runs after the results
 
 
 if __name__ == "__main__":
