@@ -320,14 +320,15 @@ def _recorder(state, pytest):
 
         @pytest.hookimpl(hookwrapper=True, tryfirst=True)
         def pytest_runtest_makereport(self, item, call):
+            excinfo = call.excinfo  # read before any other implementation of the hook runs
             outcome = yield
             nodeid = item.nodeid
             status = None
             if type(call) is not CallInfo:
                 state.flag(f"pytest's call information for {nodeid} is not pytest's ({type(call).__name__})")
                 status = "error"
-            elif call.excinfo is not None:
-                error = call.excinfo.value
+            elif excinfo is not None:
+                error = excinfo.value
                 if isinstance(error, xfailed):
                     status = "xfailed"
                 elif isinstance(error, skipped):
