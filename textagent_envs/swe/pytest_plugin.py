@@ -113,8 +113,9 @@ class _State:
         self.seen = set()
         self.outcomes = {}
         self.failures = {}
-        self.snapshot = {}
+        self.snapshot = []
         self.class_keys = {}
+        self.real = {}
         self.modules = {}
         self.items = {}
         self.test_files = set()
@@ -139,47 +140,54 @@ def _guarded_modules():
 
 
 def _take_snapshot(state):
+    """Remember, by identity, what the guarded modules and their classes hold."""
     state.modules = dict(sys.modules)
     for name, module in _guarded_modules().items():
+        members = []
         for attr, value in list(vars(module).items()):
             if (name, attr) in _VOLATILE or attr in _VOLATILE_NAMES:
                 continue
-            state.snapshot[(name, attr)] = value
+            members.append((attr, value))
             if isinstance(value, type) and getattr(value, "__module__", None) == name:
-                keys = set()
-                for cattr, cvalue in list(vars(value).items()):
-                    if cattr in _VOLATILE_NAMES or (name, attr, cattr) in _VOLATILE:
-                        continue
-                    keys.add(cattr)
-                    state.snapshot[(name, attr, cattr)] = cvalue
-                state.class_keys[(name, attr)] = (value, keys)
+                own = [(cattr, cvalue) for cattr, cvalue in list(vars(value).items())
+                       if cattr not in _VOLATILE_NAMES and (name, attr, cattr) not in _VOLATILE]
+                state.snapshot.append((f"{name}.{attr}", value, own))
+                state.class_keys[f"{name}.{attr}"] = [value, {c for c, _ in own}, -1]
+        state.snapshot.append((name, module, members))
 
 
 def _check_snapshot(state, when):
+    """Flag every guarded attribute that is no longer the object it was."""
     if sys.modules is not _MODULES:
         state.flag(f"sys.modules was replaced ({when})")
-    for key, value in state.snapshot.items():
-        module = _MODULES.get(key[0])
-        if module is None or state.modules.get(key[0]) is not module:
-            state.flag(f"sys.modules[{key[0]!r}] was replaced or removed ({when})")
+    for name, module in state.modules.items():
+        if _MODULES.get(name, module) is not module:
+            state.flag(f"sys.modules[{name!r}] was replaced ({when})")
+    for label, holder, members in state.snapshot:
+        current = vars(holder)
+        for attr, value in members:
+            if current.get(attr, _MISSING) is not value:
+                state.flag(f"{label}.{attr} was changed ({when})")
+    for label, entry in state.class_keys.items():
+        cls, keys, seen = entry
+        size = len(vars(cls))
+        if size == seen:
             continue
-        holder = vars(module)
-        if len(key) == 3:
-            cls = holder.get(key[1])
-            holder = vars(cls) if isinstance(cls, type) else {}
-        current = holder.get(key[-1], _MISSING)
-        if current is not value:
-            state.flag(f"{'.'.join(key)} was changed ({when})")
-    for (name, attr), (cls, keys) in state.class_keys.items():
+        entry[2] = size
         added = {k for k in vars(cls) if k not in _VOLATILE_NAMES and k not in _ADDED_BY_PYTEST} - keys
         if added:
-            state.flag(f"{name}.{attr} got new attributes {sorted(added)} ({when})")
-    for name, module in state.modules.items():
-        if name in _MODULES and _MODULES[name] is not module:
-            state.flag(f"sys.modules[{name!r}] was replaced ({when})")
+            state.flag(f"{label} got new attributes {sorted(added)} ({when})")
 
 
 _MISSING = object()
+
+
+def _real(state, path):
+    """``os.path.realpath``, remembered (the checks ask for the same files again and again)."""
+    real = state.real.get(path)
+    if real is None:
+        real = state.real[path] = os.path.realpath(path)
+    return real
 
 
 def _in_root(state, path):
@@ -228,7 +236,7 @@ def _audit(event, args):
         frame = _culprit(state, sys._getframe(1))
         if frame is None:
             return
-        filename = os.path.realpath(frame.f_code.co_filename)
+        filename = _real(state, frame.f_code.co_filename)
         if filename not in state.agent_files:
             return
         if event == "open":
@@ -265,7 +273,7 @@ def _recorder(state, pytest):
             for name, caller in list(vars(session.config.pluginmanager.hook).items()):
                 for impl in getattr(caller, "get_hookimpls", lambda: [])():
                     code = getattr(impl.function, "__code__", None)
-                    filename = os.path.realpath(code.co_filename) if code is not None else ""
+                    filename = _real(state, code.co_filename) if code is not None else ""
                     if filename in state.agent_files:
                         state.flag(f"the code under test registered a pytest hook ({name} in "
                                    f"{os.path.relpath(filename, state.root)})")
