@@ -21,6 +21,13 @@ def env():
     env.close()
 
 
+@pytest.fixture(scope="module")
+def visible_env():
+    env = gym.make("SWE-Mini-v0", limits=Limits(timeout=10.0), hidden_tests=False)
+    yield env
+    env.close()
+
+
 def play(env, actions):
     for action in actions:
         result = env.step(action)
@@ -52,7 +59,8 @@ def test_an_empty_submission_scores_what_already_passed(env):
         env.step(format_tool_call("submit"))
 
 
-def test_tools_and_their_errors(env):
+def test_tools_and_their_errors(visible_env):
+    env = visible_env
     obs, info = env.reset(seed=SEED)
     assert "calckit" in obs and '"name": TOOL' in obs and info[infos.MOVES] == 0
     obs, _, _, _, info = env.step(format_tool_call("bash", command="ls calckit && python -m pytest -q tests 2>&1 | tail -1"))
@@ -68,7 +76,8 @@ def test_tools_and_their_errors(env):
 
 
 @pytest.mark.parametrize("cheat", ["edit_test", "conftest", "pytest_ini", "shadow_pytest", "symlink"])
-def test_editing_tests_or_configuration_does_not_count(env, cheat):
+def test_editing_tests_or_configuration_does_not_count(visible_env, cheat):
+    env = visible_env
     _, info = env.reset(seed=SEED)
     failing = info["objective"].split("- ")[1].split("\n")[0]  # tests/test_x.py::test_name
     test_file, test_name = failing.split("::")
@@ -88,6 +97,31 @@ def test_editing_tests_or_configuration_does_not_count(env, cheat):
     assert failing in info["tests"]["failing"]
     assert info["ignored_changes"], cheat
     assert "Changes not counted" in obs
+
+
+def test_hidden_tests_are_absent_until_grading(env):
+    obs, info = env.reset(seed=SEED)
+    assert "tests/test_intervals.py::test_overlaps" in obs and "Their failure output" in obs
+    assert "assert not overlaps((1, 2), (4, 5))" in obs  # the failure output, as a bug report gives it
+    listing, *_ = env.step(format_tool_call("bash", command="ls -a; ls tests 2>&1; grep -rl 'def test_' . | head"))
+    assert "calckit" in listing and "No such file" in listing and "test_" not in listing.split("No such file")[1]
+    forged = "from calckit.intervals import overlaps\ndef test_overlaps():\n    pass\n"
+    env.step(format_tool_call("create", path="tests/test_intervals.py", file_text=forged))
+    obs, reward, _, _, info = env.step(format_tool_call("submit"))
+    assert info["ignored_changes"] == ["tests/test_intervals.py"] and "tests/test_intervals.py::test_overlaps" in info["tests"]["failing"]
+    _, info = env.reset(seed=SEED)
+    assert play(env, info[infos.WALKTHROUGH])[4][infos.SUCCESS]  # the tests came back for grading
+
+
+def test_visible_tests_mode_shows_the_tests_and_caches_are_not_reported(visible_env):
+    env = visible_env
+    obs, info = env.reset(seed=SEED)
+    assert "Their failure output" not in obs
+    out, *_ = env.step(format_tool_call("bash", command="python -m pytest -q tests -p cacheprovider; python -B -c 'import calckit'"))
+    assert "1 failed" in out
+    env.step(format_tool_call("bash", command="mkdir -p calckit/__pycache__ && echo x > calckit/__pycache__/junk.pyc"))
+    obs, reward, _, _, info = play(env, info[infos.WALKTHROUGH])
+    assert info[infos.SUCCESS] and info["ignored_changes"] == [] and "Changes not counted" not in obs
 
 
 def test_out_of_turns_grades_the_code_as_it_stands():

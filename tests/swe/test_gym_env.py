@@ -130,3 +130,54 @@ def test_swe_mini_runs_in_docker_when_asked(docker_instance):
         env.close()
     with pytest.raises(ValueError, match="sandbox must be"):
         gym.make("SWE-Mini-v0", sandbox="chroot")
+
+
+WEIRD_NAMES = {
+    "tests/ü/conftest.py": "import pytest\n@pytest.fixture(autouse=True)\ndef _skip():\n    pytest.skip('no')\n",
+    "tests/a b/conftest.py": "import pytest\n",
+    'tests/quo"te/conftest.py': "import pytest\n",
+    "tests/new\nline/conftest.py": "import pytest\n",
+    "calckit/naïve module.py": "X = 1\n",
+    'calckit/quo"te\nnl.py': "Y = 2\n",
+}
+
+
+def test_docker_grading_reads_any_path_name_exactly(docker_instance):
+    """Changed paths are read NUL-separated: a protected file is recognised whatever its
+    name (non-ASCII, spaces, quotes, newlines), and other such files are applied."""
+    env = gym.make("SWE-Gym-v0", instances=[docker_instance])
+    try:
+        _, info = env.reset(seed=0)
+        for path, text in WEIRD_NAMES.items():
+            *_, step_info = env.step(format_tool_call("create", path=path, file_text=text))
+            assert step_info[infos.LAST_ACTION_VALID], path
+        for action in info[infos.WALKTHROUGH][:-1]:
+            env.step(action)
+        env.step(format_tool_call("bash", command="python3 -m pytest -q tests/test_stats.py; python3 -c 'import calckit'; ls -a"))
+        obs, reward, terminated, _, info = env.step(format_tool_call("submit"))
+        assert sorted(info["ignored_changes"]) == sorted(p for p in WEIRD_NAMES if p.startswith("tests/"))
+        assert reward == 1.0 and info[infos.SUCCESS] and info["tampering"] == []
+        assert "Changes not counted" in obs and ".pytest_cache" not in obs and "__pycache__" not in obs
+    finally:
+        env.close()
+
+
+def test_a_non_pytest_runner_falls_back_to_the_log_parser_and_says_so(docker_instance):
+    instance = {**docker_instance, "test_cmd": "cd . && python3 -m pytest -rA -p no:cacheprovider tests"}
+    env = gym.make("SWE-Gym-v0", instances=[instance])
+    try:
+        _, info = env.reset(seed=0)
+        *_, info = [env.step(a) for a in info[infos.WALKTHROUGH]][-1]
+        assert info[infos.SUCCESS] and info["grading_channel"] == "log" and info["tests"]["channel"] == "log"
+    finally:
+        env.close()
+
+
+def test_task_image_tags_name_the_bug_kinds_and_the_tests_mode(tmp_path):
+    from textagent_envs.swe.images import task_image_tag
+
+    a = ensure_task(MiniKnobs(kinds=("operator_swap", "comparison_swap")).task(3), tmp_path)
+    b = ensure_task(MiniKnobs().task(3), tmp_path)
+    tags = {task_image_tag(a), task_image_tag(b), task_image_tag(b, hidden_tests=True)}
+    assert len(tags) == 3 and all(t.startswith("textagent-envs/swe-mini:swe-mini-calckit-b1-s3-") for t in tags)
+    assert task_image_tag(b) == task_image_tag(ensure_task(MiniKnobs().task(3), tmp_path))

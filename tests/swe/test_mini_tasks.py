@@ -24,6 +24,23 @@ def test_ensure_task_generates_once_then_reads_the_cache(tmp_path):
         ensure_task(TaskSpec("tw-custom", {}, 1), tmp_path)
 
 
+def test_a_damaged_cached_task_is_detected_and_made_again(tmp_path, caplog):
+    spec = MiniKnobs(nb_bugs=1).task(11)
+    first = ensure_task(spec, tmp_path)
+    folder = task_dir(MiniKnobs(nb_bugs=1), 11, tmp_path)
+    (folder / "repo" / "tests" / "test_stats.py").unlink()  # a deleted file used to grade every fix 0.0
+    with pytest.raises(ValueError, match=r"damaged: missing: \['tests/test_stats.py'\]"):
+        load_task_folder(folder)
+    with caplog.at_level("WARNING"):
+        again = ensure_task(spec, tmp_path)
+    assert "damaged" in caplog.text and again == first and (folder / "repo" / "tests" / "test_stats.py").is_file()
+    (folder / "repo" / "calckit" / "stats.py").write_text("garbage\n")
+    with pytest.raises(ValueError, match=r"changed: \['calckit/stats.py'\]"):
+        load_task_folder(folder)
+    assert ensure_task(spec, tmp_path) == first
+    assert not list((tmp_path / FAMILY).rglob("*.lock"))  # the lock lives in the cache's locks/ folder
+
+
 def test_bad_task_folders_say_what_is_wrong(tmp_path):
     with pytest.raises(FileNotFoundError, match="task.json and repo/"):
         load_task_folder(tmp_path)
@@ -40,6 +57,7 @@ def test_make_tasks_writes_a_playable_manifest(tmp_path):
     for line in lines:
         assert line["game_file"].startswith("games/") and line["metadata"]["nb_fail_to_pass"] >= 1
         assert (tmp_path / line["game_file"] / "task.json").is_file()
+    assert not list(tmp_path.rglob("*.lock")), "make-tasks leaves no lock files in the output folder"
     env = gym.make("SWE-Mini-v0", tasks=str(made.manifest), task_order="sequential")
     _, info = env.reset(seed=0)
     assert info[infos.TASK]["id"] == lines[0]["id"]

@@ -115,7 +115,11 @@ export GIT_INDEX_FILE=$scratch/index GIT_OBJECT_DIRECTORY=$scratch/objects GIT_A
 git() { command git -c safe.directory='*' -c core.fsmonitor=false "$@"; }
 git read-tree "$2" || exit 4
 git ls-files -z -o --exclude-standard | xargs -0 -r git add -N -- || exit 4
-git diff --binary --no-color --no-ext-diff --no-textconv "$2"
+base=$2; mode=${3:-patch}; shift 3 2>/dev/null || shift $#
+export GIT_LITERAL_PATHSPECS=1
+if [ "$mode" = names ]; then git diff --name-only -z --no-renames "$base"; exit; fi
+if [ "$mode" = some ] && [ $# -eq 0 ]; then exit 0; fi
+git diff --binary --no-color --no-ext-diff --no-textconv --no-renames "$base" -- "$@"
 """
 
 
@@ -748,16 +752,27 @@ class DockerSandbox:
         return top, None
 
     # ------------------------------------------------------------------ git
-    def diff(self, base_commit: str) -> str:
+    def diff(self, base_commit: str, paths: list[str] | None = None) -> str:
         """The work directory against ``base_commit`` as a unified git diff (binary
-        patches included), untracked files included, ignored files left out."""
+        patches included), untracked files included, ignored files left out; only
+        ``paths`` (literal paths) when given."""
         base = self._resolve_commit(base_commit)
-        out, code = self._exec(["bash", "-c", _DIFF, "diff", self._root(), base], limit=MAX_PATCH_BYTES + 1)
+        extra = ["patch"] if paths is None else ["some", *paths]
+        out, code = self._exec(["bash", "-c", _DIFF, "diff", self._root(), base, *extra], limit=MAX_PATCH_BYTES + 1)
         if code != 0:
             raise SandboxError(f"git diff failed in {self.workdir}: {out.decode('utf-8', 'replace')[-2000:]}")
         if len(out) > MAX_PATCH_BYTES:
             raise SandboxError(f"the diff is larger than {MAX_PATCH_BYTES} bytes")
         return out.decode("utf-8", "replace")
+
+    def changed_paths(self, base_commit: str) -> list[str]:
+        """The paths :meth:`diff` would cover (changed, added, deleted), read as a
+        NUL-separated list: exact names, never quoted or escaped."""
+        base = self._resolve_commit(base_commit)
+        out, code = self._exec(["bash", "-c", _DIFF, "diff", self._root(), base, "names"], limit=MAX_PATCH_BYTES + 1)
+        if code != 0:
+            raise SandboxError(f"git diff failed in {self.workdir}: {out.decode('utf-8', 'replace')[-2000:]}")
+        return _names(out)
 
     def apply(self, patch: str) -> None:
         """Apply a unified diff in the work directory with ``git apply``;

@@ -14,8 +14,10 @@ Info follows :mod:`textagent_envs.infos`: ``score`` is the number of graded test
 pass (0 before grading), ``max_score`` their number, ``won`` / ``success`` resolved,
 ``lost`` graded and not resolved, ``moves`` the tool calls that ran, ``walkthrough`` the
 gold fix as tool calls, ``objective`` the problem statement. After grading, ``tests``
-holds the report and ``ignored_changes`` the edited files grading left out (tests,
-configuration; see :mod:`textagent_envs.swe.grading`).
+holds the report (each graded test's status, and the ``channel`` the statuses came
+from), ``ignored_changes`` the edited files grading left out (tests, configuration; see
+:mod:`textagent_envs.swe.grading`), and ``tampering`` what the test run found the code
+under test doing to the run (empty when nothing; anything there grades the episode 0).
 
 :class:`MiniEnv` (``SWE-Mini-v0``) plays generated tasks in bubblewrap;
 :class:`GymEnv` (``SWE-Gym-v0``) plays SWE-bench-style instances in Docker.
@@ -23,6 +25,7 @@ configuration; see :mod:`textagent_envs.swe.grading`).
 
 from __future__ import annotations
 
+import secrets
 import shlex
 import shutil
 import tempfile
@@ -35,13 +38,14 @@ from .. import infos
 from ..spaces import FreeText
 from ..tasks import MAX_SEED, TaskSetOrder, TaskSpec, as_task, check_seed, load_task_set, make_with_redraws
 from .mini import (
-    FAMILY, GENERATOR_VERSION, PYTEST_ARGS, MiniKnobs, TaskGenerationError, ensure_task, repo_path, source_roots,
+    FAMILY, PYTEST_ARGS, TEST_DIRS, MiniKnobs, TaskGenerationError, ensure_task, repo_path, source_roots,
 )
-from .grading import TestReport, check_reward_type, parse_pytest_log, prepare_grading_copy
+from .grading import TestReport, check_reward_type, plugin_command, plugin_run, prepare_grading_copy
 from .sandbox import Limits
 from .tools import TOOL_SCHEMAS, FileTools, InvalidToolCall, ToolError, parse_tool_call, truncate_output
 
 MAX_TEXT = 200_000
+WORKDIR_BWRAP = "/workspace"  # where the bubblewrap sandbox shows the repository
 
 INSTRUCTIONS = (
     "The repository is your working directory ({workdir}). Act with exactly one tool call per turn, "
@@ -161,6 +165,10 @@ class SWEEnv(gym.Env[str, str]):
         lines = [f"{head} {report.passing}/{report.total} tests pass; {'resolved' if report.resolved else 'not resolved'}."]
         if self._ignored:
             lines.append(f"Changes not counted (tests and configuration): {', '.join(self._ignored)}")
+        if report.tampering:
+            lines.append("The code under test tampered with the test run, so nothing counts: " + "; ".join(report.tampering[:3]))
+        elif report.error:
+            lines.append(report.error)
         return "\n".join(lines)
 
     def _info(self, *, valid: bool) -> dict[str, Any]:
@@ -182,6 +190,8 @@ class SWEEnv(gym.Env[str, str]):
         if graded:
             info["tests"] = report.summary()
             info["ignored_changes"] = list(self._ignored)
+            info["tampering"] = list(report.tampering)
+            info["grading_channel"] = report.channel
         return info
 
     def _observe(self, text: str) -> str:
@@ -207,14 +217,22 @@ class MiniEnv(SWEEnv):
     set instead (a manifest written by ``textagent-envs make-tasks SWE-Mini-v0``),
     sampled with the env's ``np_random`` (``task_order="random"``) or in order
     (``"sequential"``, restarting at ``reset(seed=...)``).
+
+    ``hidden_tests=True`` (default), as SWE-bench does: the workspace has no ``tests/``
+    folder; the problem statement gives the failing tests' names and their failure
+    output, and the tests are put back only for grading. ``hidden_tests=False`` gives
+    the whole repository, tests included (the agent can run them).
     """
 
     Knobs = MiniKnobs
 
     def __init__(self, *, repo: str = "calckit", nb_bugs: int | None = None, kinds=None, level: int | None = None,
                  tasks=None, task_order: str = "random", cache_dir: str | None = None, network: bool = False,
-                 grading_timeout: float = 120.0, sandbox: str = "bwrap", **kwargs: Any):
+                 grading_timeout: float = 120.0, sandbox: str = "bwrap", hidden_tests: bool = True, **kwargs: Any):
         super().__init__(**kwargs)
+        if not isinstance(hidden_tests, bool):
+            raise TypeError(f"hidden_tests must be a bool, got {hidden_tests!r}")
+        self.hidden_tests = hidden_tests
         if sandbox not in ("bwrap", "docker"):
             raise ValueError(f"sandbox must be 'bwrap' or 'docker', got {sandbox!r}")
         self.sandbox = sandbox
@@ -265,7 +283,8 @@ class MiniEnv(SWEEnv):
                 self.knobs.task(seed) if seed is not None else draw(), lambda s: ensure_task(s, self.cache_dir), draw,
                 drawn=seed is None, error=TaskGenerationError, what=f"task with knobs {self.knobs}",
             )
-        instance = {**generated.to_instance(), "walkthrough": list(generated.walkthrough)}
+        instance = {**generated.to_instance(hidden_tests=self.hidden_tests), "walkthrough": list(generated.walkthrough)}
+        self._source_roots = source_roots(generated.workspace)
         if self.sandbox == "docker":
             instance = {**self._docker_instance(generated), "walkthrough": instance["walkthrough"]}
             self.workdir = instance["workdir"]
@@ -274,27 +293,32 @@ class MiniEnv(SWEEnv):
         self._ensure_sandboxes()
         workspace = self._root / "repo"
         shutil.rmtree(workspace)
-        shutil.copytree(generated.workspace, workspace, symlinks=True)
+        hidden = TEST_DIRS if self.hidden_tests else ()
+        shutil.copytree(generated.workspace, workspace, symlinks=True,
+                        ignore=lambda folder, names: [n for n in names if Path(folder) == generated.workspace and n in hidden])
         self._tools = FileTools(self._sandbox.files)
         self._pristine = generated.workspace
         return spec, instance
 
     def _docker_instance(self, generated) -> dict[str, Any]:
-        """The task's Docker instance: its image built once (recorded next to the task)."""
+        """The task's Docker instance: its image built once (recorded next to the task;
+        the tag names the task's knobs and the tests mode)."""
         import json
 
         from . import images
 
         if getattr(self, "_docker", None) is None:
             self._docker = DockerEpisodes(self.limits, self.network, self.grading_timeout)
-        record = generated.workspace.parent / "docker-instance.json"
+        tag = images.task_image_tag(generated, hidden_tests=self.hidden_tests)
+        record = generated.workspace.parent / f"docker-instance-{tag.rpartition(':')[2]}.json"
         if record.is_file():
             instance = json.loads(record.read_text(encoding="utf-8"))
-            if images.image_exists(instance["image"]):
+            if instance.get("image") == tag and images.image_exists(tag):
                 return instance
-        tag = f"textagent-envs/swe-mini:{generated.instance_id}-v{GENERATOR_VERSION}"
-        instance = images.build_task_image(generated, tag)
-        record.write_text(json.dumps(instance), encoding="utf-8")
+        instance = images.build_task_image(generated, tag, hidden_tests=self.hidden_tests)
+        temp = record.with_suffix(f".tmp{secrets.token_hex(4)}")
+        temp.write_text(json.dumps(instance), encoding="utf-8")
+        temp.replace(record)
         return instance
 
     def _bash(self, command: str) -> str:
@@ -304,13 +328,19 @@ class MiniEnv(SWEEnv):
 
     def _grade(self):
         if self.sandbox == "docker":
-            return self._docker.grade(self._instance)
+            return self._docker.grade(self._instance, hide_test_files=True, source_roots=self._source_roots)
         grading = self._root / "grading"
-        _, ignored = prepare_grading_copy(self._pristine, self._root / "repo", grading,
-                                          source_roots=source_roots(self._pristine))
-        result = self._grader.run(shlex.join(["python", *PYTEST_ARGS]))
-        statuses = parse_pytest_log(result.output)
-        return TestReport(self._instance["FAIL_TO_PASS"], self._instance["PASS_TO_PASS"], statuses), ignored
+        applied, ignored = prepare_grading_copy(self._pristine, self._root / "repo", grading,
+                                                source_roots=source_roots(self._pristine),
+                                                hidden=TEST_DIRS if self.hidden_tests else ())
+        name = f".textagent-grading-{secrets.token_hex(8)}"
+        run = plugin_run(grading / name, root=WORKDIR_BWRAP, agent_files=[f"{WORKDIR_BWRAP}/{p}" for p in applied],
+                         cwd_first=True, hide_test_files=True)
+        result = self._grader.run(shlex.join(plugin_command("python", f"{WORKDIR_BWRAP}/{name}", PYTEST_ARGS[2:])))
+        shutil.rmtree(run.folder, ignore_errors=True)
+        statuses, tampering, error = run.results(result.output)
+        return TestReport(self._instance["FAIL_TO_PASS"], self._instance["PASS_TO_PASS"], statuses, tuple(tampering),
+                          "plugin", error), ignored
 
     def close(self) -> None:
         if getattr(self, "_docker", None) is not None:
@@ -379,6 +409,17 @@ def patch_walkthrough(patch: str) -> list[str]:
     return [format_tool_call("bash", command=command), format_tool_call("submit")]
 
 
+def _upload_command(local: Path, remote: str) -> str:
+    """A shell command that writes the files of the folder ``local`` into ``remote``."""
+    import base64
+
+    parts = [f"umask 077 && mkdir -p {shlex.quote(remote)}"]
+    for path in sorted(local.iterdir()):
+        data = base64.b64encode(path.read_bytes()).decode()
+        parts.append(f"base64 -d > {shlex.quote(remote + '/' + path.name)} <<'TEXTAGENT_EOF'\n{data}\nTEXTAGENT_EOF")
+    return "\n".join(parts)
+
+
 class DockerEpisodes:
     """Runs SWE-bench-style instances in Docker for an env: one container per image,
     reused between episodes (:class:`~textagent_envs.swe.docker.DockerSandbox`), and
@@ -407,25 +448,48 @@ class DockerEpisodes:
     def bash(self, command: str) -> str:
         return self.sandbox.run(command).observation()
 
-    def grade(self, instance: dict[str, Any]) -> tuple[TestReport, list[str]]:
-        from .grading import filter_patch, log_parser, split_patch
+    def grade(self, instance: dict[str, Any], *, hide_test_files: bool = False,
+              source_roots: list[str] | None = None) -> tuple[TestReport, list[str]]:
+        """Grade the container's work directory (see the class docstring). Changed paths
+        are read NUL-separated (never quoted), so a protected file is recognised
+        whatever its name. A pytest ``test_cmd`` runs under the graders' runner
+        (:mod:`.pytest_plugin`); any other runner falls back to swebench's log parser,
+        flagged with ``channel="log"`` in the report."""
+        from .grading import filter_paths, log_parser, pytest_invocation, split_patch
         from .sandbox import SandboxError
 
+        base = instance["base_commit"]
         test_patch = instance.get("test_patch") or ""
-        patch, ignored = filter_patch(self.sandbox.diff(instance["base_commit"]), {p for p, _ in split_patch(test_patch)})
-        self.sandbox.reset(instance["base_commit"])
-        statuses: dict[str, str] = {}
+        kept, ignored = filter_paths(self.sandbox.changed_paths(base), {p for p, _ in split_patch(test_patch)})
+        if source_roots is not None:  # a new top-level module could shadow what pytest imports
+            ignored += [p for p in kept if p.split("/")[0] not in source_roots]
+            kept = [p for p in kept if p.split("/")[0] in source_roots]
+        patch = self.sandbox.diff(base, kept) if kept else ""
+        self.sandbox.reset(base)
+        f2p, p2p = instance["FAIL_TO_PASS"], instance["PASS_TO_PASS"]
         try:
             if patch:
                 self.sandbox.apply(patch)
             if test_patch:
                 self.sandbox.apply(test_patch)
-        except SandboxError:
-            pass  # a patch that does not apply grades as all tests failing
-        else:
+        except SandboxError as error:
+            return TestReport(f2p, p2p, {}, (), "plugin", f"the patch does not apply: {str(error)[:300]}"), ignored
+        invocation = pytest_invocation(instance["test_cmd"])
+        if invocation is None:
             result = self.sandbox.run(instance["test_cmd"], timeout=self.grading_timeout)
-            statuses = log_parser(instance)(result.output)
-        return TestReport(instance["FAIL_TO_PASS"], instance["PASS_TO_PASS"], statuses), ignored
+            return TestReport(f2p, p2p, log_parser(instance)(result.output), (), "log"), ignored
+        python, args, cwd_first = invocation
+        workdir = instance["workdir"].rstrip("/")
+        folder = f"/tmp/.textagent-grading-{secrets.token_hex(8)}"
+        with tempfile.TemporaryDirectory(prefix="textagent-grading-") as scratch:
+            run = plugin_run(Path(scratch) / "run", root=workdir, agent_files=[f"{workdir}/{p}" for p in kept],
+                             cwd_first=cwd_first, hide_test_files=hide_test_files)
+            upload = self.sandbox.run(_upload_command(run.folder, folder), timeout=60)
+        if upload.exit_code != 0:
+            return TestReport(f2p, p2p, {}, (), "plugin", f"could not copy the test runner in: {upload.output[-300:]}"), ignored
+        result = self.sandbox.run(shlex.join(plugin_command(python, folder, args)), timeout=self.grading_timeout)
+        statuses, tampering, error = run.results(result.output)
+        return TestReport(f2p, p2p, statuses, tuple(tampering), "plugin", error), ignored
 
     def close(self) -> None:
         if self.sandbox is not None:

@@ -17,6 +17,8 @@ From the command line::
 from __future__ import annotations
 
 import argparse
+import difflib
+import hashlib
 import io
 import json
 import os
@@ -127,14 +129,53 @@ def _fix_times(root: Path, when: int = 1735689600) -> None:
         os.utime(path, (when, when), follow_symlinks=False)
 
 
-def build_task_image(task: MiniTask, tag: str, *, base: str = BASE_IMAGE) -> dict[str, Any]:
+def task_image_tag(task: MiniTask, *, hidden_tests: bool = False) -> str:
+    """The image tag of a generated task: its id, a digest of its knobs (bug kinds
+    included) and tests mode, and the generator version; two tasks that differ in any
+    of these never share an image."""
+    from .mini import GENERATOR_VERSION
+
+    knobs = json.dumps({"knobs": task.knobs, "hidden_tests": hidden_tests, "patch": task.patch}, sort_keys=True)
+    digest = hashlib.sha256(knobs.encode()).hexdigest()[:12]
+    return f"textagent-envs/swe-mini:{task.instance_id}-{digest}-v{GENERATOR_VERSION}"
+
+
+def tests_patch(repo: Path, folders: tuple[str, ...]) -> str:
+    """A git patch that creates every file under ``repo``'s top-level ``folders`` (the
+    tests an image leaves out in hidden-tests mode)."""
+    parts = []
+    for folder in folders:
+        for path in sorted((repo / folder).rglob("*")):
+            if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            rel = path.relative_to(repo).as_posix()
+            lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+            body = "".join(difflib.unified_diff([], lines, "/dev/null", f"b/{rel}", lineterm="\n"))
+            body = body.replace("--- /dev/null\n", "", 1).replace(f"+++ b/{rel}\n", "", 1)
+            if lines and not lines[-1].endswith("\n"):
+                body += "\n\\ No newline at end of file\n"
+            parts.append(f"diff --git a/{rel} b/{rel}\nnew file mode 100644\n--- /dev/null\n+++ b/{rel}\n{body}")
+    return "".join(parts)
+
+
+def build_task_image(task: MiniTask, tag: str, *, base: str = BASE_IMAGE, hidden_tests: bool = False) -> dict[str, Any]:
     """Build ``tag`` from the local ``base`` image with ``task``'s buggy repository
     committed at ``/testbed``; returns the SWE-bench instance (``base_commit``,
-    ``image``, ``test_cmd`` and ``workdir`` filled in)."""
+    ``image``, ``test_cmd`` and ``workdir`` filled in). ``hidden_tests``: the image has
+    no ``tests/``; the instance's ``test_patch`` adds them at grading, as in SWE-bench."""
+    from .mini import TEST_DIRS
+
     with closing(_client()) as client, tempfile.TemporaryDirectory(prefix="textagent-task-") as scratch:
         if not image_exists(base, client):
             raise RuntimeError(f"base image {base!r} is missing; build it with `python -m textagent_envs.swe.images base`")
-        sha = commit_repository(task.workspace, Path(scratch) / "testbed")
+        source = task.workspace
+        test_patch = ""
+        if hidden_tests:
+            source = Path(scratch) / "source"
+            shutil.copytree(task.workspace, source, ignore=lambda folder, names: [
+                n for n in names if Path(folder) == task.workspace and n in TEST_DIRS])
+            test_patch = tests_patch(task.workspace, TEST_DIRS)
+        sha = commit_repository(source, Path(scratch) / "testbed")
         dockerfile = f"FROM {base}\nCOPY testbed {WORKDIR}\nWORKDIR {WORKDIR}\nLABEL textagent_envs.instance_id={task.instance_id}\n"
         context = io.BytesIO()
         with tarfile.open(fileobj=context, mode="w") as archive:
@@ -144,7 +185,8 @@ def build_task_image(task: MiniTask, tag: str, *, base: str = BASE_IMAGE) -> dic
             archive.add(Path(scratch) / "testbed", arcname="testbed")
         context.seek(0)
         client.images.build(fileobj=context, custom_context=True, tag=tag, pull=False, rm=True, forcerm=True)
-    return {**task.to_instance(), "base_commit": sha, "image": tag, "workdir": WORKDIR, "test_cmd": TEST_CMD}
+    return {**task.to_instance(hidden_tests=hidden_tests), "base_commit": sha, "image": tag, "workdir": WORKDIR,
+            "test_cmd": TEST_CMD, "test_patch": test_patch}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     task.add_argument("repo", help="a repository in tasks/swe_mini (e.g. calckit)")
     task.add_argument("--seed", type=int, default=0)
     task.add_argument("--nb-bugs", type=int, default=1)
-    task.add_argument("--tag", help="image tag (default: textagent-envs/<instance_id>:latest)")
+    task.add_argument("--tag", help="image tag (default: textagent-envs/swe-mini:<instance_id>-<knobs digest>-v<N>)")
+    task.add_argument("--hidden-tests", action="store_true", help="leave the tests out of the image (test_patch adds them)")
     task.add_argument("--out", help="append the SWE-bench instance as a JSON line to this file")
     args = parser.parse_args(argv)
     if args.command == "base":
@@ -168,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="swe-mini-") as scratch:
         generated = make_task(args.repo, args.seed, scratch, nb_bugs=args.nb_bugs)
-        instance = build_task_image(generated, args.tag or f"textagent-envs/{generated.instance_id}:latest")
+        tag = args.tag or task_image_tag(generated, hidden_tests=args.hidden_tests)
+        instance = build_task_image(generated, tag, hidden_tests=args.hidden_tests)
     line = json.dumps(instance)
     if args.out:
         with open(args.out, "a", encoding="utf-8") as f:

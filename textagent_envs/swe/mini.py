@@ -9,13 +9,21 @@ walkthrough of tool calls that fixes the code and submits. The same (repo, seed,
 gives the same task on any machine.
 
 The tests run in a fresh Python subprocess of the package's own code, never the agent's:
-injecting a bug needs no sandbox.
+injecting a bug needs no sandbox. They run under the graders' runner
+(:mod:`.pytest_plugin`), which also gives the failing tests' failure output: with hidden
+tests (the default of ``SWE-Mini-v0``) the problem statement shows it instead of the tests.
+
+A task folder (``task.json`` and ``repo/``) records a SHA-256 of every repository file;
+:func:`load_task_folder` refuses a folder whose files do not match (a damaged cache entry
+is made again by :func:`ensure_task`, with a warning).
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -29,7 +37,7 @@ import numpy as np
 
 from ..cache import cache_root, file_lock
 from ..tasks import TaskSpec
-from .grading import parse_pytest_log
+from .grading import plugin_command, plugin_run
 from .mutations import MUTATION_KINDS, Mutation, apply_mutation, find_mutations
 from .tools import FileTools, format_tool_call, parse_tool_call
 
@@ -41,7 +49,12 @@ PYTEST_ARGS = ("-m", "pytest", "-rA", "-q", "-p", "no:cacheprovider", "tests")
 #: The task family name in :class:`~textagent_envs.tasks.TaskSpec`.
 FAMILY = "swe-mini"
 #: Bump when generation changes, so cached tasks are made again.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
+#: Top-level folders of a practice repository that hold its tests (hidden in hidden-tests mode).
+TEST_DIRS = ("tests",)
+_FAILURE_CHARS = 1500
+
+log = logging.getLogger(__name__)
 
 
 class TaskGenerationError(RuntimeError):
@@ -64,16 +77,23 @@ def repo_path(name: str) -> Path:
     return REPOS_DIR / name
 
 
-def run_tests(repo: Path, timeout: float = TEST_TIMEOUT) -> dict[str, str]:
-    """Each test's outcome (``PASSED``, ``FAILED`` or ``ERROR``) in ``repo``, by pytest id."""
-    env = {**os.environ, "PYTHONPATH": str(repo), "PYTHONDONTWRITEBYTECODE": "1"}
-    result = subprocess.run(
-        [sys.executable, *PYTEST_ARGS],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=timeout,
-    )
-    outcomes = parse_pytest_log(result.stdout)
+def run_tests(repo: Path, timeout: float = TEST_TIMEOUT, *, failures: dict[str, str] | None = None) -> dict[str, str]:
+    """Each test's outcome (``PASSED``, ``FAILED``, ``ERROR``, ...) in ``repo``, by pytest
+    id, from the graders' runner; ``failures``, when given, gets each failing test's
+    short failure output."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONPATH", None)
+    with tempfile.TemporaryDirectory(prefix="swe-mini-run-") as scratch:
+        run = plugin_run(Path(scratch) / "runner", root=str(repo.resolve()), cwd_first=True)
+        result = subprocess.run(
+            plugin_command(sys.executable, str(run.folder), [*PYTEST_ARGS[2:], "--tb=short"]),
+            cwd=repo, env=env, capture_output=True, text=True, timeout=timeout,
+        )
+    outcomes, tampering, error = run.results(result.stdout)
     if not outcomes:
-        raise TaskGenerationError(f"pytest reported no tests in {repo}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        raise TaskGenerationError(f"pytest reported no tests in {repo}: {error}\n{result.stderr[-2000:]}")
+    if failures is not None:
+        failures.update(run.failures(result.stdout))
     return outcomes
 
 
@@ -99,13 +119,29 @@ class MiniTask:
     walkthrough: list[str]
     workspace: Path
     knobs: dict[str, Any] = field(default_factory=dict)
+    failure_output: dict[str, str] = field(default_factory=dict)
 
-    def to_instance(self) -> dict[str, Any]:
+    def hidden_statement(self) -> str:
+        """The problem statement when the tests are hidden: the failing tests' names and
+        their failure output (the test files are not in the workspace)."""
+        shown = "".join(
+            f"\n--- {test}\n{self.failure_output[test].strip()[:_FAILURE_CHARS]}\n"
+            for test in self.FAIL_TO_PASS if self.failure_output.get(test)
+        )
+        return (
+            f"The test suite of {self.repo} fails. These tests should pass but do not:\n"
+            + "".join(f"- {t}\n" for t in self.FAIL_TO_PASS)
+            + (f"Their failure output:{shown}" if shown else "")
+            + "\nThe test files are not in your workspace: they run on your code when you submit. "
+            "Find the bug(s) in the package's code and fix them."
+        )
+
+    def to_instance(self, *, hidden_tests: bool = False) -> dict[str, Any]:
         return {
             "instance_id": self.instance_id,
             "repo": self.repo,
             "base_commit": None,
-            "problem_statement": self.problem_statement,
+            "problem_statement": self.hidden_statement() if hidden_tests else self.problem_statement,
             "patch": self.patch,
             "test_patch": "",
             "FAIL_TO_PASS": list(self.FAIL_TO_PASS),
@@ -141,6 +177,7 @@ def make_task(
         shutil.copytree(source_repo, work, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         baseline = run_tests(work)
         broken = sorted(t for t, outcome in baseline.items() if outcome != "PASSED")
+        failure_output: dict[str, str] = {}
         if broken:
             raise TaskGenerationError(f"{repo}'s tests must all pass before injection; failing: {broken}")
         originals = {f: (work / f).read_text(encoding="utf-8") for f in _source_files(work)}
@@ -157,11 +194,13 @@ def make_task(
             path = work / mutation.file
             before = path.read_text(encoding="utf-8")
             path.write_text(_apply_all(originals[mutation.file], [*_in_file(chosen, mutation.file), mutation]), encoding="utf-8")
-            outcomes = run_tests(work)
+            output: dict[str, str] = {}
+            outcomes = run_tests(work, failures=output)
             now_failing = {t for t, outcome in outcomes.items() if outcome != "PASSED"}
             if now_failing > failing:
                 chosen.append(mutation)
                 failing = now_failing
+                failure_output = output
             else:
                 path.write_text(before, encoding="utf-8")
         if len(chosen) < nb_bugs:
@@ -187,7 +226,7 @@ def make_task(
     )
     return MiniTask(
         instance_id, repo, seed, statement, patch, fail_to_pass, sorted(set(baseline) - failing), chosen, walkthrough,
-        workspace, {"nb_bugs": nb_bugs, "kinds": list(kinds)},
+        workspace, {"nb_bugs": nb_bugs, "kinds": list(kinds)}, {t: failure_output.get(t, "") for t in fail_to_pass},
     )
 
 
@@ -303,7 +342,8 @@ def task_dir(knobs: MiniKnobs, seed: int, cache_dir: str | os.PathLike | None = 
 
 def ensure_task(spec: TaskSpec, cache_dir: str | os.PathLike | None = None, *, folder: str | os.PathLike | None = None) -> MiniTask:
     """The task ``spec`` names: read from its folder (``spec.game_file``, or ``folder``, or
-    the cache), generated there first if missing (safe with several processes at once)."""
+    the cache), generated there first if missing or damaged (safe with several processes
+    at once; the lock file lives in the cache, never in ``folder``)."""
     if spec.family != FAMILY:
         raise ValueError(f"task {spec.id!r} is a {spec.family!r} task, not {FAMILY!r}")
     if spec.game_file is not None and folder is None:
@@ -312,12 +352,28 @@ def ensure_task(spec: TaskSpec, cache_dir: str | os.PathLike | None = None, *, f
         raise ValueError(f"task {spec.id!r} has neither a seed nor a task folder")
     knobs = MiniKnobs.from_params(dict(spec.params))
     folder = Path(folder) if folder is not None else task_dir(knobs, spec.seed, cache_dir)
-    if not (folder / "task.json").is_file():
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        with file_lock(folder.with_suffix(".lock")):
-            if not (folder / "task.json").is_file():
+    try:
+        return load_task_folder(folder)
+    except (FileNotFoundError, ValueError) as error:
+        damaged = (folder / "task.json").exists() or folder.exists() and any(folder.iterdir())
+        lock = cache_root(cache_dir) / "locks" / f"{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:24]}.lock"
+        with file_lock(lock):
+            try:
+                return load_task_folder(folder)
+            except (FileNotFoundError, ValueError):
+                if damaged:
+                    log.warning("the SWE-Mini task folder %s is damaged (%s); making it again", folder, error)
+                folder.parent.mkdir(parents=True, exist_ok=True)
                 _write_task_folder(knobs, spec.seed, folder)
     return load_task_folder(folder)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _repo_files(repo: Path) -> dict[str, str]:
+    return {p.relative_to(repo).as_posix(): _digest(p) for p in sorted(repo.rglob("*")) if p.is_file()}
 
 
 def _write_task_folder(knobs: MiniKnobs, seed: int, folder: Path) -> None:
@@ -327,27 +383,41 @@ def _write_task_folder(knobs: MiniKnobs, seed: int, folder: Path) -> None:
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
         shutil.copytree(task.workspace, folder / "repo")
-        data = {**task.to_instance(), "walkthrough": task.walkthrough, "mutations_full": [vars(m) for m in task.mutations]}
+        data = {**task.to_instance(), "walkthrough": task.walkthrough, "mutations_full": [vars(m) for m in task.mutations],
+                "failure_output": task.failure_output, "files": _repo_files(folder / "repo")}
         temp = folder / "task.json.tmp"
         temp.write_text(json.dumps(data, indent=1), encoding="utf-8")
         temp.rename(folder / "task.json")
 
 
 def load_task_folder(folder: str | os.PathLike) -> MiniTask:
-    """A task written by :func:`ensure_task` (``task.json`` and ``repo/``)."""
+    """A task written by :func:`ensure_task` (``task.json`` and ``repo/``); a folder whose
+    repository files differ from the ones recorded (deleted, changed, added) is refused
+    with a ``ValueError`` that names them."""
     folder = Path(folder)
     record = folder / "task.json"
     if not record.is_file() or not (folder / "repo").is_dir():
         raise FileNotFoundError(f"{str(folder)!r} is not an SWE-Mini task folder (it needs task.json and repo/)")
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
-        return MiniTask(
+        task = MiniTask(
             data["instance_id"], data["repo"], data["seed"], data["problem_statement"], data["patch"],
             data["FAIL_TO_PASS"], data["PASS_TO_PASS"], [Mutation(**m) for m in data["mutations_full"]],
-            data["walkthrough"], folder / "repo", data["knobs"],
+            data["walkthrough"], folder / "repo", data["knobs"], dict(data.get("failure_output", {})),
         )
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise ValueError(f"{record}: not a valid SWE-Mini task record ({err!r})") from None
+        files = data["files"]
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{record}: not a valid SWE-Mini task record ({err!r}); make it again "
+                         "(delete the folder, or `textagent-envs make-tasks SWE-Mini-v0`)") from None
+    found = _repo_files(folder / "repo")
+    missing = sorted(set(files) - set(found))
+    changed = sorted(f for f in set(files) & set(found) if files[f] != found[f])
+    added = sorted(f for f in set(found) - set(files) if "__pycache__" not in f and not f.endswith(".pyc"))
+    if missing or changed or added:
+        raise ValueError(f"the SWE-Mini task folder {str(folder)!r} is damaged: "
+                         + "; ".join(f"{what}: {names[:5]}" for what, names in
+                                     (("missing", missing), ("changed", changed), ("added", added)) if names))
+    return task
 
 
 def source_roots(repo: Path) -> list[str]:
