@@ -121,17 +121,19 @@ def _special(tokenizer: Any) -> set[int]:
     return ids
 
 
-def _piecewise(tokenizer: Any, ledger: Ledger, full: str) -> tuple[list[int], int | None]:
+def _piecewise(tokenizer: Any, ledger: Ledger, full: str, tools: Sequence[dict] | None) -> tuple[list[int], int | None]:
     """The sequence the template's text gives when each piece is tokenised alone and each
     reply is taken as sampled: what a token-exact rollout loop builds. Returns it and None,
-    or the index of a reply the template does not hold verbatim."""
+    or the index of a reply the template does not hold verbatim where the generation
+    prompt before it ends."""
     special = _special(tokenizer)
     reference: list[int] = []
     p = 0
+    at_messages = [i for i, m in enumerate(ledger.messages) if m["role"] == "assistant"]
     for k, reply in enumerate(ledger.replies):
-        text = _assistant_texts(ledger)[k]
-        at = full.find(text, p)
-        if at < 0:
+        text = ledger.messages[at_messages[k]]["content"]
+        at = len(render_messages(tokenizer, ledger.messages[:at_messages[k]], True, tools))
+        if at < p or not full.startswith(text, at):
             return reference, k
         reference += _encode(tokenizer, full[p:at]) + reply
         p = at + len(text)
@@ -188,7 +190,7 @@ def check_token_exact(tokenizer: Any, episode: Ledger | Any, tools: Sequence[dic
     rewrite = _history_rewrite(tokenizer, ledger.messages, full, tools)
     if rewrite is not None:
         return report(position, "template_rewrites_history", rewrite, fresh)
-    reference, missing = _piecewise(tokenizer, ledger, full)
+    reference, missing = _piecewise(tokenizer, ledger, full, tools)
     if missing is not None:
         k = missing
         at = [i for i, m in enumerate(ledger.messages) if m["role"] == "assistant"][k]
