@@ -1,21 +1,13 @@
 """SkyRL-gym's BaseTextEnv and GEM's Env over textagent_envs ids: their examples run, episodes
 of one seed replay one task, and the texts are the chat layer's."""
 
-import importlib.util
 import random
-from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
+from .helpers import example as _example
+
 KNOBS = {"backend": "native", "level": 2}
-
-
-def _example(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_skyrl_example_solves_an_alfworld_task():

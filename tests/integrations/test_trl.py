@@ -1,21 +1,15 @@
 """TRL: the rollout_func plays token-exact multi-turn episodes, and the example runs two GRPO
 steps on CPU with the masked tokens equal to the sampled ones."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("trl", reason="needs trl (pip install -e '.[integrations]')")
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "trl_grpo.py"
+from .helpers import example
 
 
 def _example():
-    spec = importlib.util.spec_from_file_location("trl_grpo_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return example("trl_grpo")
 
 
 def test_example_runs_two_grpo_steps(tmp_path):

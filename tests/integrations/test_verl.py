@@ -11,6 +11,8 @@ import textagent_envs
 from textagent_envs.chat import ChatEnv, check_token_exact
 from textagent_envs.integrations.verl import agent_loop_class, play_episode
 
+from .helpers import chatml_tokenizer, example
+
 KNOBS = {"backend": "native", "level": 2}
 
 
@@ -32,9 +34,7 @@ def test_one_episode_through_the_loop_with_a_tiny_model():
     torch = pytest.importorskip("torch", reason="needs torch for the tiny model")
     from baselines.models import TinyModelSettings, build_tiny_model
 
-    from .test_trl import _example
-
-    model, tokenizer = build_tiny_model(_example().corpus("TextWorld-CoinCollector-v0", KNOBS, [1]),
+    model, tokenizer = build_tiny_model(example("trl_grpo").corpus("TextWorld-CoinCollector-v0", KNOBS, [1]),
                                         settings=TinyModelSettings(vocab_size=600, hidden_size=32))
     env = ChatEnv(textagent_envs.make("TextWorld-CoinCollector-v0", max_episode_steps=3, **KNOBS), tokenizer)
     server = TinyServer(model, env.chat.stop_ids)
@@ -51,8 +51,6 @@ def test_one_episode_through_the_loop_with_a_tiny_model():
 
 
 def test_response_length_cuts_the_episode():
-    from .test_chat_tokenizer import chatml_tokenizer
-
     tokenizer = chatml_tokenizer()
     env = ChatEnv(textagent_envs.make("TextWorld-CoinCollector-v0", max_episode_steps=10, **KNOBS), tokenizer)
 
