@@ -23,11 +23,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+def _start(*args):
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "textagent_envs", "serve", ENV_ID, "--port", str(port),
-                             "--max-sessions", "2", "--idle-timeout", "300", "--backend", "native", "--level", "2"],
+    proc = subprocess.Popen([sys.executable, "-m", "textagent_envs", "serve", *args, "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -42,10 +40,39 @@ def server():
     else:
         proc.kill()
         pytest.fail("the server did not answer /health within 60 s")
-    yield url, proc
+    return url, proc
+
+
+def _stop(proc):
     if proc.poll() is None:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server():
+    url, proc = _start(ENV_ID, "--max-sessions", "2", "--idle-timeout", "300", "--backend", "native", "--level", "2")
+    yield url, proc
+    _stop(proc)
+
+
+def test_several_ids_each_under_its_path_and_idle_sessions_are_closed():
+    from openenv.core.generic_client import GenericEnvClient
+
+    url, proc = _start(ENV_ID, "ALFWorld-PickAndPlaceSimple-v0", "--idle-timeout", "1")
+    try:
+        assert requests.get(url + "/health", timeout=5).json()["env_ids"] == [ENV_ID, "ALFWorld-PickAndPlaceSimple-v0"]
+        with GenericEnvClient(base_url=url + "/ALFWorld-PickAndPlaceSimple-v0").sync() as env:
+            assert "ALFRED" in env.reset(seed=1).observation["text"]
+        env = GenericEnvClient(base_url=url + "/" + ENV_ID).sync()
+        env.connect()
+        env.reset(seed=1)
+        time.sleep(8)  # the reaper looks every 5 s and closes sessions idle for over 1 s
+        with pytest.raises(Exception):
+            env.step({"command": "look"})
+        env.close()
+    finally:
+        _stop(proc)
 
 
 def test_openenv_client_plays_an_episode_over_websocket(server):

@@ -178,6 +178,9 @@ def create_app(env_ids: str | Sequence[str], *, max_sessions: int = MAX_SESSIONS
     for env_id, sub in apps.items():
         if sub is not app:
             app.mount(f"/{env_id}", sub)
+            # a mounted app gets no startup/shutdown events: run its session reaper's from here
+            app.router.on_startup.extend(sub.router.on_startup)
+            app.router.on_shutdown.extend(sub.router.on_shutdown)
     return app
 
 
