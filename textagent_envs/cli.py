@@ -221,6 +221,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, knobs: dict) -> int:
+    """Serve ids with OpenEnv's server until interrupted (textagent_envs.integrations.openenv)."""
+    try:
+        from .integrations.openenv import serve
+    except ImportError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        serve(args.ids, args.host, args.port, max_sessions=args.max_sessions, idle_timeout=args.idle_timeout,
+              env_kwargs=knobs)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="textagent-envs", description="Gymnasium text environments for agentic RL.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -245,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("source", help="a curriculum log (run) or a task manifest (difficulty)")
     plot.add_argument("--out", required=True, help="the PNG to write")
     plot.add_argument("--key", default="walkthrough_length", help="the metadata field to histogram (difficulty)")
+    serve = sub.add_parser("serve", help="serve ids over OpenEnv's HTTP/WebSocket protocol (needs the integrations extra)")
+    serve.add_argument("ids", nargs="+", metavar="ID")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--max-sessions", type=int, default=64, help="concurrent sessions (envs) per id")
+    serve.add_argument("--idle-timeout", type=float, default=600.0, help="seconds before an idle session is closed")
     for command in (play, check, sub.choices["demo"]):
         command.add_argument("--cache-dir", default=None, help="where generated games are cached")
     return parser
@@ -255,6 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if args.command == "make-tasks":
         return cmd_make_tasks(args, _parse_knobs(extra))
+    if args.command == "serve":
+        return cmd_serve(args, _parse_knobs(extra))
     if args.command in ("play", "check"):
         try:
             entry(args.id)
