@@ -148,7 +148,8 @@ class ProcessBackend:
         workdir = tempfile.mkdtemp(prefix="textagent-worker-")
         env = dict(os.environ)
         inherited = [os.path.abspath(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-        env["PYTHONPATH"] = os.pathsep.join([_PACKAGE_ROOT, *inherited])
+        # The caller's directory stays importable (as it is for ``python -m``), only files go elsewhere.
+        env["PYTHONPATH"] = os.pathsep.join([_PACKAGE_ROOT, *inherited, os.getcwd()])
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "textagent_envs.worker"],
