@@ -1,10 +1,10 @@
 """The TextWorld environments against the Gymnasium contract and ours."""
 
 import json
-from pathlib import Path
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import gymnasium as gym
 import pytest

@@ -280,3 +280,53 @@ def test_backends_agree_on_the_commands_that_used_to_diverge():
     finally:
         reference.close()
         native.close()
+
+
+@pytest.mark.parametrize(
+    "env_id, kwargs, seed",
+    [
+        ("TextWorld-Simple-v0", {}, 2),  # returned [] after a 35.8 s search (issue 16 §3)
+        ("TextWorld-Cooking-v0", {"level": 7}, 3),  # limited inventory: dropping is part of a plan
+        ("TextWorld-Custom-v0", {"world_size": 8, "nb_objects": 12, "quest_length": 4}, 2),
+    ],
+)
+def test_policy_commands_win_from_anywhere_within_the_bounds(env_id, kwargs, seed):
+    import random
+
+    from textagent_envs.textworld.native.search import explore, winning_policy
+
+    env = gym.make(env_id, backend="native", extra_infos=["policy_commands"], **kwargs)
+    try:
+        _, info = env.reset(seed=seed)
+        assert info[infos.POLICY_COMMANDS] and len(info[infos.POLICY_COMMANDS]) <= len(info[infos.WALKTHROUGH])
+        rng = random.Random(seed)
+        for _ in range(12):  # wander off the walkthrough
+            *_, terminated, _, info = env.step(rng.choice(info[infos.ADMISSIBLE_COMMANDS]))
+            if terminated:
+                return
+        plan = info[infos.POLICY_COMMANDS]
+        assert plan, "the game is not over, so it can still be won"
+        for command in plan:
+            *_, terminated, _, info = env.step(command)
+        assert terminated and info[infos.WON]
+        game = env.unwrapped._backend._backend.game
+        game.reset()
+        bounded = explore(game, max_states=50)  # the search stops at its bounds
+        assert bounded.states <= 50 and not bounded.exhaustive
+        assert winning_policy(game, game._relevant_objects, game._rejoin_walkthrough, max_seconds=0) is None
+    finally:
+        env.close()
+
+
+def test_native_policy_wins_on_the_reference_too():
+    native = gym.make("TextWorld-Simple-v0", backend="native", extra_infos=["policy_commands"])
+    reference = gym.make("TextWorld-Simple-v0", backend="inform7")
+    try:
+        plan = native.reset(seed=2)[1][infos.POLICY_COMMANDS]
+        reference.reset(seed=2)
+        for command in plan:
+            *_, terminated, _, info = reference.step(command)
+        assert terminated and info[infos.WON]
+    finally:
+        native.close()
+        reference.close()
