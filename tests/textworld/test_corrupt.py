@@ -131,3 +131,20 @@ def test_a_broken_cached_household_is_generated_again(file, how, tmp_path, caplo
             env.reset(options={"task": str(mine)})
     finally:
         env.close()
+
+
+@pytest.mark.parametrize("backend", ["inform7", "native"])
+def test_a_cached_game_that_passes_the_checks_but_does_not_load_is_made_again(backend, tmp_path, caplog):
+    env = gym.make("TextWorld-Custom-v0", backend=backend, cache_dir=tmp_path, **KNOBS)
+    try:
+        obs, _ = env.reset(seed=5)
+        game_file = env.unwrapped.game_file
+        env.close()
+        # Well-formed JSON with every key a game has, and nothing TextWorld can read in them.
+        game_file.with_suffix(".json").write_text('{"version": 1, "world": 3, "quests": 3, "infos": 3, "KB": 3, "grammar": 3}')
+        with caplog.at_level(logging.WARNING, logger="textagent_envs"):
+            again, _ = env.reset(seed=5)
+        assert again == obs
+        assert any("broken" in r.getMessage() for r in caplog.records)
+    finally:
+        env.close()

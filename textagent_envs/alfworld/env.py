@@ -17,7 +17,7 @@ from ..textworld.env import TextWorldEnv
 from ..worker import InProcessBackend, ProcessBackend
 from .backend import FAST_OPTIONAL, PDDL_OPTIONAL
 from .data import SPLITS, find_games
-from .games import ensure_game, game_file_of
+from .games import discard_household, ensure_game, game_file_of
 from .households import GenerationError
 from .knobs import FAMILY, ALFWorldKnobs
 
@@ -122,6 +122,9 @@ class ALFWorldEnv(TextWorldEnv):
             lambda: self.task_for_seed(int(self.np_random.integers(MAX_SEED))),
             drawn=drawn, error=GenerationError, what=f"household with knobs {self.knobs.to_params()}",
         )
+
+    def _discard_cached(self, game_file: Path, reason: str) -> None:
+        discard_household(Path(game_file).parent, reason)
 
     def _require_state_copies(self, method: str) -> None:
         if self.engine != "fast":

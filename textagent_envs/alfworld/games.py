@@ -83,6 +83,13 @@ def ensure_game(task: TaskSpec, cache_dir: str | os.PathLike | None = None) -> P
     return game_file
 
 
+def discard_household(folder: Path, reason: str) -> None:
+    """Log that the cached household in ``folder`` is broken and delete it, so the next
+    :func:`ensure_game` generates it again."""
+    logger.warning("cached ALFWorld household %s is broken (%s); generating it again", folder, reason)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 #: Households already found sound, by their files' (path, size, modification time).
 _CHECKED: set[tuple] = set()
 

@@ -25,7 +25,7 @@ from .families import (
     SimpleKnobs,
     TreasureHunterKnobs,
 )
-from .games import GameGenerationError, ensure_game
+from .games import GameFileError, GameGenerationError, discard_cached_game, ensure_game
 
 #: Longest observation returned (longer game text is cut, with a note).
 MAX_OBSERVATION_LENGTH = 65_536
@@ -55,6 +55,11 @@ def _accepted(before: dict[str, Any], after: dict[str, Any]) -> bool:
         or after[infos.WON] != before[infos.WON]
         or after[infos.LOST] != before[infos.LOST]
     )
+
+
+#: Errors from loading a game that mean its file is damaged (the backend process died,
+#: or TextWorld could not read what it holds).
+_BROKEN_GAME = (BackendCrashed, KeyError, TypeError, AttributeError, IndexError, EOFError, UnicodeDecodeError)
 
 
 class ResetNeeded(RuntimeError):
@@ -214,15 +219,35 @@ class TextWorldEnv(gym.Env[str, str]):
         super().reset(seed=seed)
         task = self._choose_task(seed, options)
         task, game_file = self._game_for(task, drawn=seed is None and not options and self.task_set is None)
-        timeout = max(LOAD_TIMEOUT, self.step_timeout)
         try:
-            self._call("load", str(Path(game_file).absolute()), timeout=timeout)
-            state = self._call("reset", timeout=timeout)
-        except (BackendTimeout, BackendCrashed) as err:
-            raise RuntimeError(f"could not start game {game_file} for task {task.id!r}: {err}") from None
+            state = self._start(task, game_file)
+        except _BROKEN_GAME as err:
+            if task.game_file is not None:  # the user's own file
+                raise GameFileError(f"game file {str(game_file)!r} of task {task.id!r} cannot be played: {err!r}") from None
+            # A cached game that passed the file checks but does not load: make it again, once.
+            self._discard_cached(game_file, repr(err))
+            task, game_file = self._game_for(task, drawn=False)
+            state = self._start(task, game_file)
         self.task, self.game_file, self._state, self._episode_over = task, game_file, state, False
         obs = self._observe(state["feedback"])
         return obs, self._info(state, valid=False)
+
+    def _start(self, task: TaskSpec, game_file: Path) -> dict[str, Any]:
+        """Load ``game_file`` in the backend and reset it; its first state."""
+        timeout = max(LOAD_TIMEOUT, self.step_timeout)
+        try:
+            self._call("load", str(Path(game_file).absolute()), timeout=timeout)
+            return self._call("reset", timeout=timeout)
+        except BackendTimeout as err:
+            raise RuntimeError(f"could not start game {game_file} for task {task.id!r}: {err}") from None
+        except BackendCrashed:
+            if self._backend is not None:
+                self._backend.close()
+            self._backend = None
+            raise
+
+    def _discard_cached(self, game_file: Path, reason: str) -> None:
+        discard_cached_game(Path(game_file).with_suffix(".z8"), reason)
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict]:
         if not isinstance(action, str):
