@@ -15,9 +15,9 @@ The rules, checked in this order:
   backslash; one command (no ``;``, new line, ``then`` or inner ``.``);
 - trailing ``.``, ``!`` and ``?`` are dropped (``take key!`` is ``take key``);
 - only letters, digits, spaces, hyphens and apostrophes remain: any other punctuation
-  (a comma, quotes, ``*``, ``,`` addressing someone) is refused, because Inform reads
-  it as grammar the game's own engine does not have (the two TextWorld backends would
-  disagree);
+  (a comma, quotes, ``*``) is refused, because Inform reads it as grammar (a comma
+  addresses someone, ``*`` starts a comment) that the native engine does not have, so
+  the two TextWorld backends would disagree;
 - no word of the command may be an interpreter command (:data:`META_WORDS`: ``quit``,
   ``save``, ``script``, ``undo``, ``again`` ...), wherever it stands;
 - the first word may not be one of the interpreter's short or mode commands
