@@ -70,3 +70,18 @@ def test_in_process_calls_are_cut_off_by_the_alarm():
     assert time.monotonic() - started < 5
     assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL  # the handler is put back
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_the_child_works_in_a_private_folder_removed_at_close(tmp_path, monkeypatch):
+    # A game program that writes files (a save, a transcript) must not write them into
+    # the caller's working directory.
+    monkeypatch.chdir(tmp_path)
+    child = ProcessBackend("pathlib:Path", {})
+    try:
+        workdir = child.call("cwd", timeout=30)
+        assert str(workdir) != str(tmp_path) and workdir.is_dir() and list(workdir.iterdir()) == []
+        child.call("joinpath", "x", timeout=30)
+    finally:
+        child.close()
+    assert not workdir.exists()
+    assert list(tmp_path.iterdir()) == []

@@ -11,7 +11,10 @@ thread when no other ``SIGALRM`` handler is installed.
 so the caller's ``__main__`` is never re-imported and no threads are forked), builds the
 backend there from an import path, and forwards method calls over a pipe with
 length-prefixed pickles. A call that does not answer within its timeout raises
-:class:`BackendTimeout` and the child is killed; the next call starts a new one.
+:class:`BackendTimeout` and the child is killed; the next call starts a new one. The
+child runs in a private, empty working directory (removed when it stops), so nothing the
+game program writes (a save file, a transcript) lands in the caller's directory; give it
+absolute paths.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ import importlib
 import os
 import pickle
 import select
+import shutil
 import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -108,12 +113,19 @@ def _can_use_alarm() -> bool:
     )
 
 
-def _kill(process: subprocess.Popen) -> None:
+def _kill(process: subprocess.Popen, workdir: str | None = None) -> None:
     if process.poll() is None:
         process.kill()
     process.wait()
     for pipe in (process.stdin, process.stdout):
         pipe.close()
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+#: The folder that holds the ``textagent_envs`` package, put first on the child's path
+#: (its working directory is a private empty folder, not the caller's).
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class ProcessBackend:
@@ -133,14 +145,25 @@ class ProcessBackend:
         return self._process.pid if self._process is not None and self._process.poll() is None else None
 
     def _start(self) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "textagent_envs.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            close_fds=True,
-        )
+        workdir = tempfile.mkdtemp(prefix="textagent-worker-")
+        env = dict(os.environ)
+        inherited = [os.path.abspath(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        # The caller's directory stays importable (as it is for ``python -m``), only files go elsewhere.
+        env["PYTHONPATH"] = os.pathsep.join([_PACKAGE_ROOT, *inherited, os.getcwd()])
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "textagent_envs.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                close_fds=True,
+                cwd=workdir,
+                env=env,
+            )
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
         self._process = process
-        self._finalizer = weakref.finalize(self, _kill, process)
+        self._finalizer = weakref.finalize(self, _kill, process, workdir)
         _write_frame(process.stdin.fileno(), (self.factory, self.kwargs))
         return process
 

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import gymnasium as gym
 import pytest
@@ -80,7 +81,7 @@ def test_reset_with_a_task_its_dict_or_a_game_file(env):
     for task in (spec, spec.to_dict(), game_file):
         obs, info2 = env.reset(options={"task": task})
         assert info2[infos.WALKTHROUGH] == info[infos.WALKTHROUGH]
-        assert env.unwrapped.game_file.resolve() == env.unwrapped.game_file.resolve()
+        assert env.unwrapped.game_file.resolve() == Path(game_file).resolve()  # the very same game file
     assert info2[infos.TASK]["game_file"] == game_file
 
 

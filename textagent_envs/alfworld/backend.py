@@ -13,6 +13,7 @@ import warnings
 from typing import Any, Sequence
 
 from .. import infos
+from ..textworld.games import TEXTWORLD_LOCK
 from .data import read_traj
 from .engine import AlfredEngine, AlfredGame, open_game
 from .expert import solve
@@ -38,11 +39,12 @@ def planner_walkthrough(game_file: str) -> list[str]:
     from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos
 
     request = textworld.EnvInfos(extras=["walkthrough"])
-    env = textworld.start(game_file, request_infos=request, wrappers=[AlfredDemangler(), AlfredInfos])
-    try:
-        return list(env.reset().get("extra.walkthrough") or [])
-    finally:
-        env.close()
+    with TEXTWORLD_LOCK:
+        env = textworld.start(game_file, request_infos=request, wrappers=[AlfredDemangler(), AlfredInfos])
+        try:
+            return list(env.reset().get("extra.walkthrough") or [])
+        finally:
+            env.close()
 
 
 class FastBackend:
@@ -79,6 +81,18 @@ class FastBackend:
         feedback = self._engine.step(command)
         self._progress.update(self._engine.facts, self._engine.won)
         return self._result(feedback)
+
+    def get_state(self) -> tuple:
+        """The episode's state, for :meth:`set_state` (immutable: facts, moves, won, and
+        the milestones reached)."""
+        engine = self._engine
+        facts = tuple(sorted((pred, tuple(sorted(args))) for pred, args in engine.facts.items() if args))
+        return (facts, engine.moves, engine.won, tuple(sorted(self._progress.reached)))
+
+    def set_state(self, state: tuple) -> None:
+        facts, moves, won, reached = state
+        self._engine.set_facts({pred: set(args) for pred, args in facts}, moves, won)
+        self._progress.reached = set(reached)
 
     def _result(self, feedback: str) -> dict[str, Any]:
         engine = self._engine
@@ -136,19 +150,21 @@ class PddlBackend:
             feedback=True, won=True, moves=True, admissible_commands=True, extras=["walkthrough"],
             policy_commands=infos.POLICY_COMMANDS in self.extra_infos,
         )
-        with warnings.catch_warnings():
+        with TEXTWORLD_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self._env = textworld.start(game_file, request_infos=request, wrappers=[AlfredDemangler(), AlfredInfos])
         self._game_file = game_file
 
     def reset(self) -> dict[str, Any]:
-        state = self._env.reset()
+        with TEXTWORLD_LOCK:  # textworld's PddlEnv parses grammar templates at every reset and step
+            state = self._env.reset()
         self._walkthrough = list(self._game.walkthrough or state.get("extra.walkthrough") or [])
         self._progress.reset(self._facts(state), bool(state["won"]))
         return self._result(state)
 
     def step(self, command: str) -> dict[str, Any]:
-        state, _, _ = self._env.step(command)
+        with TEXTWORLD_LOCK:
+            state, _, _ = self._env.step(command)
         self._progress.update(self._facts(state), bool(state["won"]))
         return self._result(state)
 

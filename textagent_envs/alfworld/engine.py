@@ -186,9 +186,14 @@ class AlfredEngine:
     def copy(self) -> "AlfredEngine":
         """An independent engine in the same state (the static game is shared)."""
         twin = AlfredEngine(self.game)
-        twin.facts = defaultdict(set, {pred: set(args) for pred, args in self.facts.items()})
-        twin.moves, twin.won = self.moves, self.won
+        twin.set_facts(self.facts, self.moves, self.won)
         return twin
+
+    def set_facts(self, facts: Mapping[str, set], moves: int, won: bool) -> None:
+        """Put the engine in the state of ``facts`` (``{predicate: {args}}``, copied)."""
+        self.facts = defaultdict(set, {pred: set(args) for pred, args in facts.items()})
+        self.moves, self.won = moves, won
+        self._commands = None
 
     # -- state queries -------------------------------------------------------------------
     @property

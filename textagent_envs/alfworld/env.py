@@ -17,7 +17,7 @@ from ..textworld.env import TextWorldEnv
 from ..worker import InProcessBackend, ProcessBackend
 from .backend import FAST_OPTIONAL, PDDL_OPTIONAL
 from .data import SPLITS, find_games
-from .games import ensure_game, game_file_of
+from .games import discard_household, ensure_game, game_file_of
 from .households import GenerationError
 from .knobs import FAMILY, ALFWorldKnobs
 
@@ -61,7 +61,9 @@ class ALFWorldEnv(TextWorldEnv):
         split: ``"train"``, ``"valid_seen"`` or ``"valid_unseen"``.
         engine: ``"fast"`` (default; the native engine) or ``"pddl"`` (alfworld's own
             engine, hundreds of times slower; extra infos: policy commands only).
-        Everything else as :class:`~textagent_envs.textworld.env.TextWorldEnv`.
+        Everything else as :class:`~textagent_envs.textworld.env.TextWorldEnv`, except
+        ``backend`` (TextWorld's game engines; ALFWorld has ``engine``), which is refused.
+        ``get_state`` / ``set_state`` copy an episode with ``engine="fast"``.
 
     Registered ids: ``ALFWorld-v0`` (any task type) and one per type:
     ``ALFWorld-PickAndPlaceSimple-v0``, ``ALFWorld-LookAtObjInLight-v0``,
@@ -83,6 +85,11 @@ class ALFWorldEnv(TextWorldEnv):
     ):
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {sorted(ENGINES)}, got {engine!r}")
+        if "backend" in kwargs:
+            raise TypeError(
+                f"ALFWorldEnv has no backend option (got backend={kwargs['backend']!r}): TextWorld's backends play "
+                "TextWorld games; ALFWorld games play on engine='fast' (default) or engine='pddl'"
+            )
         allowed = FAST_OPTIONAL if engine == "fast" else PDDL_OPTIONAL
         unsupported = set(extra_infos) & set(infos.OPTIONAL) - set(allowed)
         if unsupported:
@@ -115,6 +122,16 @@ class ALFWorldEnv(TextWorldEnv):
             lambda: self.task_for_seed(int(self.np_random.integers(MAX_SEED))),
             drawn=drawn, error=GenerationError, what=f"household with knobs {self.knobs.to_params()}",
         )
+
+    def _discard_cached(self, game_file: Path, reason: str) -> None:
+        discard_household(Path(game_file).parent, reason)
+
+    def _require_state_copies(self, method: str) -> None:
+        if self.engine != "fast":
+            raise NotImplementedError(f"{method}() needs engine='fast' (alfworld's own engine cannot copy its state)")
+
+    def _state_copy_hint(self) -> str:
+        return "" if self.engine == "fast" else "; state copies need engine='fast'"
 
     def _call(self, method: str, *args: Any, timeout: float | None = None) -> Any:
         if self._backend is None:

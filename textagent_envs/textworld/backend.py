@@ -12,6 +12,7 @@ import warnings
 from typing import Any, Sequence
 
 from .. import infos
+from .games import TEXTWORLD_LOCK
 
 # The interpreter's closing prompt line: ">", padding, then the status line
 # ("-= Studio =-0/2": room, score/moves).
@@ -70,13 +71,14 @@ class JerichoBackend:
             objective=True, extras=["walkthrough"], **asked,
         )
         self.close()
-        with warnings.catch_warnings():  # Jericho warns it cannot track score itself; textworld's state tracking does
+        with TEXTWORLD_LOCK, warnings.catch_warnings():  # Jericho warns it cannot track score itself; textworld's state tracking does
             warnings.simplefilter("ignore")
             self._env = textworld.start(game_file, request_infos=request)
         self._game_file = game_file
 
     def reset(self) -> dict[str, Any]:
-        state = self._env.reset()
+        with TEXTWORLD_LOCK:  # textworld re-reads the game's logic at reset
+            state = self._env.reset()
         walkthrough = state.get("extra.walkthrough") or state.get("policy_commands")
         if walkthrough is None:
             walkthrough = state["game"].walkthrough or []

@@ -25,7 +25,7 @@ from .families import (
     SimpleKnobs,
     TreasureHunterKnobs,
 )
-from .games import GameGenerationError, ensure_game
+from .games import GameFileError, GameGenerationError, discard_cached_game, ensure_game
 
 #: Longest observation returned (longer game text is cut, with a note).
 MAX_OBSERVATION_LENGTH = 65_536
@@ -55,6 +55,11 @@ def _accepted(before: dict[str, Any], after: dict[str, Any]) -> bool:
         or after[infos.WON] != before[infos.WON]
         or after[infos.LOST] != before[infos.LOST]
     )
+
+
+#: Errors from loading a game that mean its file is damaged (the backend process died,
+#: or TextWorld could not read what it holds).
+_BROKEN_GAME = (BackendCrashed, KeyError, TypeError, AttributeError, IndexError, EOFError, UnicodeDecodeError)
 
 
 class ResetNeeded(RuntimeError):
@@ -214,15 +219,35 @@ class TextWorldEnv(gym.Env[str, str]):
         super().reset(seed=seed)
         task = self._choose_task(seed, options)
         task, game_file = self._game_for(task, drawn=seed is None and not options and self.task_set is None)
-        timeout = max(LOAD_TIMEOUT, self.step_timeout)
         try:
-            self._call("load", str(game_file), timeout=timeout)
-            state = self._call("reset", timeout=timeout)
-        except (BackendTimeout, BackendCrashed) as err:
-            raise RuntimeError(f"could not start game {game_file} for task {task.id!r}: {err}") from None
+            state = self._start(task, game_file)
+        except _BROKEN_GAME as err:
+            if task.game_file is not None:  # the user's own file
+                raise GameFileError(f"game file {str(game_file)!r} of task {task.id!r} cannot be played: {err!r}") from None
+            # A cached game that passed the file checks but does not load: make it again, once.
+            self._discard_cached(game_file, repr(err))
+            task, game_file = self._game_for(task, drawn=False)
+            state = self._start(task, game_file)
         self.task, self.game_file, self._state, self._episode_over = task, game_file, state, False
         obs = self._observe(state["feedback"])
         return obs, self._info(state, valid=False)
+
+    def _start(self, task: TaskSpec, game_file: Path) -> dict[str, Any]:
+        """Load ``game_file`` in the backend and reset it; its first state."""
+        timeout = max(LOAD_TIMEOUT, self.step_timeout)
+        try:
+            self._call("load", str(Path(game_file).absolute()), timeout=timeout)
+            return self._call("reset", timeout=timeout)
+        except BackendTimeout as err:
+            raise RuntimeError(f"could not start game {game_file} for task {task.id!r}: {err}") from None
+        except BackendCrashed:
+            if self._backend is not None:
+                self._backend.close()
+            self._backend = None
+            raise
+
+    def _discard_cached(self, game_file: Path, reason: str) -> None:
+        discard_cached_game(Path(game_file).with_suffix(".z8"), reason)
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict]:
         if not isinstance(action, str):
@@ -275,32 +300,59 @@ class TextWorldEnv(gym.Env[str, str]):
         return info
 
     # -- state copies (native backend) ------------------------------------------------------
+    #: Version of the dict :meth:`get_state` returns.
+    STATE_VERSION = 1
+
     def get_state(self) -> dict[str, Any]:
         """A copy of the episode's state (``backend="native"`` only): pass it to
         :meth:`set_state` to continue from here, any number of times (tree search,
-        GRPO groups from one state). Cheap: the game state is a tuple of ints."""
-        self._require_native("get_state")
+        GRPO groups from one state). Cheap: the game state is a tuple of ints.
+
+        The state is portable: it names the task, not a file in this env's cache, so it
+        can be pickled and restored in another process, with another cache directory or
+        on another machine (the game is generated there from the task if needed). A
+        task that names its own game file keeps that path, which must exist there too.
+        """
+        self._require_state_copies("get_state")
         if self._state is None:
             raise ResetNeeded("call reset() before get_state()")
         return {
-            "task": self.task, "game_file": self.game_file, "game": self._call("get_state"),
-            "last": dict(self._state), "over": self._episode_over, "obs": self._last_obs,
+            "version": self.STATE_VERSION, "family": self.family, "task": self.task.to_dict(),
+            "game": self._call("get_state"), "last": dict(self._state), "over": self._episode_over, "obs": self._last_obs,
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Continue from a state :meth:`get_state` returned (in this env or another one
-        with the native backend)."""
-        self._require_native("set_state")
-        if not isinstance(state, dict) or "game" not in state:
-            raise TypeError("set_state takes the dict that get_state() returned")
-        self._call("load", str(state["game_file"]), timeout=max(LOAD_TIMEOUT, self.step_timeout))
+        of the same family and backend, in any process)."""
+        self._require_state_copies("set_state")
+        if not isinstance(state, dict) or state.get("version") != self.STATE_VERSION or "game" not in state:
+            raise TypeError("set_state takes the dict that get_state() returned (of this version of textagent_envs)")
+        if state["family"] != self.family:
+            raise ValueError(f"this state is of a {state['family']!r} game but this env plays {self.family!r}")
+        task, game_file = self._game_for(TaskSpec.from_dict(state["task"]), drawn=False)
+        self._call("load", str(Path(game_file).absolute()), timeout=max(LOAD_TIMEOUT, self.step_timeout))
         self._call("set_state", state["game"])
-        self.task, self.game_file = state["task"], state["game_file"]
+        self.task, self.game_file = task, game_file
         self._state, self._episode_over, self._last_obs = dict(state["last"]), state["over"], state["obs"]
 
-    def _require_native(self, method: str) -> None:
+    def _require_state_copies(self, method: str) -> None:
         if self.backend != "native":
             raise NotImplementedError(f"{method}() needs backend='native' (the Inform 7 interpreter's state cannot be copied cheaply)")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A running game (an interpreter, a child process) cannot be copied; an env that
+        # has none (never reset, or closed) copies as its settings.
+        if self._backend is not None:
+            raise TypeError(
+                f"a {type(self).__name__} with a game running cannot be pickled or deep-copied. "
+                "To copy an episode, make another env with the same arguments and call "
+                "other.unwrapped.set_state(env.unwrapped.get_state()) (get_state() is portable: it pickles, "
+                f"and restores in another process){self._state_copy_hint()}; or close() this env first to copy its settings."
+            )
+        return self.__dict__.copy()
+
+    def _state_copy_hint(self) -> str:
+        return "" if self.backend == "native" else "; state copies need backend='native'"
 
     def render(self) -> str | None:
         if self.render_mode == "ansi":

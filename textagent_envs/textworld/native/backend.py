@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ... import infos
+from ..games import TEXTWORLD_LOCK, share_knowledge_bases, take_generated
 from .engine import NativeGame
 
 #: Compiled games kept per backend, and in the process-wide cache (a compiled game is a
@@ -61,6 +62,15 @@ class NativeBackend:
             self._games.move_to_end(key)
             self.game = self._games[key]
             return
+        with TEXTWORLD_LOCK:  # textworld's game loading and the shared table are not thread-safe
+            native = self._compiled(game_file)
+        native = copy.copy(native)  # shares the compiled game; the state fields are its own
+        native.reset()
+        self._keep(key, native)
+
+    @staticmethod
+    def _compiled(game_file: str) -> NativeGame:
+        """The process-wide compiled game of ``game_file`` (compiled now if new)."""
         path = json_path(game_file)
         if not path.is_file():
             raise FileNotFoundError(f"the native backend plays a game from its .json, and {path} does not exist")
@@ -70,8 +80,6 @@ class NativeBackend:
         if compiled is None:
             from textworld.generator.game import Game
 
-            from ..games import share_knowledge_bases, take_generated
-
             share_knowledge_bases()
             game = take_generated(path)
             compiled = NativeGame(game if game is not None else Game.load(str(path)))
@@ -80,9 +88,7 @@ class NativeBackend:
                 _COMPILED.popitem(last=False)
         else:
             _COMPILED.move_to_end(shared_key)
-        native = copy.copy(compiled)  # shares the compiled game; the state fields are its own
-        native.reset()
-        self._keep(key, native)
+        return compiled
 
     def _keep(self, key: str, native: NativeGame) -> None:
         self._games[key] = native

@@ -49,6 +49,8 @@ class Mismatch:
     key: str
     native: Any
     reference: Any
+    #: The command was admissible in the state it was played in (or it is the reset).
+    admissible: bool = True
 
 
 @dataclass
@@ -93,7 +95,7 @@ def compare_game(game_file: str | Path, *, seed: int = 0, n_random: int = 40, re
     rng = random.Random(seed)
     result = Comparison(game_file)
 
-    def check(command: str, ref: dict, nat: dict) -> None:
+    def check(command: str, ref: dict, nat: dict, admissible: bool = True) -> None:
         step = result.steps
         result.steps += 1
         for key in STATE_KEYS:
@@ -107,9 +109,11 @@ def compare_game(game_file: str | Path, *, seed: int = 0, n_random: int = 40, re
         if normalise(ref["feedback"]) == normalise(nat["feedback"]):
             result.text_equal += 1
         else:
-            result.text_mismatches.append(Mismatch(step, command, "feedback", nat["feedback"], ref["feedback"]))
+            result.text_mismatches.append(Mismatch(step, command, "feedback", nat["feedback"], ref["feedback"], admissible))
         if normalise(ref[infos.DESCRIPTION]) != normalise(nat[infos.DESCRIPTION]):
-            result.text_mismatches.append(Mismatch(step, command, infos.DESCRIPTION, nat[infos.DESCRIPTION], ref[infos.DESCRIPTION]))
+            result.text_mismatches.append(
+                Mismatch(step, command, infos.DESCRIPTION, nat[infos.DESCRIPTION], ref[infos.DESCRIPTION], admissible)
+            )
 
     def episode(commands: Iterable) -> None:
         ref, nat = reference.reset(), native.reset()
@@ -117,8 +121,9 @@ def compare_game(game_file: str | Path, *, seed: int = 0, n_random: int = 40, re
         for command in commands:
             if callable(command):
                 command = command(ref)
+            admissible = command in ref[infos.ADMISSIBLE_COMMANDS]
             ref, nat = reference.step(command), native.step(command)
-            check(command, ref, nat)
+            check(command, ref, nat, admissible)
             if ref[infos.WON] or ref[infos.LOST]:
                 break
 

@@ -144,6 +144,9 @@ class NativeGame:
         self._text_cache: dict[tuple, str] = {}
         self._quest_cache: dict[tuple[int, int], tuple[bool, int, int]] = {}
         self._admissible_cache: dict[tuple[int, str], list[str]] = {}
+        self._policies: dict[tuple, tuple[str, ...]] = {}  # state key -> the rest of a winning plan
+        self._walkthrough_objects: frozenset[str] | None = None
+        self._landmarks: tuple[int, dict[int, int], dict[str, list[int]]] | None = None
         self.reset()
 
     # -- state ---------------------------------------------------------------------
@@ -226,13 +229,124 @@ class NativeGame:
             self._admissible_cache[key] = cached
         return list(cached)
 
-    def policy_commands(self, max_states: int = 100_000) -> list[str]:
-        """A shortest winning command sequence from this state (empty if none is found
-        within ``max_states`` states)."""
-        from .search import shortest_win
+    def policy_commands(self, max_states: int | None = None, max_seconds: float | None = None) -> list[str]:
+        """Commands that win from this state: a shortest plan over the actions on the
+        objects the quest needs, else a shortest plan over every command (see
+        :func:`~.search.winning_policy`); empty if the game is over or no win is found
+        within ``max_states`` states and ``max_seconds`` seconds (defaults
+        :data:`~.search.POLICY_MAX_STATES`, :data:`~.search.POLICY_MAX_SECONDS`).
+        Following the plan costs nothing: each state along it remembers its rest."""
+        from .search import POLICY_MAX_SECONDS, POLICY_MAX_STATES, _key, winning_policy
 
-        path = shortest_win(self, max_states=max_states)
-        return path or []
+        if self._won or self._lost:
+            return []
+        state = self.get_state()
+        key = _key(state)
+        cached = self._policies.get(key)
+        if cached is not None:
+            return list(cached)
+        path = winning_policy(
+            self, self._relevant_objects, self._rejoin_walkthrough,
+            max_states=POLICY_MAX_STATES if max_states is None else max_states,
+            max_seconds=POLICY_MAX_SECONDS if max_seconds is None else max_seconds,
+        )
+        if not path:
+            return []
+        if len(self._policies) > 10_000:
+            self._policies.clear()
+        # Remember the rest of the plan at every state along it.
+        for i, command in enumerate(path):
+            self._policies[_key(self.get_state())] = tuple(path[i:])
+            self._play_silently(command)
+        self.set_state(state)
+        return list(path)
+
+    def _play_silently(self, command: str) -> bool:
+        """Play ``command`` if it is an applicable action (no text); whether it was."""
+        for action in self._by_command.get(command.lower(), ()):
+            if self._facts & action.pre == action.pre:
+                self._apply(action, text=False)
+                self._finish("", turn=True, text=False)
+                return True
+        return False
+
+    def _walkthrough_landmarks(self) -> tuple[int, dict[int, int], dict[str, list[int]]]:
+        """(mask, landmarks, by_room): the bits of the facts about the walkthrough's
+        objects, rooms, doors and the player; for each walkthrough state's facts under
+        that mask, the furthest walkthrough index reaching it; and the walkthrough
+        indices by the room the player is in there (furthest first)."""
+        if self._landmarks is None:
+            objects = self._relevant_objects_of_walkthrough() | set(self.rooms) | {"P", "I"}
+            objects |= {o for o, kind in self._kind.items() if kind == "d"}
+            mask = 0
+            for index, fact in enumerate(self.logic.facts):
+                if all(arg in objects for arg in fact[1:]):
+                    mask |= 1 << index
+            start = self.get_state()
+            self.reset()
+            landmarks = {self._facts & mask: 0}
+            by_room: dict[str, list[int]] = {self._room: [0]}
+            for i, command in enumerate(self.walkthrough, 1):
+                self._play_silently(command)
+                landmarks[self._facts & mask] = i
+                by_room.setdefault(self._room, []).append(i)
+            self.set_state(start)
+            self._landmarks = (mask, landmarks, {room: indices[::-1] for room, indices in by_room.items()})
+        return self._landmarks
+
+    #: Walkthrough positions tried per state by :meth:`_rejoin_walkthrough`.
+    _REJOIN_TRIES = 8
+
+    def _rejoin_walkthrough(self, state: tuple) -> list[str] | None:
+        """Commands that win from ``state`` by finishing the walkthrough: from the
+        walkthrough state that matches ``state`` on what the quest needs, or from one of
+        the last few walkthrough positions in the player's room, leaving out the
+        commands that have nothing to do (a door already open). None if neither wins."""
+        mask, landmarks, by_room = self._walkthrough_landmarks()
+        exact = landmarks.get(state[0] & mask)
+        tries = ([exact] if exact is not None else []) + by_room.get(state[9], [])[: self._REJOIN_TRIES]
+        try:
+            for index in tries:
+                self.set_state(state)
+                played = []
+                for command in self.walkthrough[index:]:
+                    if self._won or self._lost:
+                        break
+                    if self._play_silently(command):
+                        played.append(command)
+                if self._won:
+                    return played
+            return None
+        finally:
+            self.set_state(state)
+
+    def _relevant_objects_of_walkthrough(self) -> frozenset[str]:
+        if self._walkthrough_objects is None:
+            start = self.get_state()
+            self.reset()
+            objects: set[str] = set()
+            for command in self.walkthrough:
+                self.step(command)
+                if self.last_action is not None:
+                    objects.update(self._nouns[self.last_action.index])
+            self.set_state(start)
+            self._walkthrough_objects = frozenset(objects)
+        return self._walkthrough_objects
+
+    def _relevant_objects(self) -> set[str]:
+        """Objects a plan may need to act on from this state: those of the walkthrough's
+        actions, every door, the keys of locked ones, what the player carries, and what
+        holds any of them."""
+        relevant = set(self._relevant_objects_of_walkthrough()) | {o for o, kind in self._kind.items() if kind == "d"}
+        relevant |= set(self.carried())
+        relevant |= {self._keys[o] for o in list(relevant) if o in self._keys}
+        todo = list(relevant)
+        while todo:
+            holder = self._holder(todo.pop())
+            if holder is not None and holder not in relevant:
+                relevant.add(holder)
+                todo.append(holder)
+        return relevant
 
     def carried(self) -> list[str]:
         return self.contents("I")
@@ -492,13 +606,16 @@ class NativeGame:
             return "Adding the meal to your inventory."
         return ""
 
-    def successors(self) -> list[tuple[str, tuple]]:
+    def successors(self, only=None) -> list[tuple[str, tuple]]:
         """``(command, next state)`` for every admissible command, computed without text
-        (what a search needs); the game is left in its current state."""
+        (what a search needs); the game is left in its current state. ``only``: just the
+        actions whose objects are all in this collection (moves between rooms always)."""
         start = self.get_state()
         out = []
         for command in self.admissible_commands():
             for action in self._by_command[command.lower()]:
+                if only is not None and not all(noun in only for noun in self._nouns[action.index]):
+                    continue
                 if start[0] & action.pre == action.pre:
                     self._apply(action, text=False)
                     self._finish("", turn=True, text=False)
