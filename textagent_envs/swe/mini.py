@@ -36,6 +36,7 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 
 from ..cache import cache_root, file_lock
+from ..progress import waiting
 from ..tasks import TaskSpec
 from .grading import plugin_command, plugin_run
 from .mutations import MUTATION_KINDS, Mutation, apply_mutation, find_mutations
@@ -364,7 +365,8 @@ def ensure_task(spec: TaskSpec, cache_dir: str | os.PathLike | None = None, *, f
                 if damaged:
                     log.warning("the SWE-Mini task folder %s is damaged (%s); making it again", folder, error)
                 folder.parent.mkdir(parents=True, exist_ok=True)
-                _write_task_folder(knobs, spec.seed, folder)
+                with waiting(f"generating {spec.id} (injecting bugs, running its tests)", kind="generating swe-mini"):
+                    _write_task_folder(knobs, spec.seed, folder)
     return load_task_folder(folder)
 
 

@@ -34,6 +34,7 @@ import warnings
 from pathlib import Path
 
 from ..cache import cache_root, file_lock
+from ..progress import waiting
 from ..tasks import TaskSpec
 from .families import Knobs, family_knobs
 
@@ -174,10 +175,12 @@ def ensure_game(task: TaskSpec, cache_dir: str | os.PathLike | None = None, back
         if problem is not None:
             if any(p.exists() or p.is_symlink() for p in (path, path.with_suffix(".json"))):
                 discard_cached_game(path, problem)
-            if backend == "inform7":
-                generate_game(knobs, task.seed, path)
-            else:
-                generate_game_data(knobs, task.seed, wanted)
+            what = "generating and compiling" if backend == "inform7" else "generating"
+            with waiting(f"{what} {task.id}", kind=f"{what} {task.family}"):
+                if backend == "inform7":
+                    generate_game(knobs, task.seed, path)
+                else:
+                    generate_game_data(knobs, task.seed, wanted)
     return wanted
 
 
