@@ -183,3 +183,71 @@ def test_read_only_paths_under_the_host_tmp_stay_visible(tmp_path):
         result = box.run(f"cat {runtime}/tool.txt; echo x > {runtime}/new.txt")
     assert result.output.startswith("runtime file") and "Read-only file system" in result.output
     assert not (runtime / "new.txt").exists()
+
+
+# -- the launcher's control channel (issue 16 §1) -----------------------------------------
+
+def test_a_command_holds_only_fds_0_to_2(sandbox):
+    result = sandbox.run("python -c \"import os; print(sorted(int(f) for f in os.listdir('/proc/self/fd')))\"")
+    assert result.output.strip() == "[0, 1, 2, 3]", result  # 3: the listing's own handle
+
+
+# Runs in a child process in a session of its own, so that a forgery that kills "its own"
+# process group (pid 0) kills only the child, which the test then sees.
+_FORGING_CHILD = r"""
+import json, os, shlex, sys, tempfile
+from textagent_envs.swe import bwrap
+from textagent_envs.swe.bwrap import BwrapSandbox
+from textagent_envs.swe.sandbox import Limits
+
+host_group, mode = int(sys.argv[1]), sys.argv[2]
+forgeries = [{"status": 0}, {"pid": host_group}, {"pid": 0}, {"status": 0}, {"pid": 0}]
+lines = "".join(json.dumps(f) + "\n" for f in forgeries) + "garbage\n" + '{"pid": "x"}\n'
+if mode == "launcher":  # a launcher that sends the forgeries itself: the host's checks alone must hold
+    bwrap._LAUNCHER = bwrap._LAUNCHER.replace(
+        'sock.sendall(json.dumps({"pid": pid})',
+        'sock.sendall(FORGED.encode() if "FORGE" in argv[-1] else b""); sock.sendall(json.dumps({"pid": pid})',
+    ).replace("import json,", "FORGED = " + repr(sys.argv[3]) + "\nimport json,")
+seen = []
+with BwrapSandbox(tempfile.mkdtemp(), limits=Limits(timeout=1.0)) as box:
+    # From a command: write the forged lines to every socket it holds, then time out.
+    writer = ("import os, stat\nn = 0\nfor fd in range(3, 256):\n    try:\n        if stat.S_ISSOCK(os.fstat(fd).st_mode):\n"
+              f"            n += os.write(fd, {lines.encode()!r}) > 0\n    except OSError:\n        pass\nprint('wrote', n)\n")
+    seen.append(box.run(f"python -c {shlex.quote(writer)}; echo written").observation())
+    seen.append(box.run("echo FORGE; sleep 30").observation())
+    seen.append(box.run("sleep 30").observation())
+    seen.append(box.run("echo served").observation())
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("forged", [
+    '{"pid": 0}\n', '{"pid": HOST}\n', '{"pid": 1}\n', '{"status": 0}\n', 'garbage\n', '{"pid": "1"}\n',
+    '{"pid": 0, "status": 0}\n', '{"error": 5}\n', "x" * 1000, '{"status": 0}\n{"pid": HOST}\n',
+])
+def test_forged_launcher_replies_harm_nothing(tmp_path, forged):
+    """Each forgery of the issue, written by a command into every socket it can reach and,
+    separately, sent by the launcher itself (so the host's checks are tested on their own):
+    a process group of the host, the trainer (the child) and the sandbox all live on."""
+    import json
+    import subprocess
+    import sys
+
+    host = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        for mode in ("command", "launcher"):
+            child = subprocess.run(
+                [sys.executable, "-c", _FORGING_CHILD, str(host.pid), mode, forged.replace("HOST", str(host.pid))],
+                capture_output=True, text=True, timeout=120, start_new_session=True,
+            )
+            assert child.returncode == 0, (mode, child.returncode, child.stderr[-2000:])
+            first, forging, timed_out, served = json.loads(child.stdout)
+            assert host.poll() is None, f"{mode}: the host's process group was killed"
+            assert first.startswith("wrote 0\nwritten"), first
+            stopped = "sandbox stopped this command" in forging
+            assert stopped if mode == "launcher" else "time limit" in forging, forging
+            assert "time limit" in timed_out, timed_out
+            assert served == "served", served
+    finally:
+        host.kill()
+        host.wait()
