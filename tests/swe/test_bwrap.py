@@ -251,3 +251,50 @@ def test_forged_launcher_replies_harm_nothing(tmp_path, forged):
     finally:
         host.kill()
         host.wait()
+
+
+# The same forgeries written by code under test while it is graded, through SWE-Mini-v0's
+# public API only; in a child process in its own session (a pid-0 forgery that worked would
+# kill the child's group, not pytest).
+_GRADING_CHILD = r"""
+import json, sys
+import gymnasium as gym
+import textagent_envs
+from textagent_envs.swe.sandbox import Limits
+from textagent_envs.swe.tools import format_tool_call
+
+host_group = int(sys.argv[1])
+lines = "".join(json.dumps(f) + "\n" for f in [{"status": 0}, {"pid": host_group}, {"pid": 0}, {"status": 0}]) + "junk\n"
+attack = ("\nimport os as _os, stat as _stat\nfor _fd in range(3, 256):\n    try:\n"
+          "        if _stat.S_ISSOCK(_os.fstat(_fd).st_mode):\n"
+          f"            _os.write(_fd, {lines.encode()!r})\n    except OSError:\n        pass\n")
+env = gym.make("SWE-Mini-v0", limits=Limits(timeout=5.0), grading_timeout=20.0)
+rewards = []
+for episode in range(3):
+    _, info = env.reset(seed=3)
+    if episode == 0:  # the attack, graded
+        env.step(format_tool_call("bash", command="cat >> calckit/__init__.py <<'X'" + attack + "X"))
+        rewards.append(env.step(format_tool_call("submit"))[1])
+    else:  # honest fixes, graded after the attack
+        rewards.append([env.step(a)[1] for a in info["walkthrough"]][-1])
+env.close()
+print(json.dumps(rewards))
+"""
+
+
+def test_forgeries_from_code_under_test_during_grading_harm_nothing():
+    import json
+    import subprocess
+    import sys
+
+    host = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        child = subprocess.run([sys.executable, "-c", _GRADING_CHILD, str(host.pid)], capture_output=True, text=True,
+                               timeout=300, start_new_session=True)
+        assert child.returncode == 0, (child.returncode, child.stderr[-2000:])
+        assert host.poll() is None, "the host's process group was killed"
+        rewards = json.loads(child.stdout)
+        assert rewards[1:] == [1.0, 1.0], rewards  # later honest fixes are graded as such
+    finally:
+        host.kill()
+        host.wait()
