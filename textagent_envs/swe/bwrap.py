@@ -36,7 +36,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Sequence
 
-from .sandbox import CommandResult, Limits, SandboxError, SandboxUnavailable, read_capped
+from .sandbox import CommandResult, Limits, SandboxError, SandboxUnavailable, read_capped, workspace_overflow
 from .tools import LocalFiles
 
 #: Where the workspace appears inside the sandbox.
@@ -400,11 +400,13 @@ class BwrapSandbox:
         if self._cgroups is not None:
             self._cgroups.kill_all(keep=self._launcher.pid if self._launcher else None)
         output = kept.decode("utf-8", errors="replace")
+        over = workspace_overflow(self.workspace, self.limits)
+        note = f"the workspace is full: {over}; delete files (grading refuses a full workspace)" if over else ""
         if fault is not None:
             output += "\n" + _fault_note(fault)
         elif code < 0 and not output.strip():
             output = f"[killed by signal {-code}]"
-        return CommandResult(output, None if timed_out else code, timed_out, dropped, time.monotonic() - start)
+        return CommandResult(output, None if timed_out else code, timed_out, dropped, time.monotonic() - start, note)
 
     def _kill_group(self, pid: int) -> None:
         """SIGKILL the command's process group, checked again to be the launcher's child."""

@@ -54,6 +54,7 @@ import weakref
 from typing import Any
 
 from .sandbox import CommandResult, Limits, SandboxError, SandboxUnavailable
+from .tools import MAX_LISTING
 
 #: Capabilities kept (Docker's default set minus network, mknod, chroot, audit, setfcap, setpcap).
 KEEP_CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID")
@@ -331,6 +332,12 @@ class ContainerFiles:
         )
         return out.decode().strip() or None
 
+    def size(self, rel: str) -> int:
+        out, code = self._sandbox._exec(["stat", "-L", "-c", "%s", "--", self._full(rel)])
+        if code != 0 or not out.strip().isdigit():
+            raise FileNotFoundError(out.decode("utf-8", "replace").strip() or f"cannot read {rel}")
+        return int(out)
+
     def read_bytes(self, rel: str) -> bytes:
         out, code = self._sandbox._exec(["cat", "--", self._full(rel)])
         if code != 0:
@@ -358,10 +365,11 @@ class ContainerFiles:
     def listing(self, rel: str, depth: int) -> list[str]:
         script = (
             'cd "$1" && find "$2" -mindepth 1 -maxdepth "$3" -name .git -prune -o '
-            "\\( -type d -o -xtype d \\) -printf '%p/\\0' -o -printf '%p\\0'"
+            "\\( -type d -o -xtype d \\) -printf '%p/\\0' -o -printf '%p\\0' | head -z -n \"$4\""
         )
         start = "." if rel in ("", ".") else "./" + rel
-        out, code = self._sandbox._exec(["bash", "-c", script, "listing", self.root, start, str(depth)])
+        out, code = self._sandbox._exec(["bash", "-c", script, "listing", self.root, start, str(depth),
+                                         str(MAX_LISTING + 1)])
         if code != 0:
             raise FileNotFoundError(f"cannot list {rel}")
         return [p.removeprefix("./") for p in out.decode("utf-8", "replace").split("\0") if p]

@@ -38,7 +38,7 @@ from .mini import (
     FAMILY, GENERATOR_VERSION, PYTEST_ARGS, MiniKnobs, TaskGenerationError, ensure_task, repo_path, source_roots,
 )
 from .grading import TestReport, check_reward_type, parse_pytest_log, prepare_grading_copy
-from .sandbox import Limits
+from .sandbox import Limits, remove_tree, workspace_overflow
 from .tools import TOOL_SCHEMAS, FileTools, InvalidToolCall, ToolError, parse_tool_call, truncate_output
 
 MAX_TEXT = 200_000
@@ -184,6 +184,13 @@ class SWEEnv(gym.Env[str, str]):
             info["ignored_changes"] = list(self._ignored)
         return info
 
+    def __getstate__(self):
+        raise TypeError(
+            f"{type(self).__name__} holds a live sandbox (processes, a workspace) and cannot be copied or pickled "
+            "(a copy would share the one sandbox). Make another env with the same arguments and "
+            "reset(options={'task': env.unwrapped.task}) to play the same task."
+        )
+
     def _observe(self, text: str) -> str:
         self._last_obs = text
         if self.render_mode == "human":
@@ -273,7 +280,7 @@ class MiniEnv(SWEEnv):
             return spec, instance
         self._ensure_sandboxes()
         workspace = self._root / "repo"
-        shutil.rmtree(workspace)
+        remove_tree(workspace)  # any depth the last episode left
         shutil.copytree(generated.workspace, workspace, symlinks=True)
         self._tools = FileTools(self._sandbox.files)
         self._pristine = generated.workspace
@@ -306,11 +313,24 @@ class MiniEnv(SWEEnv):
         if self.sandbox == "docker":
             return self._docker.grade(self._instance)
         grading = self._root / "grading"
-        _, ignored = prepare_grading_copy(self._pristine, self._root / "repo", grading,
-                                          source_roots=source_roots(self._pristine))
-        result = self._grader.run(shlex.join(["python", *PYTEST_ARGS]))
+        self._ungraded = workspace_overflow(self._root / "repo", self.limits)
+        if self._ungraded:  # too big or deep to copy and compare: every test counts as failing
+            return TestReport(self._instance["FAIL_TO_PASS"], self._instance["PASS_TO_PASS"], {}), []
+        try:
+            _, ignored = prepare_grading_copy(self._pristine, self._root / "repo", grading,
+                                              source_roots=source_roots(self._pristine))
+            result = self._grader.run(shlex.join(["python", *PYTEST_ARGS]))
+        finally:
+            remove_tree(grading)  # no grading copy outlives its grading
+            grading.mkdir()
         statuses = parse_pytest_log(result.output)
         return TestReport(self._instance["FAIL_TO_PASS"], self._instance["PASS_TO_PASS"], statuses), ignored
+
+    def _grade_text(self, truncated: bool) -> str:
+        text = super()._grade_text(truncated)
+        if getattr(self, "_ungraded", None):
+            text = f"Not graded: the workspace is full ({self._ungraded}); every test counts as failing.\n{text}"
+        return text
 
     def close(self) -> None:
         if getattr(self, "_docker", None) is not None:
@@ -320,7 +340,10 @@ class MiniEnv(SWEEnv):
                 sandbox.close()
         self._sandbox = self._grader = None
         if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
+            try:
+                remove_tree(self._root)
+            except OSError:
+                pass
             self._root = None
         super().close()
 
