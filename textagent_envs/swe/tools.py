@@ -25,8 +25,9 @@ from typing import Any, Protocol
 MAX_OUTPUT_CHARS = 10_000
 #: Largest file the file tools read (view, str_replace, insert); bigger files are for bash.
 MAX_FILE_BYTES = 4 << 20
-#: Most entries a directory view lists (and reads per folder).
+#: Most entries a directory view lists.
 MAX_LISTING = 1_000
+_MAX_READ = 100_000  # entries read per folder for a listing (the first MAX_LISTING by name are kept)
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -236,7 +237,8 @@ class LocalFiles:
 
     def listing(self, rel: str, depth: int) -> list[str]:
         """Breadth first, each folder's entries in name order, without recursion (a tree
-        of any depth or size costs at most ``MAX_LISTING`` entries read per folder)."""
+        of any depth costs at most ``depth`` levels, and a folder at most 100,000 entries
+        read)."""
         found: list[str] = []
         level = [(self.root / rel, "" if rel in ("", ".") else rel.rstrip("/") + "/")]
         for _ in range(depth):
@@ -245,7 +247,7 @@ class LocalFiles:
                 try:
                     with os.scandir(folder) as entries:
                         names = sorted(itertools.islice(((e.name, e.is_dir(follow_symlinks=False)) for e in entries),
-                                                        MAX_LISTING + 1))
+                                                        _MAX_READ))[:MAX_LISTING + 1]
                 except OSError:
                     continue
                 for name, is_dir in names:
