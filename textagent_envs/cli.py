@@ -11,6 +11,7 @@ Subcommands:
   plot run LOG.jsonl --out FIG.png          success and return against level over a run
   plot difficulty MANIFEST.jsonl --out FIG.png [--key walkthrough_length]
                                             histogram of a task set's difficulty
+  clean [--dry-run]         remove SWE workspaces, cgroups and containers whose owner process is gone
 """
 
 from __future__ import annotations
@@ -197,6 +198,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clean(args: argparse.Namespace) -> int:
+    """Remove what SWE sandboxes of dead processes left (textagent_envs.swe.cleanup)."""
+    from .swe.cleanup import reap
+
+    removed = reap(dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    print("\n".join(f"{verb} {item}" for item in removed) or "nothing to clean")
+    return 0
+
+
+def _add_clean_parser(sub) -> None:
+    clean = sub.add_parser("clean", help="remove SWE workspaces, cgroups and containers whose owner process is gone")
+    clean.add_argument("--dry-run", action="store_true", help="list them only")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="textagent-envs", description="Gymnasium text environments for agentic RL.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -221,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("source", help="a curriculum log (run) or a task manifest (difficulty)")
     plot.add_argument("--out", required=True, help="the PNG to write")
     plot.add_argument("--key", default="walkthrough_length", help="the metadata field to histogram (difficulty)")
+    _add_clean_parser(sub)
     for command in (play, check, sub.choices["demo"]):
         command.add_argument("--cache-dir", default=None, help="where generated games are cached")
     return parser
@@ -240,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_play(args, knobs) if args.command == "play" else cmd_check(args, knobs)
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    return {"list": cmd_list, "demo": cmd_demo, "plot": cmd_plot}[args.command](args)
+    return {"list": cmd_list, "demo": cmd_demo, "plot": cmd_plot, "clean": cmd_clean}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -298,3 +298,65 @@ def test_forgeries_from_code_under_test_during_grading_harm_nothing():
     finally:
         host.kill()
         host.wait()
+
+
+# -- leftovers of a killed owner (issue 16 §3) ---------------------------------------------
+
+_OWNER_CHILD = r"""
+import json, sys, time
+import gymnasium as gym
+import textagent_envs
+from textagent_envs.swe.tools import format_tool_call
+
+env = gym.make("SWE-Mini-v0")
+env.reset(seed=3)
+env.step(format_tool_call("bash", command="echo work > notes.txt"))
+box = env.unwrapped._sandbox
+print(json.dumps({"root": str(env.unwrapped._root), "cgroups": [str(g) for g in (box._cgroups.dirs if box._cgroups else [])]}),
+      flush=True)
+time.sleep(600)
+"""
+
+
+def _killed_owner() -> dict:
+    import json
+    import subprocess
+    import sys
+
+    owner = subprocess.Popen([sys.executable, "-c", _OWNER_CHILD], stdout=subprocess.PIPE, text=True)
+    made = json.loads(owner.stdout.readline())
+    owner.kill()
+    owner.wait()
+    owner.stdout.close()
+    assert Path(made["root"]).is_dir() and all(Path(g).is_dir() for g in made["cgroups"])  # SIGKILL: no clean-up
+    return made
+
+
+def test_textagent_envs_clean_removes_what_a_killed_owner_left(capsys):
+    from textagent_envs.cli import main
+    from textagent_envs.swe.cleanup import leftovers
+
+    made = _killed_owner()
+    left = leftovers()
+    assert made["root"] in left and all(g in left for g in made["cgroups"])
+    assert main(["clean", "--dry-run"]) == 0 and made["root"] in capsys.readouterr().out
+    assert Path(made["root"]).is_dir()
+    assert main(["clean"]) == 0
+    assert f"removed {made['root']}" in capsys.readouterr().out
+    assert not Path(made["root"]).exists() and not any(Path(g).exists() for g in made["cgroups"])
+    assert main(["clean"]) == 0 and made["root"] not in capsys.readouterr().out
+
+
+def test_a_new_process_reaps_at_start_up_and_spares_live_owners(tmp_path):
+    import subprocess
+    import sys
+
+    made = _killed_owner()
+    with BwrapSandbox(tmp_path, limits=LIMITS) as mine:  # a live owner: this process
+        ours = list(mine._cgroups.dirs) if mine._cgroups else []
+        starter = "from textagent_envs.swe.bwrap import BwrapSandbox; BwrapSandbox(sys.argv[1]).close()"
+        subprocess.run([sys.executable, "-c", "import sys; " + starter, str(tmp_path)], check=True, timeout=120)
+        assert not Path(made["root"]).exists() and not any(Path(g).exists() for g in made["cgroups"])
+        assert all(g.is_dir() for g in ours)
+        serves_or_runs = mine.run("echo alive")
+        assert serves_or_runs.output == "alive\n"

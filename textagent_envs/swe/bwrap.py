@@ -32,10 +32,10 @@ import struct
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any, Sequence
 
+from .cleanup import cgroup_name, reap_once
 from .sandbox import CommandResult, Limits, SandboxError, SandboxUnavailable, read_capped, workspace_overflow
 from .tools import LocalFiles
 
@@ -134,7 +134,7 @@ class _Cgroups:
     """A pids and a memory cgroup for one sandbox (cgroup v1 or v2), removed on close."""
 
     def __init__(self, limits: Limits):
-        name = f"textagent-envs-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        name = cgroup_name()
         self.dirs: list[Path] = []
         v1 = _CGROUP_ROOT / "pids"
         try:
@@ -209,6 +209,7 @@ class BwrapSandbox:
         reason = bwrap_unavailable_reason()
         if reason is not None:
             raise SandboxUnavailable(reason)
+        reap_once()  # what killed owners left (workspaces, cgroups); once per process
         self.workspace = Path(workspace).resolve()
         if not self.workspace.is_dir():
             raise FileNotFoundError(f"workspace {str(self.workspace)!r} is not a directory")

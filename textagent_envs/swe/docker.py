@@ -53,6 +53,7 @@ import time
 import weakref
 from typing import Any
 
+from .cleanup import docker_labels, reap_once
 from .sandbox import CommandResult, Limits, SandboxError, SandboxUnavailable
 from .tools import MAX_LISTING
 
@@ -413,6 +414,7 @@ class DockerSandbox:
             import docker
 
             client = docker.from_env(timeout=120)
+        reap_once(docker=True)  # containers of killed owners; once per process
         self.image = image
         self.workdir = posixpath.normpath(workdir)
         self.limits = limits
@@ -442,7 +444,7 @@ class DockerSandbox:
         try:
             container = self.client.containers.create(
                 self.image, ["bash", "-c", _PID1], stdin_open=True, detach=True, init=False, privileged=False,
-                working_dir="/", hostname="sandbox", labels={"textagent_envs.sandbox": "docker"},
+                working_dir="/", hostname="sandbox", labels={"textagent_envs.sandbox": "docker", **docker_labels()},
                 network_mode="bridge" if self.network else "none",
                 mem_limit=memory, memswap_limit=memory, nano_cpus=int(self.limits.cpus * 1e9),
                 pids_limit=self.limits.pids,

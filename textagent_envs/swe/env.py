@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import shlex
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -246,9 +245,10 @@ class MiniEnv(SWEEnv):
 
     def _ensure_sandboxes(self) -> None:
         from .bwrap import BwrapSandbox
+        from .cleanup import workspace_dir
 
         if self._root is None:
-            self._root = Path(tempfile.mkdtemp(prefix="swe-mini-env-"))
+            self._root = workspace_dir()  # named with its owner, for `textagent-envs clean`
             (self._root / "repo").mkdir()
             (self._root / "grading").mkdir()
             self._sandbox = BwrapSandbox(self._root / "repo", limits=self.limits, network=self.network)
