@@ -66,7 +66,7 @@ def random_call(rng: random.Random, slow: float) -> str:
                            json.dumps({"name": "view", "arguments": {"path": 3}})])
     name = rng.choice(["bash"] * 4 + ["view"] * 2 + ["create", "str_replace", "insert"] + ["submit"] * (roll < 0.1))
     if name == "bash":
-        command = rng.choice(_COMMANDS).format(slow=slow) if rng.random() < 0.8 else _text(rng)
+        command = rng.choice(_COMMANDS).replace("{slow}", str(slow)) if rng.random() < 0.8 else _text(rng)
         arguments: dict[str, Any] = {"command": command}
     elif name == "view":
         arguments = {"path": _text(rng)}
