@@ -65,20 +65,8 @@ MAX_PATCH_BYTES = 32 << 20
 # PID 1: waits on the (never written) stdin; a trapped USR1 kills everything else.
 _PID1 = "trap 'kill -9 -1' USR1; trap '' TERM INT HUP QUIT; while :; do read -r _ || sleep 1; done"
 
-# Kill every process but PID 1 and this shell; exit 0 once only zombies are left.
-# Builtins only, so it works while a fork bomb holds the pids limit.
-_KILL_ALL = r"""
-for ((i = 0; i < 200; i++)); do
-  kill -9 -1 2>/dev/null
-  left=0
-  for p in /proc/[0-9]*; do
-    p=${p#/proc/}
-    [ "$p" = 1 ] || [ "$p" = $$ ] || { read -r line < /proc/$p/stat 2>/dev/null && st=${line##*) } && [ "${st%% *}" != Z ] && left=1; }
-  done
-  [ $left = 0 ] && exit 0
-done
-exit 1
-"""
+#: Longest wait for the processes of a command to die before the container is replaced.
+_KILL_SECONDS = 5.0
 
 _SEP = b"\0\x01textagent\x01\0"
 _SEP_SH = r"printf '\0\001textagent\001\0'"
@@ -631,15 +619,20 @@ class DockerSandbox:
         return [row[command] for row in top["Processes"] if int(row[pid]) not in own]
 
     def _kill_all(self) -> None:
-        """Kill every process in the container except PID 1 (the runner too), and
-        wait until they are gone; replace the container if some survive."""
+        """Kill every process in the container except PID 1 (the runner too), and wait
+        until only zombies are left, watching with ``docker top`` (no exec: an exec can
+        stall behind a flood of output the engine is still draining). Bounded: after
+        ``_KILL_SECONDS`` the container is replaced."""
         self._drop_runner()
         api = self.client.api
-        for _ in range(50):
+        deadline = time.monotonic() + _KILL_SECONDS
+        pid1 = None
+        while time.monotonic() < deadline:
             try:
                 api.kill(self._id, "SIGUSR1")  # PID 1 kills the rest; needs no free pid
-                _, code = self._exec(["bash", "-c", _KILL_ALL], deadline=time.monotonic() + 10, direct=True)
-                if code == 0:
+                pid1 = pid1 or str(api.inspect_container(self._id)["State"]["Pid"])
+                top = api.top(self._id, ps_args="-o pid,stat")
+                if all(pid == pid1 or state.startswith("Z") for pid, state in top["Processes"]):
                     return
             except Exception:
                 pass
