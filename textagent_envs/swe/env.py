@@ -435,7 +435,12 @@ class DockerEpisodes:
         from .sandbox import SandboxError
 
         test_patch = instance.get("test_patch") or ""
-        patch, ignored = filter_patch(self.sandbox.diff(instance["base_commit"]), {p for p, _ in split_patch(test_patch)})
+        try:
+            diff = self.sandbox.diff(instance["base_commit"])
+        except SandboxError as error:  # e.g. a diff over docker.MAX_PATCH_BYTES: every test counts as failing
+            self.sandbox.reset(instance["base_commit"])
+            return TestReport(instance["FAIL_TO_PASS"], instance["PASS_TO_PASS"], {}), [f"(not graded: {error})"]
+        patch, ignored = filter_patch(diff, {p for p, _ in split_patch(test_patch)})
         self.sandbox.reset(instance["base_commit"])
         statuses: dict[str, str] = {}
         try:
