@@ -272,11 +272,22 @@ def _close_stream(frames: _Frames, stream: Any) -> None:
     stream.close()
 
 
-def _remove_container(client: Any, container_id: str) -> None:
-    try:
-        client.api.remove_container(container_id, force=True)
-    except Exception:
-        pass
+def _remove_container(client: Any, container_id: str, seconds: float = 10.0) -> None:
+    """Remove a container, retrying for up to ``seconds`` while the engine is busy (e.g.
+    still draining a command's output flood, or a removal already in progress)."""
+    import docker
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            client.api.remove_container(container_id, force=True)
+            return
+        except docker.errors.NotFound:
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                return  # left for `textagent-envs clean` (the container carries its owner)
+            time.sleep(0.5)
 
 
 def _release(client: Any, state: dict[str, Any], own_client: bool) -> None:
