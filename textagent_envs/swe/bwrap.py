@@ -12,7 +12,12 @@ What each command gets:
 - all capabilities dropped, a new session (no terminal injection), a clean environment;
 - limits: a wall-clock timeout, a pids and a memory cgroup (fork and memory bombs stop
   there), a file-size rlimit, and output read with a cap;
-- when the command ends, its PID namespace ends, so nothing it started survives.
+- when the command ends, its PID namespace ends, so nothing it started survives;
+- only file descriptors 0-2: the launcher that starts commands keeps its control socket to
+  itself, and the host checks every reply on it (see :meth:`BwrapSandbox._reply`);
+- after each command, a census of the workspace against ``Limits.workspace_mb`` /
+  ``workspace_files`` and :data:`~textagent_envs.swe.sandbox.MAX_DEPTH`: a full workspace
+  is said in the command's observation.
 
 The pids and memory limits need a writable cgroup hierarchy (root, v1 or v2) or, for
 an unprivileged user, ``RLIMIT_NPROC`` and ``RLIMIT_AS``. Where neither works the
