@@ -423,3 +423,11 @@ def test_clean_removes_the_container_of_a_killed_owner(instance):
     assert f"docker:{container}" in leftovers()
     assert f"docker:{container}" in reap()
     assert not client.containers.list(all=True, filters={"id": container})
+
+
+def test_a_layer_1400_folders_deep_is_replaced_not_walked(clean, instance):
+    made = clean.run("python3 -c \"import os\nfor i in range(1400): os.mkdir('d'); os.chdir('d')\"; echo made")
+    assert made.output.strip() == "made", made.output
+    recreated = clean.recreated
+    assert_serves_next_episode(clean, instance)  # reset() first: the old walk raised RecursionError
+    assert clean.recreated == recreated + 1 and "deeper than" in clean.recreate_reason

@@ -103,3 +103,17 @@ def test_fuzzed_tool_calls_raise_nothing_and_leave_nothing():
     print(report.summary())
     assert report.calls > 0 and not report.exceptions, report.summary()
     assert not report.leftovers, report.summary()
+
+
+def test_fuzzed_tool_calls_under_docker_raise_nothing_and_leave_nothing():
+    """Bounded: at most 60 calls or 120 s, SWE-Mini-v0 with sandbox="docker"."""
+    from textagent_envs.swe.docker import docker_unavailable_reason
+    from textagent_envs.swe.images import BASE_IMAGE, image_exists
+
+    reason = docker_unavailable_reason()
+    if reason is not None or not image_exists(BASE_IMAGE):
+        pytest.skip(f"Docker is not available ({reason}) or the base image {BASE_IMAGE} is missing")
+    report = fuzz(calls=60, seconds=120, seed=3, sandbox="docker", timeout=2.0)
+    print(report.summary())
+    assert report.calls > 0 and not report.exceptions, report.summary()
+    assert not report.leftovers, report.summary()

@@ -432,6 +432,9 @@ class BwrapSandbox:
             self._cgroups = None
         self._prefix = None
 
+    def __getstate__(self):
+        raise TypeError(f"a {type(self).__name__} owns live processes and cannot be copied or pickled; make another")
+
     def __enter__(self) -> BwrapSandbox:
         return self
 

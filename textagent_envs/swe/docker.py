@@ -54,7 +54,7 @@ import weakref
 from typing import Any
 
 from .cleanup import docker_labels, reap_once
-from .sandbox import CommandResult, Limits, SandboxError, SandboxUnavailable
+from .sandbox import MAX_DEPTH, CommandResult, Limits, SandboxError, SandboxUnavailable
 from .tools import MAX_LISTING
 
 #: Capabilities kept (Docker's default set minus network, mknod, chroot, audit, setfcap, setpcap).
@@ -64,6 +64,14 @@ MAX_PATCH_BYTES = 32 << 20
 
 # PID 1: waits on the (never written) stdin; a trapped USR1 kills everything else.
 _PID1 = "trap 'kill -9 -1' USR1; trap '' TERM INT HUP QUIT; while :; do read -r _ || sleep 1; done"
+
+#: Most changed paths of a container's layer a reset reads before it replaces the container instead.
+_MAX_LAYER_ENTRIES = 100_000
+
+
+class _LayerTooBig(Exception):
+    """The container's layer is too big or deep to check; the container is replaced."""
+
 
 #: Longest wait for the processes of a command to die before the container is replaced.
 _KILL_SECONDS = 5.0
@@ -509,6 +517,9 @@ class DockerSandbox:
         self._finalizer()
         self._closed = True
 
+    def __getstate__(self):
+        raise TypeError(f"a {type(self).__name__} owns live processes and cannot be copied or pickled; make another")
+
     def __enter__(self) -> DockerSandbox:
         return self
 
@@ -662,7 +673,10 @@ class DockerSandbox:
         plan: list[str] = []
         if not self._pristine:
             self._kill_all()
-            plan, why = self._cleanup_plan(self._changes(), base)
+            try:
+                plan, why = self._cleanup_plan(self._changes(), base)
+            except _LayerTooBig as error:
+                plan, why = [], str(error)
             if why is not None:
                 self._recreate(why)
                 base = self._base["head"] if base_commit in (None, self._base["head"]) else self._resolve_commit(base_commit)
@@ -706,18 +720,23 @@ class DockerSandbox:
         upper = (container.attrs.get("GraphDriver") or {}).get("Data", {}).get("UpperDir")
         if upper and os.access(upper, os.R_OK | os.X_OK):
             changes = {}
-            for folder, dirnames, filenames in os.walk(upper):
-                base = "/" + os.path.relpath(folder, upper) if folder != upper else ""
-                for name in dirnames + filenames:
-                    full = os.path.join(folder, name)
-                    info = os.lstat(full)
-                    if stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
-                        kind = "deleted"  # an overlay whiteout
-                    elif stat.S_ISDIR(info.st_mode):
-                        kind = "opaque" if _is_opaque(full) else "dir"
-                    else:
-                        kind = "file"
-                    changes[posixpath.normpath(f"{base}/{name}")] = kind
+            stack = [(upper, "", 0)]  # no recursion, bounded: a layer over the bounds is not reused
+            while stack:
+                folder, base, depth = stack.pop()
+                if depth > MAX_DEPTH or len(changes) > _MAX_LAYER_ENTRIES:
+                    raise _LayerTooBig(f"the container's layer holds over {_MAX_LAYER_ENTRIES} changes or "
+                                       f"folders deeper than {MAX_DEPTH} levels")
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        info = entry.stat(follow_symlinks=False)
+                        if stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
+                            kind = "deleted"  # an overlay whiteout
+                        elif stat.S_ISDIR(info.st_mode):
+                            kind = "opaque" if _is_opaque(entry.path) else "dir"
+                            stack.append((entry.path, f"{base}/{entry.name}", depth + 1))
+                        else:
+                            kind = "file"
+                        changes[posixpath.normpath(f"{base}/{entry.name}")] = kind
             return changes
         return {c["Path"]: "deleted" if c["Kind"] == 2 else "changed" for c in (container.diff() or [])}
 

@@ -147,7 +147,7 @@ def fuzz(calls: int = 500, *, seed: int = 0, sandbox: str = "bwrap", seconds: fl
                     _, _, terminated, truncated, _ = env.step(action)
                     over = terminated or truncated
             except Exception:
-                report.exceptions.append((report.calls, action, traceback.format_exc(limit=6)))
+                report.exceptions.append((report.calls, action, traceback.format_exc()[-3000:]))
                 over = True
             took = time.monotonic() - began
             report.slowest = max(report.slowest, took)
@@ -157,7 +157,7 @@ def fuzz(calls: int = 500, *, seed: int = 0, sandbox: str = "bwrap", seconds: fl
         try:
             env.close()
         except Exception:
-            report.exceptions.append((report.calls, "close", traceback.format_exc(limit=6)))
+            report.exceptions.append((report.calls, "close", traceback.format_exc()[-3000:]))
     report.leftovers = sorted(set(leftovers(alive_only=False)) - before)
     report.seconds = time.monotonic() - start
     return report
