@@ -65,8 +65,12 @@ def exactly(n, got=b""):
             sys.exit(0)
         got += more
     return got
-while True:
+done = None  # the last command's process: reaped only when the next one is asked for, so
+while True:  # the host can check its pid in /proc (the host waits for the status first)
     head, fds, _, _ = socket.recv_fds(sock, 8, 1)
+    if done is not None:
+        os.waitpid(done, 0)
+        done = None
     if not head or not fds:
         break
     out = fds[0]
@@ -83,8 +87,10 @@ while True:
         continue
     os.close(out)
     sock.sendall(json.dumps({"pid": pid}).encode() + b"\n")
-    status = os.waitpid(pid, 0)[1]
-    sock.sendall(json.dumps({"status": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+    info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    code = info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+    done = pid
+    sock.sendall(json.dumps({"status": code}).encode() + b"\n")
 """
 
 #: Longest reply line the host reads from the launcher (its replies are ~30 bytes).
