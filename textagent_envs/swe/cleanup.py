@@ -86,18 +86,23 @@ def _cgroup_dirs() -> list[Path]:
     return found
 
 
-def leftovers(*, alive_only: bool = True) -> list[str]:
+def leftovers(*, alive_only: bool = True, owner: str | None = None) -> list[str]:
     """What the SWE sandboxes have on this machine now: with ``alive_only`` (default) only
-    what a dead owner left, else everything labelled (workspaces, cgroups, containers)."""
-    keep = _orphaned if alive_only else (lambda name: bool(_TAGGED.match(name)))
+    what a dead owner left, else everything labelled (workspaces, cgroups, containers);
+    with ``owner`` (an :func:`owner_tag`), only what that process made."""
+    def keep(name: str) -> bool:
+        match = _TAGGED.match(name)
+        return bool(match) and (owner is None or f"{match[1]}-{match[2]}" == owner) and (
+            not alive_only or not owner_alive(f"{match[1]}-{match[2]}"))
+
     found = [str(p) for p in Path(tempfile.gettempdir()).glob(WORKSPACE_PREFIX + "*") if keep(p.name)]
     found += [str(p) for p in _cgroup_dirs() if keep(p.name)]
-    found += [f"docker:{c}" for c in _containers(alive_only)]
+    found += [f"docker:{c}" for c in _containers(alive_only, owner)]
     return sorted(found)
 
 
-def _containers(orphaned_only: bool) -> list[str]:
-    """Ids of this host's labelled containers (those of dead owners, or all)."""
+def _containers(orphaned_only: bool, owner: str | None = None) -> list[str]:
+    """Ids of this host's labelled containers (those of dead owners, or all; of ``owner``)."""
     from .docker import docker_unavailable_reason
 
     if docker_unavailable_reason() is not None:
@@ -110,7 +115,7 @@ def _containers(orphaned_only: bool) -> list[str]:
         ids = []
         for container in client.containers.list(all=True, filters={"label": DOCKER_LABEL}):
             owner_host, _, tag = container.labels.get(DOCKER_LABEL, "").partition(":")
-            if owner_host == host and (not orphaned_only or not owner_alive(tag)):
+            if owner_host == host and owner in (None, tag) and (not orphaned_only or not owner_alive(tag)):
                 ids.append(container.id)
         client.close()
         return ids

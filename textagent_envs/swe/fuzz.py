@@ -120,7 +120,7 @@ def fuzz(calls: int = 500, *, seed: int = 0, sandbox: str = "bwrap", seconds: fl
 
     import textagent_envs  # noqa: F401  (registers the ids)
 
-    from .cleanup import leftovers
+    from .cleanup import leftovers, owner_tag
     from .sandbox import Limits
 
     limits = Limits(timeout=timeout, memory_mb=512, pids=64, output_bytes=64 << 10, workspace_mb=512)
@@ -129,7 +129,7 @@ def fuzz(calls: int = 500, *, seed: int = 0, sandbox: str = "bwrap", seconds: fl
     rng = random.Random(seed)
     report = FuzzReport()
     start = time.monotonic()
-    before = set(leftovers(alive_only=False))
+    before = set(leftovers(alive_only=False, owner=owner_tag()))  # this process's only: others may run envs
     build = make or (lambda **kw: gym.make("SWE-Mini-v0", grading_timeout=grading, max_turns=25, **kw))
     env = build(limits=limits, sandbox=sandbox)
     over = True
@@ -158,7 +158,7 @@ def fuzz(calls: int = 500, *, seed: int = 0, sandbox: str = "bwrap", seconds: fl
             env.close()
         except Exception:
             report.exceptions.append((report.calls, "close", traceback.format_exc()[-3000:]))
-    report.leftovers = sorted(set(leftovers(alive_only=False)) - before)
+    report.leftovers = sorted(set(leftovers(alive_only=False, owner=owner_tag())) - before)
     report.seconds = time.monotonic() - start
     return report
 
