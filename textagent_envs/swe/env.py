@@ -242,6 +242,7 @@ class MiniEnv(SWEEnv):
         self._sandbox = None
         self._grader = None
         self._pristine: Path | None = None
+        self._ungraded: str | None = None  # why the last grading refused the workspace
 
     def _ensure_sandboxes(self) -> None:
         from .bwrap import BwrapSandbox
@@ -328,7 +329,7 @@ class MiniEnv(SWEEnv):
 
     def _grade_text(self, truncated: bool) -> str:
         text = super()._grade_text(truncated)
-        if getattr(self, "_ungraded", None):
+        if self._ungraded:
             text = f"Not graded: the workspace is full ({self._ungraded}); every test counts as failing.\n{text}"
         return text
 
