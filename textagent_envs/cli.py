@@ -11,6 +11,7 @@ Subcommands:
   plot run LOG.jsonl --out FIG.png          success and return against level over a run
   plot difficulty MANIFEST.jsonl --out FIG.png [--key walkthrough_length]
                                             histogram of a task set's difficulty
+  clean [--dry-run]         remove SWE workspaces, cgroups and containers whose owner process is gone
 """
 
 from __future__ import annotations
@@ -237,6 +238,21 @@ def cmd_serve(args: argparse.Namespace, knobs: dict) -> int:
     return 0
 
 
+def cmd_clean(args: argparse.Namespace) -> int:
+    """Remove what SWE sandboxes of dead processes left (textagent_envs.swe.cleanup)."""
+    from .swe.cleanup import reap
+
+    removed = reap(dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    print("\n".join(f"{verb} {item}" for item in removed) or "nothing to clean")
+    return 0
+
+
+def _add_clean_parser(sub) -> None:
+    clean = sub.add_parser("clean", help="remove SWE workspaces, cgroups and containers whose owner process is gone")
+    clean.add_argument("--dry-run", action="store_true", help="list them only")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="textagent-envs", description="Gymnasium text environments for agentic RL.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -267,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--max-sessions", type=int, default=64, help="concurrent sessions (envs) per id")
     serve.add_argument("--idle-timeout", type=float, default=600.0, help="seconds before an idle session is closed")
+    _add_clean_parser(sub)
     for command in (play, check, sub.choices["demo"]):
         command.add_argument("--cache-dir", default=None, help="where generated games are cached")
     return parser
@@ -288,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_play(args, knobs) if args.command == "play" else cmd_check(args, knobs)
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    return {"list": cmd_list, "demo": cmd_demo, "plot": cmd_plot}[args.command](args)
+    return {"list": cmd_list, "demo": cmd_demo, "plot": cmd_plot, "clean": cmd_clean}[args.command](args)
 
 
 if __name__ == "__main__":

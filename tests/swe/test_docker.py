@@ -352,3 +352,82 @@ def host_addresses() -> list[str]:
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
+
+
+# -- issue 16 §2-3: floods, big diffs, leftovers of a killed owner --------------------------
+
+def test_an_output_flood_is_stopped_without_an_exec(clean, instance, monkeypatch):
+    """The kill path must not depend on an exec (one stalled for 65-116 s behind a flood):
+    with execs failing, the old path retried 50 times and replaced the container."""
+    recreated = clean.recreated
+
+    def no_exec(*args, **kwargs):
+        raise OSError("no exec while killing")
+
+    clean.run("true")
+    monkeypatch.setattr(clean, "_exec_stream", no_exec)
+    result = clean.run("cat /dev/zero & yes", timeout=2)
+    monkeypatch.undo()
+    assert result.timed_out and result.dropped_bytes > 0
+    assert clean.recreated == recreated, clean.recreate_reason
+    assert_serves_next_episode(clean, instance)
+
+
+def test_a_diff_over_the_patch_limit_is_graded_without_an_exception(instance):
+    import gymnasium as gym
+
+    import textagent_envs  # noqa: F401
+    from textagent_envs.swe.tools import format_tool_call
+
+    env = gym.make("SWE-Mini-v0", sandbox="docker", limits=Limits(timeout=20, file_size_mb=64))
+    try:
+        env.reset(seed=3)
+        command = "head -c 30000000 /dev/urandom | base64 > big.txt; ls -la big.txt"
+        assert "big.txt" in env.step(format_tool_call("bash", command=command))[0]
+        obs, reward, terminated, _, info = env.step(format_tool_call("submit"))
+        assert terminated and reward == 0.0 and "larger than" in obs, obs
+        _, info = env.reset(seed=3)
+        assert [env.step(a)[1] for a in info["walkthrough"]][-1] == 1.0
+    finally:
+        env.close()
+
+
+_DOCKER_OWNER = r"""
+import sys, time
+from textagent_envs.swe.docker import DockerSandbox
+from textagent_envs.swe.sandbox import Limits
+box = DockerSandbox(sys.argv[1], workdir=sys.argv[2], limits=Limits(timeout=5))
+box.run("nohup sleep 1000 >/dev/null 2>&1 &")
+print(box._id, flush=True)
+time.sleep(600)
+"""
+
+
+def test_clean_removes_the_container_of_a_killed_owner(instance):
+    import subprocess
+    import sys
+
+    from textagent_envs.swe.cleanup import leftovers, reap
+
+    owner = subprocess.Popen([sys.executable, "-c", _DOCKER_OWNER, instance["image"], instance["workdir"]],
+                             stdout=subprocess.PIPE, text=True)
+    container = owner.stdout.readline().strip()
+    owner.kill()
+    owner.wait()
+    owner.stdout.close()
+    import docker
+
+    client = docker.from_env()  # not a DockerSandbox: its first start-up would reap the container already
+    state = client.api.inspect_container(container)["State"]
+    assert state["Running"]  # SIGKILL: no clean-up; the agent's sleep runs on
+    assert f"docker:{container}" in leftovers()
+    assert f"docker:{container}" in reap()
+    assert not client.containers.list(all=True, filters={"id": container})
+
+
+def test_a_layer_1400_folders_deep_is_replaced_not_walked(clean, instance):
+    made = clean.run("python3 -c \"import os\nfor i in range(1400): os.mkdir('d'); os.chdir('d')\"; echo made")
+    assert made.output.strip() == "made", made.output
+    recreated = clean.recreated
+    assert_serves_next_episode(clean, instance)  # reset() first: the old walk raised RecursionError
+    assert clean.recreated == recreated + 1 and "deeper than" in clean.recreate_reason

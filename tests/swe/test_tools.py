@@ -1,9 +1,13 @@
 import json
 import os
+import tracemalloc
 
 import pytest
 
+from textagent_envs.swe.sandbox import remove_tree
 from textagent_envs.swe.tools import (
+    MAX_FILE_BYTES,
+    MAX_LISTING,
     MAX_OUTPUT_CHARS,
     TOOL_NAMES,
     TOOL_SCHEMAS,
@@ -113,3 +117,69 @@ def test_paths_cannot_leave_the_workspace(repo, tmp_path_factory, path):
     with pytest.raises(ToolError, match="outside the repository"):
         repo.create(path, "x")
     assert (outside / "secret").read_text() == "host secret"
+
+
+# -- no exception from a well-formed call, and bounded host work (issue 16 §2-3) ----------
+
+@pytest.mark.parametrize("arguments", [
+    {"name": "bash", "arguments": {"command": "echo \ud800"}},
+    {"name": "view", "arguments": {"path": "\udfff.py"}},
+    {"name": "create", "arguments": {"path": "x.py", "file_text": "a\udc80"}},
+])
+def test_lone_surrogates_are_refused_with_a_reason(arguments):
+    with pytest.raises(InvalidToolCall, match="lone surrogate"):
+        parse_tool_call(json.dumps(arguments))
+
+
+def test_names_too_long_and_paths_too_deep_are_tool_errors(repo):
+    for name, arguments in [("create", {"path": "a" * 300, "file_text": "x"}), ("view", {"path": "a" * 300}),
+                            ("str_replace", {"path": "b" * 300 + "/c", "old_str": "x", "new_str": "y"}),
+                            ("view", {"path": "/".join(["d"] * 3000)})]:
+        with pytest.raises(ToolError):
+            repo.run(ToolCall(name, arguments))
+
+
+def test_a_deep_tree_is_listed_without_recursion(repo):
+    os.makedirs(repo.files.root / "deep", exist_ok=True)
+    folder = os.open(repo.files.root / "deep", os.O_RDONLY)
+    try:  # 1,400 levels: past Python's recursion limit (and past PATH_MAX as a path)
+        for _ in range(1400):
+            os.mkdir("d", dir_fd=folder)
+            inner = os.open("d", os.O_RDONLY, dir_fd=folder)
+            os.close(folder)
+            folder = inner
+    finally:
+        os.close(folder)
+    try:
+        assert "deep/d/" in repo.view(".").splitlines()
+        assert repo.view("deep") == "deep/d/\ndeep/d/d/"
+    finally:
+        remove_tree(repo.files.root / "deep")  # pytest's own clean-up of tmp_path recurses
+    assert not (repo.files.root / "deep").exists()
+
+
+def test_a_listing_reads_a_bounded_number_of_entries(repo):
+    many = repo.files.root / "many"
+    many.mkdir()
+    for i in range(MAX_LISTING + 500):
+        (many / f"f{i:05}").touch()
+    assert len(repo.files.listing("many", 2)) == MAX_LISTING + 1
+    shown = repo.view("many")
+    assert len(shown) < MAX_OUTPUT_CHARS + 200 and shown.startswith("many/f00000\nmany/f00001\n")
+    assert shown.endswith(f"[listing cut at {MAX_LISTING} entries; view a subfolder]")
+
+
+def test_a_big_file_is_not_read_whole(repo):
+    tracemalloc.start()
+    (repo.files.root / "newlines.txt").write_bytes(b"\n" * (MAX_FILE_BYTES - 1))
+    text = repo.view("newlines.txt")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(text) < MAX_OUTPUT_CHARS + 200 and "not shown; view them with view_range" in text
+    assert text.splitlines()[-1].strip() == str(MAX_FILE_BYTES)  # the last line, numbered
+    assert peak < 16 * MAX_FILE_BYTES, peak  # the split lines, not a formatted copy of each (that was ~90x)
+    (repo.files.root / "huge.txt").write_bytes(b"\n" * (MAX_FILE_BYTES + 1))
+    with pytest.raises(ToolError, match="up to .* bytes. Look at it with bash"):
+        repo.view("huge.txt")
+    with pytest.raises(ToolError, match="Look at it with bash"):
+        repo.insert("huge.txt", 0, "x")

@@ -12,7 +12,12 @@ What each command gets:
 - all capabilities dropped, a new session (no terminal injection), a clean environment;
 - limits: a wall-clock timeout, a pids and a memory cgroup (fork and memory bombs stop
   there), a file-size rlimit, and output read with a cap;
-- when the command ends, its PID namespace ends, so nothing it started survives.
+- when the command ends, its PID namespace ends, so nothing it started survives;
+- only file descriptors 0-2: the launcher that starts commands keeps its control socket to
+  itself, and the host checks every reply on it (see :meth:`BwrapSandbox._reply`);
+- after each command, a census of the workspace against ``Limits.workspace_mb`` /
+  ``workspace_files`` and :data:`~textagent_envs.swe.sandbox.MAX_DEPTH`: a full workspace
+  is said in the command's observation.
 
 The pids and memory limits need a writable cgroup hierarchy (root, v1 or v2) or, for
 an unprivileged user, ``RLIMIT_NPROC`` and ``RLIMIT_AS``. Where neither works the
@@ -24,17 +29,19 @@ from __future__ import annotations
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
-from .sandbox import CommandResult, Limits, SandboxError, SandboxUnavailable, read_capped
+from .cleanup import cgroup_name, reap_once
+from .sandbox import CommandResult, Limits, SandboxError, SandboxUnavailable, read_capped, workspace_overflow
 from .tools import LocalFiles
 
 #: Where the workspace appears inside the sandbox.
@@ -48,27 +55,79 @@ _CGROUP_ROOT = Path("/sys/fs/cgroup")
 # ~20 ms together). It gets the command's argv and its output pipe over a socket and
 # answers with the pid, then the exit code.
 _LAUNCHER = r"""
-import json, os, signal, socket, sys
+import json, os, signal, socket, struct, sys
 sock = socket.socket(fileno=int(sys.argv[1]))
-while True:
-    msg, fds, _, _ = socket.recv_fds(sock, 1 << 20, 1)
-    if not msg or not fds:
+os.set_inheritable(sock.fileno(), False)  # only this process holds the channel; commands get fds 0-2
+def exactly(n, got=b""):
+    while len(got) < n:
+        more = sock.recv(n - len(got))
+        if not more:
+            sys.exit(0)
+        got += more
+    return got
+done = None  # the last command's process: reaped only when the next one is asked for, so
+while True:  # the host can check its pid in /proc (the host waits for the status first)
+    head, fds, _, _ = socket.recv_fds(sock, 8, 1)
+    if done is not None:
+        os.waitpid(done, 0)
+        done = None
+    if not head or not fds:
         break
     out = fds[0]
+    os.set_inheritable(out, False)
+    argv = json.loads(exactly(struct.unpack("!Q", exactly(8, head))[0]))
     try:
-        pid = os.posix_spawn(json.loads(msg)[0], json.loads(msg), {}, setsid=True,
+        pid = os.posix_spawn(argv[0], argv, {}, setsid=True,
             setsigdef=(signal.SIGPIPE, signal.SIGXFSZ), file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, out, 2), (os.POSIX_SPAWN_CLOSE, out)])
-    except OSError as error:
+            (os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, out, 2)])
+    except (OSError, ValueError) as error:
         os.close(out)
         sock.sendall(json.dumps({"error": str(error)}).encode() + b"\n")
         continue
     os.close(out)
     sock.sendall(json.dumps({"pid": pid}).encode() + b"\n")
-    status = os.waitpid(pid, 0)[1]
-    sock.sendall(json.dumps({"status": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+    info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    code = info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+    done = pid
+    sock.sendall(json.dumps({"status": code}).encode() + b"\n")
 """
+
+#: Longest reply line the host reads from the launcher (its replies are ~30 bytes).
+_MAX_REPLY = 256
+#: Longest command a process can be given (Linux's MAX_ARG_STRLEN, less the final NUL).
+MAX_COMMAND_BYTES = (128 << 10) - 1
+
+
+class _BadReply(Exception):
+    """The launcher's channel gave something the launcher never sends (``died``: nothing)."""
+
+    def __init__(self, message: str, died: bool = False):
+        super().__init__(message)
+        self.died = died
+
+
+def _short(error: BaseException) -> str:
+    return str(error) or type(error).__name__
+
+
+def _fault_note(fault: str) -> str:
+    return f"[the sandbox stopped this command: its launcher's channel gave {fault}; the sandbox was restarted]"
+
+
+def _refusal(command: str) -> str | None:
+    """Why ``command`` cannot be run at all, or None."""
+    if "\x00" in command:
+        return "The command contains a NUL character, which a shell cannot take."
+    try:
+        size = len(command.encode("utf-8"))
+    except UnicodeEncodeError as error:
+        return (f"The command contains a character that is not valid text ({command[error.start]!r} at "
+                f"character {error.start}, a lone surrogate); remove it.")
+    if size > MAX_COMMAND_BYTES:
+        return (f"The command is {size} bytes long; a command line holds at most {MAX_COMMAND_BYTES}. Write long "
+                "content to a file with the create tool and run that file instead.")
+    return None
 
 
 def bwrap_unavailable_reason() -> str | None:
@@ -86,7 +145,7 @@ class _Cgroups:
     """A pids and a memory cgroup for one sandbox (cgroup v1 or v2), removed on close."""
 
     def __init__(self, limits: Limits):
-        name = f"textagent-envs-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        name = cgroup_name()
         self.dirs: list[Path] = []
         v1 = _CGROUP_ROOT / "pids"
         try:
@@ -161,6 +220,7 @@ class BwrapSandbox:
         reason = bwrap_unavailable_reason()
         if reason is not None:
             raise SandboxUnavailable(reason)
+        reap_once()  # what killed owners left (workspaces, cgroups); once per process
         self.workspace = Path(workspace).resolve()
         if not self.workspace.is_dir():
             raise FileNotFoundError(f"workspace {str(self.workspace)!r} is not a directory")
@@ -170,7 +230,7 @@ class BwrapSandbox:
         self._prefix = self._command_prefix(network, python, read_only_paths)
         self._launcher: subprocess.Popen | None = None
         self._socket: socket.socket | None = None
-        self._replies = None
+        self._pending = b""
 
     def _command_prefix(self, network: bool, python: str, read_only_paths: Sequence[str]) -> list[str]:
         args = [shutil.which("bwrap"), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
@@ -227,71 +287,146 @@ class BwrapSandbox:
             stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=self._limit_child,
         )
         theirs.close()
-        self._socket, self._replies = ours, ours.makefile("rb")
+        self._socket, self._pending = ours, b""
 
     def _drop_launcher(self) -> None:
         if self._launcher is not None:
             self._launcher.kill()
             self._launcher.wait()
         if self._socket is not None:
-            self._replies.close()
             self._socket.close()
-        self._launcher = self._socket = self._replies = None
+        self._launcher = self._socket = None
+        self._pending = b""
+        if self._cgroups is not None:
+            self._cgroups.kill_all()
 
-    def _reply(self, timeout: float) -> dict:
-        self._socket.settimeout(timeout)
-        line = self._replies.readline()
-        if not line:
-            raise SandboxError("the sandbox launcher died")
-        return json.loads(line)
+    def _reply(self, key: str, timeout: float) -> Any:
+        """The launcher's next reply, which must be ``{key: value}`` (or, for ``"pid"``,
+        ``{"error": message}``), checked: a pid must be the launcher's own child, leading
+        its own process group (never 0, 1 or another host process); a status an exit code.
+        Anything else raises :class:`_BadReply`."""
+        line = self._read_line(time.monotonic() + timeout)
+        if line is None:
+            raise _BadReply("nothing (it died or hung)", died=True)
+        if not line.endswith(b"\n"):
+            raise _BadReply("a reply longer than the launcher ever sends")
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            raise _BadReply(f"a reply that is not JSON: {line[:80]!r}") from None
+        if not isinstance(reply, dict) or len(reply) != 1:
+            raise _BadReply(f"a reply of the wrong shape: {line[:80]!r}")
+        if key == "pid" and isinstance(reply.get("error"), str):
+            return reply
+        value = reply.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _BadReply(f"a reply without an integer {key!r}: {line[:80]!r}")
+        if key == "pid" and not self._is_launcher_child(value):
+            raise _BadReply(f"pid {value} is not a process the launcher started")
+        if key == "status" and not -64 <= value <= 255:
+            raise _BadReply(f"exit status {value} is not an exit status")
+        return value
+
+    def _reply_ready(self, deadline: float) -> bool:
+        """Whether a reply (or the launcher's end) arrives before ``deadline``."""
+        if b"\n" in self._pending:
+            return True
+        return bool(select.select([self._socket], [], [], max(0.0, deadline - time.monotonic()))[0])
+
+    def _read_line(self, deadline: float) -> bytes | None:
+        """One line of at most ``_MAX_REPLY`` bytes (longer: the first ``_MAX_REPLY``
+        bytes, no newline), or None when the launcher ends or ``deadline`` passes."""
+        while b"\n" not in self._pending and len(self._pending) < _MAX_REPLY:
+            if not self._reply_ready(deadline):
+                return None
+            try:
+                more = self._socket.recv(_MAX_REPLY)
+            except OSError:
+                return None
+            if not more:
+                return None
+            self._pending += more
+        end = self._pending.find(b"\n") + 1 or _MAX_REPLY
+        line, self._pending = self._pending[:end], self._pending[end:]
+        return line
+
+    def _is_launcher_child(self, pid: int) -> bool:
+        """Whether ``pid`` is a child of the launcher that leads its own process group (as
+        the launcher's ``setsid`` makes it). Read from ``/proc``; the launcher has not
+        reaped it yet (it waits only after replying), so a dead child still shows."""
+        if pid <= 1 or self._launcher is None or pid == self._launcher.pid:
+            return False
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except (OSError, ValueError):
+            return False
+        fields = stat[stat.rfind(")") + 2:].split()  # after "pid (comm) ": state ppid pgrp ...
+        return len(fields) > 2 and fields[1] == str(self._launcher.pid) and fields[2] == str(pid)
 
     def run(self, command: str, timeout: float | None = None) -> CommandResult:
         """Run ``command`` with the shell in the workspace; never raises for what the
-        command does (a timeout, a crash, an error exit are in the result)."""
+        command does (a timeout, a crash, an error exit, a command too long are in the
+        result). :class:`SandboxError` only when the sandbox cannot start commands at all."""
         if not isinstance(command, str):
             raise TypeError(f"command must be a str, got {type(command).__name__}")
-        if "\x00" in command:
-            return CommandResult("The command contains a NUL character, which a shell cannot take.", 2)
         if self._prefix is None:
             raise SandboxError("the sandbox is closed")
+        refused = _refusal(command)
+        if refused:
+            return CommandResult(refused, 2)
         timeout = self.limits.timeout if timeout is None else timeout
         start = time.monotonic()
+        payload = json.dumps(self._prefix + [command]).encode()
         for attempt in range(2):  # a launcher killed by the last command (e.g. by the OOM killer) is restarted
             self._ensure_launcher()
             read_end, write_end = os.pipe()
             try:
-                socket.send_fds(self._socket, [json.dumps(self._prefix + [command]).encode()], [write_end])
-                started = self._reply(10.0)
+                socket.send_fds(self._socket, [struct.pack("!Q", len(payload))], [write_end])
+                self._socket.sendall(payload)
+                started = self._reply("pid", 10.0)
                 break
-            except (OSError, SandboxError, ValueError):
+            except (OSError, _BadReply) as error:
                 os.close(read_end)
-                self._drop_launcher()
+                self._drop_launcher()  # nothing of this channel is trusted again
+                if isinstance(error, _BadReply) and not error.died:
+                    return CommandResult(_fault_note(str(error)), None)
                 if attempt:
-                    raise SandboxError("could not start a command in the sandbox") from None
+                    raise SandboxError(f"could not start a command in the sandbox: {error}") from None
             finally:
                 os.close(write_end)
-        if "error" in started:
+        if isinstance(started, dict):
             os.close(read_end)
-            raise SandboxError(f"could not start bubblewrap: {started['error']}")
-        pid = started["pid"]
+            return CommandResult(f"The command could not be started: {started['error']}.", 126)
+        pid, fault = started, None
         with open(read_end, "rb", buffering=0) as output:
             kept, dropped, timed_out = read_capped(output, self.limits.output_bytes, start + timeout)
-            if timed_out:
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        if not timed_out and not self._reply_ready(start + timeout):  # output closed, command still running
+            timed_out = True
+        if timed_out:
+            self._kill_group(pid)
         try:
-            code = self._reply(10.0)["status"]
-        except (OSError, SandboxError, ValueError):
-            self._drop_launcher()
-            code = -signal.SIGKILL
+            code = self._reply("status", 10.0)
+        except _BadReply as error:
+            fault, code = str(error), -signal.SIGKILL
+            self._drop_launcher()  # nothing of this channel is trusted again
         if self._cgroups is not None:
             self._cgroups.kill_all(keep=self._launcher.pid if self._launcher else None)
         output = kept.decode("utf-8", errors="replace")
-        if code < 0 and not output.strip():
+        over = workspace_overflow(self.workspace, self.limits)
+        note = f"the workspace is full: {over}; delete files (grading refuses a full workspace)" if over else ""
+        if fault is not None:
+            output += "\n" + _fault_note(fault)
+        elif code < 0 and not output.strip():
             output = f"[killed by signal {-code}]"
-        return CommandResult(output, None if timed_out else code, timed_out, dropped, time.monotonic() - start)
+        return CommandResult(output, None if timed_out else code, timed_out, dropped, time.monotonic() - start, note)
+
+    def _kill_group(self, pid: int) -> None:
+        """SIGKILL the command's process group, checked again to be the launcher's child."""
+        if self._is_launcher_child(pid):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def close(self) -> None:
         """Stop the launcher and remove the cgroups; idempotent. (No command's process
@@ -302,6 +437,9 @@ class BwrapSandbox:
             self._cgroups.close()
             self._cgroups = None
         self._prefix = None
+
+    def __getstate__(self):
+        raise TypeError(f"a {type(self).__name__} owns live processes and cannot be copied or pickled; make another")
 
     def __enter__(self) -> BwrapSandbox:
         return self

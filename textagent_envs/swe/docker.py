@@ -53,7 +53,9 @@ import time
 import weakref
 from typing import Any
 
-from .sandbox import CommandResult, Limits, SandboxError, SandboxUnavailable
+from .cleanup import docker_labels, reap_once
+from .sandbox import MAX_DEPTH, CommandResult, Limits, SandboxError, SandboxUnavailable
+from .tools import MAX_LISTING
 
 #: Capabilities kept (Docker's default set minus network, mknod, chroot, audit, setfcap, setpcap).
 KEEP_CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID")
@@ -63,20 +65,16 @@ MAX_PATCH_BYTES = 32 << 20
 # PID 1: waits on the (never written) stdin; a trapped USR1 kills everything else.
 _PID1 = "trap 'kill -9 -1' USR1; trap '' TERM INT HUP QUIT; while :; do read -r _ || sleep 1; done"
 
-# Kill every process but PID 1 and this shell; exit 0 once only zombies are left.
-# Builtins only, so it works while a fork bomb holds the pids limit.
-_KILL_ALL = r"""
-for ((i = 0; i < 200; i++)); do
-  kill -9 -1 2>/dev/null
-  left=0
-  for p in /proc/[0-9]*; do
-    p=${p#/proc/}
-    [ "$p" = 1 ] || [ "$p" = $$ ] || { read -r line < /proc/$p/stat 2>/dev/null && st=${line##*) } && [ "${st%% *}" != Z ] && left=1; }
-  done
-  [ $left = 0 ] && exit 0
-done
-exit 1
-"""
+#: Most changed paths of a container's layer a reset reads before it replaces the container instead.
+_MAX_LAYER_ENTRIES = 100_000
+
+
+class _LayerTooBig(Exception):
+    """The container's layer is too big or deep to check; the container is replaced."""
+
+
+#: Longest wait for the processes of a command to die before the container is replaced.
+_KILL_SECONDS = 5.0
 
 _SEP = b"\0\x01textagent\x01\0"
 _SEP_SH = r"printf '\0\001textagent\001\0'"
@@ -286,11 +284,22 @@ def _close_stream(frames: _Frames, stream: Any) -> None:
     stream.close()
 
 
-def _remove_container(client: Any, container_id: str) -> None:
-    try:
-        client.api.remove_container(container_id, force=True)
-    except Exception:
-        pass
+def _remove_container(client: Any, container_id: str, seconds: float = 10.0) -> None:
+    """Remove a container, retrying for up to ``seconds`` while the engine is busy (e.g.
+    still draining a command's output flood, or a removal already in progress)."""
+    import docker
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            client.api.remove_container(container_id, force=True)
+            return
+        except docker.errors.NotFound:
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                return  # left for `textagent-envs clean` (the container carries its owner)
+            time.sleep(0.5)
 
 
 def _release(client: Any, state: dict[str, Any], own_client: bool) -> None:
@@ -335,6 +344,12 @@ class ContainerFiles:
         )
         return out.decode().strip() or None
 
+    def size(self, rel: str) -> int:
+        out, code = self._sandbox._exec(["stat", "-L", "-c", "%s", "--", self._full(rel)])
+        if code != 0 or not out.strip().isdigit():
+            raise FileNotFoundError(out.decode("utf-8", "replace").strip() or f"cannot read {rel}")
+        return int(out)
+
     def read_bytes(self, rel: str) -> bytes:
         out, code = self._sandbox._exec(["cat", "--", self._full(rel)])
         if code != 0:
@@ -362,10 +377,11 @@ class ContainerFiles:
     def listing(self, rel: str, depth: int) -> list[str]:
         script = (
             'cd "$1" && find "$2" -mindepth 1 -maxdepth "$3" -name .git -prune -o '
-            "\\( -type d -o -xtype d \\) -printf '%p/\\0' -o -printf '%p\\0'"
+            "\\( -type d -o -xtype d \\) -printf '%p/\\0' -o -printf '%p\\0' | head -z -n \"$4\""
         )
         start = "." if rel in ("", ".") else "./" + rel
-        out, code = self._sandbox._exec(["bash", "-c", script, "listing", self.root, start, str(depth)])
+        out, code = self._sandbox._exec(["bash", "-c", script, "listing", self.root, start, str(depth),
+                                         str(MAX_LISTING + 1)])
         if code != 0:
             raise FileNotFoundError(f"cannot list {rel}")
         return [p.removeprefix("./") for p in out.decode("utf-8", "replace").split("\0") if p]
@@ -409,6 +425,7 @@ class DockerSandbox:
             import docker
 
             client = docker.from_env(timeout=120)
+        reap_once(docker=True)  # containers of killed owners; once per process
         self.image = image
         self.workdir = posixpath.normpath(workdir)
         self.limits = limits
@@ -438,7 +455,7 @@ class DockerSandbox:
         try:
             container = self.client.containers.create(
                 self.image, ["bash", "-c", _PID1], stdin_open=True, detach=True, init=False, privileged=False,
-                working_dir="/", hostname="sandbox", labels={"textagent_envs.sandbox": "docker"},
+                working_dir="/", hostname="sandbox", labels={"textagent_envs.sandbox": "docker", **docker_labels()},
                 network_mode="bridge" if self.network else "none",
                 mem_limit=memory, memswap_limit=memory, nano_cpus=int(self.limits.cpus * 1e9),
                 pids_limit=self.limits.pids,
@@ -503,6 +520,9 @@ class DockerSandbox:
         self._remove()
         self._finalizer()
         self._closed = True
+
+    def __getstate__(self):
+        raise TypeError(f"a {type(self).__name__} owns live processes and cannot be copied or pickled; make another")
 
     def __enter__(self) -> DockerSandbox:
         return self
@@ -625,15 +645,20 @@ class DockerSandbox:
         return [row[command] for row in top["Processes"] if int(row[pid]) not in own]
 
     def _kill_all(self) -> None:
-        """Kill every process in the container except PID 1 (the runner too), and
-        wait until they are gone; replace the container if some survive."""
+        """Kill every process in the container except PID 1 (the runner too), and wait
+        until only zombies are left, watching with ``docker top`` (no exec: an exec can
+        stall behind a flood of output the engine is still draining). Bounded: after
+        ``_KILL_SECONDS`` the container is replaced."""
         self._drop_runner()
         api = self.client.api
-        for _ in range(50):
+        deadline = time.monotonic() + _KILL_SECONDS
+        pid1 = None
+        while time.monotonic() < deadline:
             try:
                 api.kill(self._id, "SIGUSR1")  # PID 1 kills the rest; needs no free pid
-                _, code = self._exec(["bash", "-c", _KILL_ALL], deadline=time.monotonic() + 10, direct=True)
-                if code == 0:
+                pid1 = pid1 or str(api.inspect_container(self._id)["State"]["Pid"])
+                top = api.top(self._id, ps_args="-o pid,stat")
+                if all(pid == pid1 or state.startswith("Z") for pid, state in top["Processes"]):
                     return
             except Exception:
                 pass
@@ -652,7 +677,10 @@ class DockerSandbox:
         plan: list[str] = []
         if not self._pristine:
             self._kill_all()
-            plan, why = self._cleanup_plan(self._changes(), base)
+            try:
+                plan, why = self._cleanup_plan(self._changes(), base)
+            except _LayerTooBig as error:
+                plan, why = [], str(error)
             if why is not None:
                 self._recreate(why)
                 base = self._base["head"] if base_commit in (None, self._base["head"]) else self._resolve_commit(base_commit)
@@ -696,18 +724,23 @@ class DockerSandbox:
         upper = (container.attrs.get("GraphDriver") or {}).get("Data", {}).get("UpperDir")
         if upper and os.access(upper, os.R_OK | os.X_OK):
             changes = {}
-            for folder, dirnames, filenames in os.walk(upper):
-                base = "/" + os.path.relpath(folder, upper) if folder != upper else ""
-                for name in dirnames + filenames:
-                    full = os.path.join(folder, name)
-                    info = os.lstat(full)
-                    if stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
-                        kind = "deleted"  # an overlay whiteout
-                    elif stat.S_ISDIR(info.st_mode):
-                        kind = "opaque" if _is_opaque(full) else "dir"
-                    else:
-                        kind = "file"
-                    changes[posixpath.normpath(f"{base}/{name}")] = kind
+            stack = [(upper, "", 0)]  # no recursion, bounded: a layer over the bounds is not reused
+            while stack:
+                folder, base, depth = stack.pop()
+                if depth > MAX_DEPTH or len(changes) > _MAX_LAYER_ENTRIES:
+                    raise _LayerTooBig(f"the container's layer holds over {_MAX_LAYER_ENTRIES} changes or "
+                                       f"folders deeper than {MAX_DEPTH} levels")
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        info = entry.stat(follow_symlinks=False)
+                        if stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
+                            kind = "deleted"  # an overlay whiteout
+                        elif stat.S_ISDIR(info.st_mode):
+                            kind = "opaque" if _is_opaque(entry.path) else "dir"
+                            stack.append((entry.path, f"{base}/{entry.name}", depth + 1))
+                        else:
+                            kind = "file"
+                        changes[posixpath.normpath(f"{base}/{entry.name}")] = kind
             return changes
         return {c["Path"]: "deleted" if c["Kind"] == 2 else "changed" for c in (container.diff() or [])}
 

@@ -41,7 +41,7 @@ from .mini import (
     FAMILY, PYTEST_ARGS, TEST_DIRS, MiniKnobs, TaskGenerationError, ensure_task, repo_path, source_roots,
 )
 from .grading import TestReport, check_reward_type, plugin_command, plugin_run, prepare_grading_copy
-from .sandbox import Limits
+from .sandbox import Limits, remove_tree, workspace_overflow
 from .tools import TOOL_SCHEMAS, FileTools, InvalidToolCall, ToolError, parse_tool_call, truncate_output
 
 MAX_TEXT = 200_000
@@ -194,6 +194,13 @@ class SWEEnv(gym.Env[str, str]):
             info["grading_channel"] = report.channel
         return info
 
+    def __getstate__(self):
+        raise TypeError(
+            f"{type(self).__name__} holds a live sandbox (processes, a workspace) and cannot be copied or pickled "
+            "(a copy would share the one sandbox). Make another env with the same arguments and "
+            "reset(options={'task': env.unwrapped.task}) to play the same task."
+        )
+
     def _observe(self, text: str) -> str:
         self._last_obs = text
         if self.render_mode == "human":
@@ -254,12 +261,14 @@ class MiniEnv(SWEEnv):
         self._sandbox = None
         self._grader = None
         self._pristine: Path | None = None
+        self._ungraded: str | None = None  # why the last grading refused the workspace
 
     def _ensure_sandboxes(self) -> None:
         from .bwrap import BwrapSandbox
+        from .cleanup import workspace_dir
 
         if self._root is None:
-            self._root = Path(tempfile.mkdtemp(prefix="swe-mini-env-"))
+            self._root = workspace_dir()  # named with its owner, for `textagent-envs clean`
             (self._root / "repo").mkdir()
             (self._root / "grading").mkdir()
             self._sandbox = BwrapSandbox(self._root / "repo", limits=self.limits, network=self.network)
@@ -292,7 +301,7 @@ class MiniEnv(SWEEnv):
             return spec, instance
         self._ensure_sandboxes()
         workspace = self._root / "repo"
-        shutil.rmtree(workspace)
+        remove_tree(workspace)  # any depth the last episode left
         hidden = TEST_DIRS if self.hidden_tests else ()
         shutil.copytree(generated.workspace, workspace, symlinks=True,
                         ignore=lambda folder, names: [n for n in names if Path(folder) == generated.workspace and n in hidden])
@@ -330,17 +339,29 @@ class MiniEnv(SWEEnv):
         if self.sandbox == "docker":
             return self._docker.grade(self._instance, hide_test_files=True, source_roots=self._source_roots)
         grading = self._root / "grading"
-        applied, ignored = prepare_grading_copy(self._pristine, self._root / "repo", grading,
-                                                source_roots=source_roots(self._pristine),
-                                                hidden=TEST_DIRS if self.hidden_tests else ())
-        name = f".textagent-grading-{secrets.token_hex(8)}"
-        run = plugin_run(grading / name, root=WORKDIR_BWRAP, agent_files=[f"{WORKDIR_BWRAP}/{p}" for p in applied],
-                         cwd_first=True, hide_test_files=True)
-        result = self._grader.run(shlex.join(plugin_command("python", f"{WORKDIR_BWRAP}/{name}", PYTEST_ARGS[2:])))
-        shutil.rmtree(run.folder, ignore_errors=True)
+        self._ungraded = workspace_overflow(self._root / "repo", self.limits)
+        if self._ungraded:  # too big or deep to copy and compare: every test counts as failing
+            return TestReport(self._instance["FAIL_TO_PASS"], self._instance["PASS_TO_PASS"], {}), []
+        try:
+            applied, ignored = prepare_grading_copy(self._pristine, self._root / "repo", grading,
+                                                    source_roots=source_roots(self._pristine),
+                                                    hidden=TEST_DIRS if self.hidden_tests else ())
+            name = f".textagent-grading-{secrets.token_hex(8)}"
+            run = plugin_run(grading / name, root=WORKDIR_BWRAP, agent_files=[f"{WORKDIR_BWRAP}/{p}" for p in applied],
+                             cwd_first=True, hide_test_files=True)
+            result = self._grader.run(shlex.join(plugin_command("python", f"{WORKDIR_BWRAP}/{name}", PYTEST_ARGS[2:])))
+        finally:
+            remove_tree(grading)  # no grading copy (nor the runner's secret) outlives its grading
+            grading.mkdir()
         statuses, tampering, error = run.results(result.output)
         return TestReport(self._instance["FAIL_TO_PASS"], self._instance["PASS_TO_PASS"], statuses, tuple(tampering),
                           "plugin", error), ignored
+
+    def _grade_text(self, truncated: bool) -> str:
+        text = super()._grade_text(truncated)
+        if self._ungraded:
+            text = f"Not graded: the workspace is full ({self._ungraded}); every test counts as failing.\n{text}"
+        return text
 
     def close(self) -> None:
         if getattr(self, "_docker", None) is not None:
@@ -350,7 +371,10 @@ class MiniEnv(SWEEnv):
                 sandbox.close()
         self._sandbox = self._grader = None
         if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
+            try:
+                remove_tree(self._root)
+            except OSError:
+                pass
             self._root = None
         super().close()
 
@@ -460,11 +484,15 @@ class DockerEpisodes:
 
         base = instance["base_commit"]
         test_patch = instance.get("test_patch") or ""
-        kept, ignored = filter_paths(self.sandbox.changed_paths(base), {p for p, _ in split_patch(test_patch)})
-        if source_roots is not None:  # a new top-level module could shadow what pytest imports
-            ignored += [p for p in kept if p.split("/")[0] not in source_roots]
-            kept = [p for p in kept if p.split("/")[0] in source_roots]
-        patch = self.sandbox.diff(base, kept) if kept else ""
+        try:
+            kept, ignored = filter_paths(self.sandbox.changed_paths(base), {p for p, _ in split_patch(test_patch)})
+            if source_roots is not None:  # a new top-level module could shadow what pytest imports
+                ignored += [p for p in kept if p.split("/")[0] not in source_roots]
+                kept = [p for p in kept if p.split("/")[0] in source_roots]
+            patch = self.sandbox.diff(base, kept) if kept else ""
+        except SandboxError as error:  # e.g. a diff over docker.MAX_PATCH_BYTES: every test counts as failing
+            self.sandbox.reset(base)
+            return TestReport(instance["FAIL_TO_PASS"], instance["PASS_TO_PASS"], {}), [f"(not graded: {error})"]
         self.sandbox.reset(base)
         f2p, p2p = instance["FAIL_TO_PASS"], instance["PASS_TO_PASS"]
         try:

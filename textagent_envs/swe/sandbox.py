@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import os
 import selectors
+import shutil
+import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
+
+#: Deepest folder nesting the host-side tools and grading accept in a workspace.
+MAX_DEPTH = 64
 
 
 class SandboxError(RuntimeError):
@@ -31,6 +37,9 @@ class Limits:
     processes and threads at once (a fork bomb stops there). ``file_size_mb``: largest
     file a process may write. ``output_bytes``: output kept per command (the rest is
     read and dropped, with a note). ``cpus``: CPU share (Docker only).
+    ``workspace_mb`` and ``workspace_files``: the most the workspace may hold (bubblewrap:
+    checked after each command, which is told when the workspace is over; grading refuses
+    a workspace over them, and folders nested deeper than :data:`MAX_DEPTH`).
     """
 
     timeout: float = 30.0
@@ -39,9 +48,12 @@ class Limits:
     file_size_mb: int = 64
     output_bytes: int = 1 << 20
     cpus: float = 1.0
+    workspace_mb: int = 1024
+    workspace_files: int = 20_000
 
     def __post_init__(self) -> None:
-        for name in ("timeout", "memory_mb", "pids", "file_size_mb", "output_bytes", "cpus"):
+        for name in ("timeout", "memory_mb", "pids", "file_size_mb", "output_bytes", "cpus", "workspace_mb",
+                     "workspace_files"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"Limits.{name} must be a positive number, got {value!r}")
@@ -58,6 +70,8 @@ class CommandResult:
     timed_out: bool = False
     dropped_bytes: int = 0
     seconds: float = 0.0
+    #: A note from the sandbox for the agent (e.g. the workspace is full), or "".
+    note: str = ""
 
     def observation(self) -> str:
         """The text an agent sees: the output, then notes on dropped output, a timeout
@@ -69,6 +83,8 @@ class CommandResult:
             notes.append(f"[the command was stopped after {self.seconds:.0f} s: time limit]")
         elif self.exit_code not in (0, None):
             notes.append(f"[exit code {self.exit_code}]")
+        if self.note:
+            notes.append(f"[{self.note}]")
         return "\n".join([self.output.rstrip("\n"), *notes]).strip("\n") or "[no output]"
 
 
@@ -95,3 +111,56 @@ def read_capped(stream: IO[bytes], limit: int, deadline: float) -> tuple[bytes, 
             dropped += max(0, len(chunk) - room)
     finally:
         selector.close()
+
+
+def workspace_overflow(root: str | os.PathLike, limits: Limits, deadline: float = 10.0) -> str | None:
+    """Why the folder ``root`` is over ``limits`` (``workspace_mb``, ``workspace_files``,
+    :data:`MAX_DEPTH`), or None. Walks without recursion and stops at the first limit
+    passed, so it costs at most ``workspace_files`` entries read (or ``deadline`` seconds,
+    after which the workspace counts as over: too big to check)."""
+    stop = time.monotonic() + deadline
+    files, size = 0, 0
+    max_bytes = limits.workspace_mb << 20
+    stack = [(os.fspath(root), 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            entries = os.scandir(folder)
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                files += 1
+                if files > limits.workspace_files:
+                    return f"it holds more than {limits.workspace_files} files and folders"
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if depth + 1 >= MAX_DEPTH:
+                            return f"it has folders nested deeper than {MAX_DEPTH} levels"
+                        stack.append((entry.path, depth + 1))
+                    elif entry.is_file(follow_symlinks=False):
+                        size += entry.stat(follow_symlinks=False).st_blocks * 512
+                except OSError:
+                    continue
+                if size > max_bytes:
+                    return f"it holds more than {limits.workspace_mb} MB"
+                if not files % 1024 and time.monotonic() > stop:
+                    return f"it is too big to check in {deadline:.0f} s"
+    return None
+
+
+def remove_tree(path: str | os.PathLike) -> None:
+    """Delete the folder ``path`` and everything in it, however deep (``shutil.rmtree``
+    recurses and fails past ~1,000 levels; ``rm -rf`` does not). Missing: nothing to do."""
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return
+    try:
+        shutil.rmtree(path)
+        return
+    except (OSError, RecursionError):
+        pass
+    subprocess.run(["rm", "-rf", "--", os.fspath(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=False)
+    if path.exists():
+        raise OSError(f"could not remove {path}")

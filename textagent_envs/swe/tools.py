@@ -14,13 +14,20 @@ of it, symbolic links included.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 #: Longest tool output returned; longer output is cut with a note saying how much.
 MAX_OUTPUT_CHARS = 10_000
+#: Largest file the file tools read (view, str_replace, insert); bigger files are for bash.
+MAX_FILE_BYTES = 4 << 20
+#: Most entries a directory view lists.
+MAX_LISTING = 1_000
+_MAX_READ = 100_000  # entries read per folder for a listing (the first MAX_LISTING by name are kept)
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -114,6 +121,11 @@ def parse_tool_call(action: str) -> ToolCall:
         expected = _PY_TYPES[schema["properties"][key]["type"]]
         if isinstance(value, bool) or not isinstance(value, expected):
             raise InvalidToolCall(f"Argument {key!r} of {name!r} must be a {schema['properties'][key]['type']}, got {type(value).__name__}.")
+    for key, value in arguments.items():
+        bad = _lone_surrogate(value) if isinstance(value, str) else None
+        if bad is not None:
+            raise InvalidToolCall(f"Argument {key!r} of {name!r} holds {value[bad]!r} at character {bad}, a lone "
+                                  "surrogate that is not text; send valid Unicode.")
     view_range = arguments.get("view_range")
     if view_range is not None and (len(view_range) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in view_range)):
         raise InvalidToolCall("'view_range' must be two integers [first, last].")
@@ -123,12 +135,45 @@ def parse_tool_call(action: str) -> ToolCall:
 _EXAMPLE = '{"name": "view", "arguments": {"path": "."}}'
 
 
+def _lone_surrogate(text: str) -> int | None:
+    """The index of the first lone surrogate in ``text`` (which cannot be encoded), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return error.start
+    return None
+
+
 def truncate_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
     """``text`` cut to ``limit`` characters, with a note of how much was left out."""
     if len(text) <= limit:
         return text
     head, tail = text[: limit * 3 // 4], text[-(limit // 4):]
     return f"{head}\n[... {len(text) - len(head) - len(tail)} characters cut ...]\n{tail}"
+
+
+def _numbered(lines: list[str], first: int, last: int, limit: int = MAX_OUTPUT_CHARS) -> str:
+    """Lines ``first``-``last`` (1-based) with their numbers. When that is over ``limit``
+    characters: the first lines (three quarters of it) and the last ones (a quarter), with a
+    note of the lines left out; only the lines shown are formatted."""
+    def take(numbers, budget: int) -> list[str]:
+        kept, used = [], 0
+        for n in numbers:
+            row = f"{n:6}\t{lines[n - 1][:budget]}"
+            used += len(row) + 1
+            if used > budget and kept:
+                break
+            kept.append(row)
+        return kept
+
+    head = take(range(first, last + 1), limit + 1)
+    if len(head) == last - first + 1:
+        return truncate_output("\n".join(head), limit)
+    head = take(range(first, last + 1), limit * 3 // 4)
+    tail = take(range(last, first + len(head) - 1, -1), limit // 4)[::-1]
+    cut_from, cut_to = first + len(head), last - len(tail)
+    note = [f"[... lines {cut_from}-{cut_to} not shown; view them with view_range ...]"] if cut_from <= cut_to else []
+    return "\n".join([*head, *note, *tail])
 
 
 class ToolError(ValueError):
@@ -147,6 +192,9 @@ class WorkspaceFiles(Protocol):
     def kind(self, rel: str) -> str | None:
         """``"file"``, ``"dir"``, or None when nothing is there."""
 
+    def size(self, rel: str) -> int:
+        """The size in bytes of the file ``rel``."""
+
     def read_bytes(self, rel: str) -> bytes: ...
 
     def write_bytes(self, rel: str, data: bytes) -> None:
@@ -154,7 +202,8 @@ class WorkspaceFiles(Protocol):
 
     def listing(self, rel: str, depth: int) -> list[str]:
         """Paths under ``rel`` down to ``depth`` levels, relative to the root, folders
-        ending in ``/``, ``.git`` left out."""
+        ending in ``/``, ``.git`` left out; at most ``MAX_LISTING + 1`` of them (more
+        means the listing was cut)."""
 
 
 class LocalFiles:
@@ -175,6 +224,9 @@ class LocalFiles:
         target = self.root / rel
         return "dir" if target.is_dir() else "file" if target.is_file() else None
 
+    def size(self, rel: str) -> int:
+        return (self.root / rel).stat().st_size
+
     def read_bytes(self, rel: str) -> bytes:
         return (self.root / rel).read_bytes()
 
@@ -184,12 +236,30 @@ class LocalFiles:
         target.write_bytes(data)
 
     def listing(self, rel: str, depth: int) -> list[str]:
-        base = self.root / rel
-        return [
-            p.relative_to(self.root).as_posix() + ("/" if p.is_dir() else "")
-            for p in base.rglob("*")
-            if ".git" not in p.relative_to(self.root).parts and len(p.relative_to(base).parts) <= depth
-        ]
+        """Breadth first, each folder's entries in name order, without recursion (a tree
+        of any depth costs at most ``depth`` levels, and a folder at most 100,000 entries
+        read)."""
+        found: list[str] = []
+        level = [(self.root / rel, "" if rel in ("", ".") else rel.rstrip("/") + "/")]
+        for _ in range(depth):
+            below = []
+            for folder, prefix in level:
+                try:
+                    with os.scandir(folder) as entries:
+                        names = sorted(itertools.islice(((e.name, e.is_dir(follow_symlinks=False)) for e in entries),
+                                                        _MAX_READ))[:MAX_LISTING + 1]
+                except OSError:
+                    continue
+                for name, is_dir in names:
+                    if name == ".git":
+                        continue
+                    found.append(prefix + name + ("/" if is_dir else ""))
+                    if len(found) > MAX_LISTING:
+                        return found
+                    if is_dir:
+                        below.append((folder / name, prefix + name + "/"))
+            level = below
+        return found
 
 
 class FileTools:
@@ -206,12 +276,22 @@ class FileTools:
     def run(self, call: ToolCall) -> str:
         if call.name not in ("view", "create", "str_replace", "insert"):
             raise ToolError(f"{call.name!r} is not a file tool")
-        return getattr(self, call.name)(**call.arguments)
+        try:
+            return getattr(self, call.name)(**call.arguments)
+        except OSError as error:  # a name too long, a path too deep, a full disk, ...
+            raise ToolError(f"{call.name} failed: {error.strerror or error}.") from None
+        except RecursionError:
+            raise ToolError(f"{call.name} failed: the path is nested too deeply.") from None
 
     def _path(self, path: str) -> str:
         if "\x00" in path:
             raise ToolError("The path contains a NUL character.")
-        rel = self.files.resolve(path)
+        if _lone_surrogate(path) is not None:
+            raise ToolError("The path holds a lone surrogate, which is not text.")
+        try:
+            rel = self.files.resolve(path)
+        except OSError as error:
+            raise ToolError(f"Cannot use the path {path[:300]!r}: {error.strerror or error}.") from None
         if rel is None:
             raise ToolError(f"{path!r} is outside the repository; paths are relative to its root.")
         return rel
@@ -222,7 +302,8 @@ class FileTools:
             if view_range is not None:
                 raise ToolError("'view_range' applies to files, not directories.")
             entries = sorted(self.files.listing(rel, 2))
-            return truncate_output("\n".join(entries) or "(empty directory)")
+            cut = f"\n[listing cut at {MAX_LISTING} entries; view a subfolder]" if len(entries) > MAX_LISTING else ""
+            return truncate_output("\n".join(entries[:MAX_LISTING]) + cut or "(empty directory)")
         lines = self._read(rel).split("\n")
         first, last = 1, len(lines)
         if view_range is not None:
@@ -230,8 +311,7 @@ class FileTools:
             last = len(lines) if last == -1 else last
             if not 1 <= first <= last <= len(lines):
                 raise ToolError(f"view_range {view_range} is outside the file's lines 1-{len(lines)}.")
-        numbered = "\n".join(f"{n:6}\t{lines[n - 1]}" for n in range(first, last + 1))
-        return truncate_output(numbered)
+        return _numbered(lines, first, last)
 
     def create(self, path: str, file_text: str) -> str:
         rel = self._path(path)
@@ -270,6 +350,10 @@ class FileTools:
     def _read(self, rel: str) -> str:
         if self.files.kind(rel) != "file":
             raise ToolError(f"{rel} is not a file.")
+        size = self.files.size(rel)
+        if size > MAX_FILE_BYTES:
+            raise ToolError(f"{rel} is {size} bytes; the file tools read files up to {MAX_FILE_BYTES} bytes. "
+                            "Look at it with bash (head, sed -n, grep).")
         try:
             return self.files.read_bytes(rel).decode("utf-8")
         except UnicodeDecodeError:
