@@ -82,3 +82,73 @@ def test_bad_arguments_say_what_is_wrong():
         TextAgentVerifiersEnv(ENV_ID, seeds=[])
     with pytest.raises(ValueError, match="max_turns"):
         TextAgentVerifiersEnv(ENV_ID, max_turns=0)
+
+
+class LocalVLLM:
+    """The three routes of vLLM that verifiers' token client calls, answered in-process:
+    ``/v1/chat/completions`` (renders the messages), ``/v1/chat/completions/tokens`` (takes
+    the prompt ids as given) and ``/tokenize``. Replies are random non-special tokens closed
+    by the template's closing token: token sequences that do not survive a decode and
+    re-encode, so any re-tokenisation would show."""
+
+    def __init__(self, chat, seed=0):
+        import random
+
+        self.chat, self.tok, self.rng, self.routes = chat, chat.tokenizer, random.Random(seed), []
+        special = set(self.tok.all_special_ids)
+        self.vocab = [i for i in range(len(self.tok)) if i not in special]
+
+    def render(self, messages, generation=True):
+        messages = [{"role": m["role"], "content": m.get("content") or ""} for m in messages]
+        return self.chat.encode(self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation))
+
+    def handle(self, request):
+        import json
+
+        import httpx
+
+        body, path = json.loads(request.content), request.url.path
+        self.routes.append(path)
+        if path == "/tokenize":
+            tokens = self.render(body["messages"], body.get("add_generation_prompt", True))
+            return httpx.Response(200, json={"count": len(tokens), "max_model_len": 4096, "tokens": tokens})
+        prompt = body["tokens"] if path.endswith("/tokens") else self.render(body["messages"])
+        reply = [self.rng.choice(self.vocab) for _ in range(self.rng.randint(2, 6))] + [self.chat.close_id]
+        logprobs = [{"token": self.tok.convert_ids_to_tokens(i), "logprob": -1.0, "bytes": None, "top_logprobs": []}
+                    for i in reply]
+        return httpx.Response(200, json={
+            "id": "local", "object": "chat.completion", "created": 0, "model": body["model"], "prompt_token_ids": prompt,
+            "choices": [{"index": 0, "finish_reason": "stop", "token_ids": reply, "logprobs": {"content": logprobs},
+                         "message": {"role": "assistant", "content": self.chat.reply_text(reply)}}],
+            "usage": {"prompt_tokens": len(prompt), "completion_tokens": len(reply), "total_tokens": len(prompt) + len(reply)}})
+
+
+def test_verifiers_token_client_trains_on_the_tokens_a_chat_env_ledger_holds():
+    import httpx
+    from openai import AsyncOpenAI
+    from verifiers.clients import OpenAIChatCompletionsTokenClient
+
+    from textagent_envs.chat import ChatEnv, ChatFormat, TokenReply
+
+    from .helpers import chatml_tokenizer
+
+    chat = ChatFormat(chatml_tokenizer())
+    server = LocalVLLM(chat)
+    client = OpenAIChatCompletionsTokenClient(AsyncOpenAI(
+        base_url="http://vllm.local/v1", api_key="local", http_client=httpx.AsyncClient(transport=httpx.MockTransport(server.handle))))
+    env = load_environment(ENV_ID, seeds=[1], env_kwargs=KNOBS, max_turns=4)
+    (o,) = env.evaluate_sync(client, model="random", state_columns=["trajectory"])["outputs"]
+    steps = [step["tokens"] for step in o["trajectory"]]
+    assert len(steps) == 4 and server.routes.count("/v1/chat/completions/tokens") == 3  # turns 2-4 stitched by tokens
+    for before, after in zip(steps, steps[1:]):  # nothing sampled or prompted earlier is re-tokenised
+        context = before["prompt_ids"] + before["completion_ids"]
+        assert after["prompt_ids"][: len(context)] == context
+    # the same replies through a ChatEnv: its ledger is exactly the last step's prompt and reply
+    ledger_env = ChatEnv(textagent_envs.make(ENV_ID, max_episode_steps=4, **KNOBS), chat=chat)
+    ids, _ = ledger_env.reset(seed=1)
+    assert ids == steps[0]["prompt_ids"]
+    for step in steps:
+        ledger_env.step(TokenReply(step["completion_ids"], step["completion_logprobs"]))
+    assert ledger_env.ledger.ids == steps[-1]["prompt_ids"] + steps[-1]["completion_ids"]
+    mask = ledger_env.ledger.mask
+    assert [t for t, m in zip(ledger_env.ledger.ids, mask) if m] == [t for s in steps for t in s["completion_ids"]]
