@@ -30,7 +30,9 @@ per rollout:
 Token-exactness is the client's job in verifiers: the env returns plain user messages that
 append to the chat (it never rewrites an earlier turn), so verifiers' token client
 (``client_type="openai_chat_completions_token"`` against vLLM: the previous turns' engine
-tokens kept, only the new messages tokenised) keeps the sampled tokens. Needs
+tokens kept, only the new messages tokenised) keeps the sampled tokens, and its trajectory
+equals a :class:`~textagent_envs.chat.ChatEnv` ledger of the same replies (tested). Its
+plain chat client re-renders the history from text each turn and can drift. Needs
 ``verifiers==0.3.1`` (the classic ``vf.MultiTurnEnv`` API; 0.4.0 replaced it), installed
 ``--no-deps`` by ``make test``: see docs/integrations.md.
 """
