@@ -120,7 +120,8 @@ class LocalVLLM:
             "id": "local", "object": "chat.completion", "created": 0, "model": body["model"], "prompt_token_ids": prompt,
             "choices": [{"index": 0, "finish_reason": "stop", "token_ids": reply, "logprobs": {"content": logprobs},
                          "message": {"role": "assistant", "content": self.chat.reply_text(reply)}}],
-            "usage": {"prompt_tokens": len(prompt), "completion_tokens": len(reply), "total_tokens": len(prompt) + len(reply)}})
+            "usage": {"prompt_tokens": len(prompt), "completion_tokens": len(reply),
+                      "total_tokens": len(prompt) + len(reply)}})
 
 
 def test_verifiers_token_client_trains_on_the_tokens_a_chat_env_ledger_holds():
@@ -134,8 +135,9 @@ def test_verifiers_token_client_trains_on_the_tokens_a_chat_env_ledger_holds():
 
     chat = ChatFormat(chatml_tokenizer())
     server = LocalVLLM(chat)
-    client = OpenAIChatCompletionsTokenClient(AsyncOpenAI(
-        base_url="http://vllm.local/v1", api_key="local", http_client=httpx.AsyncClient(transport=httpx.MockTransport(server.handle))))
+    transport = httpx.MockTransport(server.handle)
+    client = OpenAIChatCompletionsTokenClient(AsyncOpenAI(base_url="http://vllm.local/v1", api_key="local",
+                                                          http_client=httpx.AsyncClient(transport=transport)))
     env = load_environment(ENV_ID, seeds=[1], env_kwargs=KNOBS, max_turns=4)
     (o,) = env.evaluate_sync(client, model="random", state_columns=["trajectory"])["outputs"]
     steps = [step["tokens"] for step in o["trajectory"]]

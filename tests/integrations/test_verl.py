@@ -95,8 +95,8 @@ def test_verl_builds_the_loop_from_its_registry_and_plays_an_episode():
     config = OmegaConf.create({"actor_rollout_ref": {"rollout": {"prompt_length": 512, "response_length": 256}},
                                "data": {}})
     # exactly how verl's AgentLoopWorker._run_agent_loop makes a loop
-    loop = hydra.utils.instantiate(config=_agent_loop_registry["textagent_envs"], trainer_config=DictConfigWrap(config=config),
-                                   server_manager=Server(), tokenizer=tokenizer, processor=None, hf_model_type=None,
+    loop = hydra.utils.instantiate(config=_agent_loop_registry["textagent_envs"],
+                                   trainer_config=DictConfigWrap(config=config), server_manager=Server(), tokenizer=tokenizer, processor=None, hf_model_type=None,
                                    dataset_cls=RLHFDataset, data_config=DictConfigWrap(config.data),
                                    tools=ToolListWrap([]))
     assert type(loop) is cls

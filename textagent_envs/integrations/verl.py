@@ -89,7 +89,8 @@ def _build_class():
             rollout = self.config.actor_rollout_ref.rollout
             base = textagent_envs.make(fields["env_id"], max_episode_steps=int(fields.get("max_turns", 20)),
                                        **dict(fields.get("env_kwargs") or {}))
-            env = ChatEnv(base, self.tokenizer, PromptTemplate(), max_tokens=rollout.prompt_length + rollout.response_length)
+            env = ChatEnv(base, self.tokenizer, PromptTemplate(),
+                          max_tokens=rollout.prompt_length + rollout.response_length)
             try:
                 out = await play_episode(self.server_manager.generate, env, seed=fields.get("seed"),
                                          sampling_params=sampling_params, response_length=rollout.response_length)
