@@ -382,7 +382,8 @@ def test_a_diff_over_the_patch_limit_is_graded_without_an_exception(instance):
     env = gym.make("SWE-Mini-v0", sandbox="docker", limits=Limits(timeout=20, file_size_mb=64))
     try:
         env.reset(seed=3)
-        command = "head -c 30000000 /dev/urandom | base64 > big.txt; ls -la big.txt"
+        # Inside the package (calckit, the default repo): only changes there are graded.
+        command = "head -c 30000000 /dev/urandom | base64 > calckit/big.txt; ls -la calckit/big.txt"
         assert "big.txt" in env.step(format_tool_call("bash", command=command))[0]
         obs, reward, terminated, _, info = env.step(format_tool_call("submit"))
         assert terminated and reward == 0.0 and "larger than" in obs, obs
