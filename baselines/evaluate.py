@@ -83,11 +83,21 @@ def play_random(make_env: Callable[[], Any], seeds: Sequence[int], seed: int = 0
     return episodes
 
 
-def evaluate_agent(agent: Any, envs: Sequence[Any], seeds: Sequence[int], *, greedy: bool = True, max_tokens: int = 4096) -> tuple[dict, list[dict]]:
-    """Play ``seeds`` with ``agent``; returns (summary, episodes) with rollout timing."""
+def evaluate_agent(agent: Any, envs: Sequence[Any], seeds: Sequence[int], *, greedy: bool = True, max_tokens: int = 4096,
+                   progress: bool = False) -> tuple[dict, list[dict]]:
+    """Play ``seeds`` with ``agent``; returns (summary, episodes) with rollout timing. With
+    ``progress``, a bar with the time left (on a terminal only)."""
     from .rollout import collect
+    from .trainer import progress_bar
 
-    episodes, stats = collect(agent, envs, list(seeds), greedy=greedy, max_tokens=max_tokens)
+    seeds = list(seeds)
+    bar = progress_bar(progress, total=len(seeds), desc="evaluating", unit="episode")
+    try:
+        episodes, stats = collect(agent, envs, seeds, greedy=greedy, max_tokens=max_tokens,
+                                  progress=bar.update if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.close()
     rows = [dict(ep.summary(), commands=ep.commands) for ep in episodes]
     summary = summarize(rows)
     summary.update({"tokens_per_s": stats.tokens_per_s, "env_share": stats.env_share, "wall_s": stats.wall_s})
@@ -141,7 +151,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         from .trainer import Trainer
 
         trainer = Trainer(cfg.resolved() if args.run else _eval_config(cfg), resume=bool(args.run), for_eval=True)
-        summary, rows = trainer.evaluate(seeds, greedy=not args.sample, num_envs=args.num_envs)
+        summary, rows = trainer.evaluate(seeds, greedy=not args.sample, num_envs=args.num_envs, progress=True)
         result.update(model=cfg.model if args.model else args.run, mode=cfg.mode, iteration=trainer.iteration)
     result.update(summary=summary, episodes=rows)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
