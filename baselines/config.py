@@ -136,7 +136,8 @@ class TrainConfig:
     episode_cost: int = 1
     #: auto (the accelerator's choice: a GPU when there is one) | cpu | cuda | cuda:1 | mps.
     device: str = "auto"
-    #: Weights' dtype: auto (bfloat16 on a GPU that supports it, else float32) | float32 |
+    #: Compute dtype (autocast; trained weights stay float32, the frozen reference copy is
+    #: stored in it): auto (bfloat16 on a GPU that supports it, else float32) | float32 |
     #: bfloat16 | float16.
     precision: str = "auto"
     #: Recompute activations in the backward pass (less memory, about a third more compute).

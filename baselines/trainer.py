@@ -150,9 +150,12 @@ class Trainer:
         self.cpu_s = 0.0  # process CPU time spent in this run (SFT, rollouts, updates, evaluation)
         self.envs = [make_env(cfg) for _ in range(cfg.num_envs)]
         lm, tokenizer = self._build_model(resume)
-        lm.to(device=self.device, dtype=self.dtype)
+        lm.to(self.device)  # float32 master weights; `precision` is the autocast compute dtype
         if cfg.gradient_checkpointing and not for_eval:
-            lm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            if hasattr(lm, "activation_checkpointing_enable"):  # transformers >= 5.2x
+                lm.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+            else:
+                lm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         self.tokenizer = tokenizer
         from .chat import PromptTemplate
 
@@ -164,7 +167,7 @@ class Trainer:
         self.reference = None
         self.reference_adapters: dict[str, torch.Tensor] | None = None
         if cfg.kl_coef > 0 and not cfg.lora and not for_eval:
-            self.reference = copy.deepcopy(lm).eval()
+            self.reference = copy.deepcopy(lm).to(self.dtype).eval()  # frozen: kept in the compute dtype
             for p in self.reference.parameters():
                 p.requires_grad_(False)
         groups = [{"params": [p for p in policy.lm.parameters() if p.requires_grad], "lr": cfg.lr}]
@@ -476,6 +479,12 @@ class Trainer:
                                      for s in range(0, len(episodes), cfg.minibatch)])
         return values, bootstrap, ref
 
+    def _autocast(self):
+        """Autocast to the compute dtype (``precision``), or nothing in float32."""
+        if self.dtype == torch.float32:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
     def _sync(self) -> None:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
@@ -486,7 +495,8 @@ class Trainer:
         cfg = self.cfg
         start = time.perf_counter()
         seeds, groups = self._draw_tasks()
-        episodes, stats = collect(self.agent, self.envs, seeds, groups, max_tokens=cfg.max_tokens)
+        with self._autocast():
+            episodes, stats = collect(self.agent, self.envs, seeds, groups, max_tokens=cfg.max_tokens)
         self.last_episodes = episodes
         timing = {"time/rollout_s": stats.wall_s - stats.env_s, "time/env_s": stats.env_s,
                   "time/reference_s": 0.0, "time/forward_s": 0.0, "time/backward_s": 0.0}
@@ -494,7 +504,8 @@ class Trainer:
         act = self._actions(episodes, batch)
         mask, old_logp = act["mask"], act["logprobs"]
         t0 = time.perf_counter()
-        values, bootstrap, ref_logp = self._score(episodes, batch, mask)
+        with self._autocast():
+            values, bootstrap, ref_logp = self._score(episodes, batch, mask)
         self._sync()
         timing["time/reference_s"] = time.perf_counter() - t0
         rewards = act["rewards"]
@@ -521,9 +532,10 @@ class Trainer:
                 idx = order[first: first + cfg.minibatch]
                 m = mask_d[idx]
                 t0 = time.perf_counter()
-                logp, entropy_t, new_values = self._policy_outputs(
-                    [episodes[int(i)] for i in idx], {k: batch[k][idx] for k in ("tokens", "attention")}, mask[idx],
-                    want_entropy)
+                with self._autocast():
+                    logp, entropy_t, new_values = self._policy_outputs(
+                        [episodes[int(i)] for i in idx], {k: batch[k][idx] for k in ("tokens", "attention")}, mask[idx],
+                        want_entropy)
                 policy_loss, clip_fraction = ppo_clip_loss(logp, old_d[idx], adv_d[idx], m, cfg.clip)
                 loss = policy_loss
                 entropy = None
@@ -589,7 +601,8 @@ class Trainer:
         envs = self.envs if num_envs is None else self.envs[:num_envs]
         state = self.generator.get_state()
         try:
-            return evaluate_agent(self.agent, envs, seeds, greedy=greedy, max_tokens=self.cfg.max_tokens, progress=progress)
+            with self._autocast():
+                return evaluate_agent(self.agent, envs, seeds, greedy=greedy, max_tokens=self.cfg.max_tokens, progress=progress)
         finally:
             self.generator.set_state(state)
 
@@ -601,7 +614,7 @@ class Trainer:
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
-    """The weights' dtype: ``"auto"`` is bfloat16 on a GPU that supports it, float32 otherwise."""
+    """The compute dtype: ``"auto"`` is bfloat16 on a GPU that supports it, float32 otherwise."""
     if precision == "auto":
         if device.type == "cuda" and torch.cuda.is_bf16_supported():
             return torch.bfloat16
