@@ -65,6 +65,22 @@ def play_random(make_env: Callable[[], Any], seeds: Sequence[int], seed: int = 0
     """Episodes of the random-admissible-command policy (uniform over
     ``info["admissible_commands"]`` every turn)."""
     rng = np.random.default_rng(seed)
+    return play_rule(make_env, seeds, lambda turn, commands: int(rng.integers(len(commands))))
+
+
+#: Positional rules: which offered command to send (0 first, -1 last) on the first turn and afterwards.
+POSITIONAL_RULES = {"first offered, every turn": (0, 0), "last offered, every turn": (-1, -1),
+                    "first offered on turn 1, last afterwards": (0, -1), "last offered on turn 1, first afterwards": (-1, 0)}
+
+
+def play_positional(make_env: Callable[[], Any], seeds: Sequence[int], first: int, then: int) -> list[dict[str, Any]]:
+    """Episodes of a fixed positional rule: the ``first``-th offered command on turn 1 and the
+    ``then``-th on every later turn (``info["admissible_commands"]`` order; -1 is the last)."""
+    return play_rule(make_env, seeds, lambda turn, commands: first if turn == 0 else then)
+
+
+def play_rule(make_env: Callable[[], Any], seeds: Sequence[int], choose: Callable[[int, list], int]) -> list[dict[str, Any]]:
+    """Episodes of a policy that sends ``commands[choose(turn, commands)]`` every turn."""
     env = make_env()
     episodes = []
     try:
@@ -72,10 +88,10 @@ def play_random(make_env: Callable[[], Any], seeds: Sequence[int], seed: int = 0
             obs, info = env.reset(seed=int(s))
             total, steps, done = 0.0, 0, False
             while not done:
-                commands = info.get(infos.ADMISSIBLE_COMMANDS)
+                commands = list(info.get(infos.ADMISSIBLE_COMMANDS) or [])
                 if not commands:
-                    raise ValueError("the random-admissible baseline needs info['admissible_commands']")
-                obs, reward, terminated, truncated, info = env.step(commands[int(rng.integers(len(commands)))])
+                    raise ValueError("the rule-based baselines need info['admissible_commands']")
+                obs, reward, terminated, truncated, info = env.step(commands[choose(steps, commands)])
                 total, steps, done = total + float(reward), steps + 1, terminated or truncated
             episodes.append({"seed": int(s), "success": bool(info.get(infos.SUCCESS, False)), "return": total, "steps": steps})
     finally:

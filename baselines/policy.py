@@ -11,8 +11,8 @@ one of the admissible commands, and records the log-probabilities of what it sam
   scores, by default each command's mean token log-probability (``choice_score="mean"``;
   ``"sum"`` is the sequence log-probability, i.e. the tempered LM restricted to the
   admissible replies, which an untrained model tilts hard towards the shortest command).
-  The chosen command's tokens are then trained like sampled text: raising their
-  log-probabilities raises the command's score.
+  The trainer trains that same choice: its log-probability under the softmax over the
+  offered commands (:func:`candidate_logprobs`, :func:`choice_distribution`).
 
 Both modes use the tempered distribution ``softmax(logits / temperature)`` for sampling
 and for training (:func:`token_logprobs`), so the ratio of PPO starts at exactly 1.

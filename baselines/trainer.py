@@ -208,7 +208,11 @@ class Trainer:
             # built once, saved, and always used as reloaded from disk, so a resumed run has
             # the very same tokenizer and weights
             if self.accelerator.is_main_process:
-                corpus = env_corpus(lambda: make_env(cfg), split_seeds("train", min(8, cfg.train_tasks)))
+                seeds = split_seeds("train", min(8, cfg.train_tasks))
+                bar = progress_bar(True, total=len(seeds), desc="tiny model: tokenizer text from games", unit="game")
+                corpus = env_corpus(lambda: make_env(cfg), seeds, progress=bar.update if bar is not None else None)
+                if bar is not None:
+                    bar.close()
                 lm, tok = load_model("tiny", corpus=corpus, seed=cfg.seed)
                 init_dir.mkdir(parents=True, exist_ok=True)
                 lm.save_pretrained(init_dir)

@@ -11,6 +11,8 @@ a quarter too; a policy must read the sign to do better.
 
 from __future__ import annotations
 
+import string
+
 import gymnasium as gym
 import numpy as np
 
@@ -25,8 +27,8 @@ class Signpost(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self):
-        self.observation_space = gym.spaces.Text(max_length=200)
-        self.action_space = gym.spaces.Text(max_length=50)
+        self.observation_space = gym.spaces.Text(max_length=200, charset=string.printable)
+        self.action_space = gym.spaces.Text(max_length=50, charset=string.printable)
 
     def _info(self, won: bool = False, lost: bool = False) -> dict:
         return {infos.OBJECTIVE: "Find the coin.", infos.ADMISSIBLE_COMMANDS: list(self.offered),
