@@ -136,7 +136,7 @@ class Trainer:
 
         self.cfg = cfg = cfg.resolved()
         torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-        self.accelerator = accelerator or Accelerator(cpu=cfg.device == "cpu")
+        self.accelerator = accelerator or Accelerator(cpu=not wants_accelerator(cfg.device))
         self.device = self.accelerator.device
         if cfg.device not in ("auto", "cpu") and self.device.type != torch.device(cfg.device).type:
             raise ValueError(f"device {cfg.device!r} was asked for but accelerate chose {self.device}; "
@@ -615,6 +615,16 @@ class Trainer:
             env.close()
         if self.log is not None and self.log.writer is not None:
             self.log.writer.close()
+
+
+def wants_accelerator(device: str) -> bool:
+    """Whether ``device`` asks accelerate for a GPU (``auto``: when one is visible). On a
+    machine without one, ``cpu=True`` is what makes ``accelerate launch`` processes join one
+    gloo DDP group (with ``cpu=False`` each would train alone)."""
+    if device == "auto":
+        mps = getattr(torch.backends, "mps", None)
+        return torch.cuda.is_available() or bool(mps is not None and mps.is_available())
+    return torch.device(device).type != "cpu"
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype:

@@ -95,6 +95,9 @@ def test_budget_splits_units_between_demonstrations_and_episodes():
     (dict(mode="speak"), "mode"),
     (dict(tasks_per_iter=0), "tasks_per_iter"),
     (dict(prompt={"sistem": "typo"}), "prompt"),
+    (dict(device="gpu0"), "device"),
+    (dict(precision="fp8"), "precision"),
+    (dict(rollout_backend="vllm"), "rollout_backend"),
 ])
 def test_bad_configs_are_clear_errors(overrides, message):
     with pytest.raises(ValueError, match=message):
@@ -229,3 +232,9 @@ def test_no_reference_copy_when_there_is_no_kl(small_config):
     trainer = Trainer(small_config(algo="grpo", kl_coef=0.0))
     assert trainer.reference is None
     trainer.close()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without a GPU")
+def test_asking_for_a_missing_gpu_is_a_clear_error(small_config):
+    with pytest.raises(ValueError, match="device 'cuda' was asked for"):
+        Trainer(small_config(device="cuda"))
