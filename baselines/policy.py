@@ -102,6 +102,13 @@ def masked_logprobs(lm: Any, tokens: torch.Tensor, attention: torch.Tensor, mask
                      logits_to_keep=1)
         except TypeError:
             out = None
+        if out is not None:
+            # the head on the last hidden state must give the model's own logits (not so for a
+            # model whose last hidden state precedes a final norm or a logit scaling)
+            check = head(out.hidden_states[-1][:, -1:]).float()
+            if check.shape != out.logits[:, -1:].shape or not torch.allclose(check, out.logits[:, -1:].float(),
+                                                                             rtol=1e-2, atol=1e-2):
+                out = None
     if out is None:
         out = lm(input_ids=tokens, attention_mask=attention, output_hidden_states=True, use_cache=False)
         select = mask[:, 1:].bool()
