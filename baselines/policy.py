@@ -11,8 +11,8 @@ one of the admissible commands, and records the log-probabilities of what it sam
   scores, by default each command's mean token log-probability (``choice_score="mean"``;
   ``"sum"`` is the sequence log-probability, i.e. the tempered LM restricted to the
   admissible replies, which an untrained model tilts hard towards the shortest command).
-  The chosen command's tokens are then trained like sampled text: raising their
-  log-probabilities raises the command's score.
+  The trainer trains that same choice: its log-probability under the softmax over the
+  offered commands (:func:`candidate_logprobs`, :func:`choice_distribution`).
 
 Both modes use the tempered distribution ``softmax(logits / temperature)`` for sampling
 and for training (:func:`token_logprobs`), so the ratio of PPO starts at exactly 1.
@@ -29,12 +29,21 @@ from torch import nn
 from .chat import ChatFormat
 
 MODES = ("text", "choice")
-#: Choice scoring: at most this many context tokens are held in copied KV caches at once.
-_CACHED_TOKENS = 16_384
+#: Text-mode samplers: ``loop`` (own token loop) and ``generate`` (``transformers``'
+#: ``generate()``). vLLM is not offered: it is not installed here and was never tested.
+BACKENDS = ("loop", "generate")
 
 
 class PolicyModel(nn.Module):
-    """A causal LM and, with ``value_head=True``, a linear critic on its last hidden state."""
+    """A causal LM and, with ``value_head=True``, a linear critic on its last hidden state.
+
+    ``forward(tokens, attention)`` returns ``(logits, values)``: ``values[:, t]`` is the
+    critic's estimate of the state *before* token ``t`` (read from the hidden state of token
+    ``t - 1``, as TRL and cleanrl do; ``values[:, 0] = 0``), so the value of an agent token's
+    position is V(s), not Q(s, a). :meth:`score` gives the log-probabilities (and entropy)
+    of the tokens only where a mask is set, without building full-vocabulary
+    log-probabilities for the whole sequence.
+    """
 
     def __init__(self, lm: Any, value_head: bool = False):
         super().__init__()
@@ -45,10 +54,77 @@ class PolicyModel(nn.Module):
             nn.init.zeros_(self.value_head.weight)
             nn.init.zeros_(self.value_head.bias)
 
-    def forward(self, tokens: torch.Tensor, attention: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        out = self.lm(input_ids=tokens, attention_mask=attention, output_hidden_states=self.value_head is not None)
-        values = self.value_head(out.hidden_states[-1]).squeeze(-1) if self.value_head is not None else None
-        return out.logits, values
+    def head_values(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The critic on hidden states ``[B, T, H]``: ``[B, T]``, position ``t`` valuing the
+        context up to and including token ``t`` (float32)."""
+        return self.value_head(hidden.to(self.value_head.weight.dtype)).squeeze(-1).float()
+
+    def forward(self, tokens: torch.Tensor, attention: torch.Tensor, mask: torch.Tensor | None = None,
+                temperature: float = 1.0, entropy: bool = False, choices: Any = None):
+        """Without ``mask``: ``(logits, values)``. With ``mask``: ``(logprobs, entropy,
+        values)``, each ``[B, T]`` (see :func:`masked_logprobs`; ``entropy`` is None unless
+        asked for, ``values`` None without a value head). With ``choices`` (a function of
+        the LM returning ``(logprobs, entropy)``, as choice mode computes them): its result
+        and the values, so that every forward of a training step goes through this module
+        (and its DDP wrapper)."""
+        want_hidden = self.value_head is not None
+        if choices is not None:
+            logp, ent = choices(self.lm)
+            values = None
+            if want_hidden:
+                out = self.lm(input_ids=tokens, attention_mask=attention, output_hidden_states=True, use_cache=False)
+                values = shift_values(self.head_values(out.hidden_states[-1]))
+            return logp, ent, values
+        if mask is None:
+            out = self.lm(input_ids=tokens, attention_mask=attention, output_hidden_states=want_hidden, use_cache=False)
+            return out.logits, (shift_values(self.head_values(out.hidden_states[-1])) if want_hidden else None)
+        logp, ent, hidden = masked_logprobs(self.lm, tokens, attention, mask, temperature, entropy, keep_hidden=want_hidden)
+        return logp, ent, (shift_values(self.head_values(hidden)) if want_hidden else None)
+
+
+def shift_values(raw: torch.Tensor) -> torch.Tensor:
+    """Align per-position critic outputs with the tokens they decide: ``out[:, t] = raw[:, t-1]``."""
+    return torch.cat([torch.zeros_like(raw[:, :1]), raw[:, :-1]], dim=1)
+
+
+def masked_logprobs(lm: Any, tokens: torch.Tensor, attention: torch.Tensor, mask: torch.Tensor, temperature: float,
+                    entropy: bool = False, keep_hidden: bool = False):
+    """``(logprobs, entropy, hidden)`` of ``lm`` on ``tokens``, aligned as
+    :func:`token_logprobs` and computed only where ``mask`` is set (0 elsewhere): the LM
+    head and the softmax run on the selected positions only, so memory grows with the
+    trained tokens, not with ``sequence x vocabulary``. ``entropy`` is None unless asked for;
+    ``hidden`` (the last hidden states) None unless ``keep_hidden``."""
+    head = lm.get_output_embeddings()
+    out = None
+    if head is not None:
+        try:  # logits for one position only; the head runs on the selected states below
+            out = lm(input_ids=tokens, attention_mask=attention, output_hidden_states=True, use_cache=False,
+                     logits_to_keep=1)
+        except TypeError:
+            out = None
+        if out is not None:
+            # the head on the last hidden state must give the model's own logits (not so for a
+            # model whose last hidden state precedes a final norm or a logit scaling)
+            check = head(out.hidden_states[-1][:, -1:]).float()
+            if check.shape != out.logits[:, -1:].shape or not torch.allclose(check, out.logits[:, -1:].float(),
+                                                                             rtol=1e-2, atol=1e-2):
+                out = None
+    if out is None:
+        out = lm(input_ids=tokens, attention_mask=attention, output_hidden_states=True, use_cache=False)
+        select = mask[:, 1:].bool()
+        logits = out.logits[:, :-1][select]
+    else:
+        select = mask[:, 1:].bool()
+        logits = head(out.hidden_states[-1][:, :-1][select])
+    logp_all = torch.log_softmax(logits.float() / temperature, dim=-1)
+    picked = logp_all.gather(1, tokens[:, 1:][select][:, None]).squeeze(1)
+    logp = torch.zeros(tokens.shape, dtype=torch.float32, device=tokens.device)
+    logp[:, 1:][select] = picked
+    ent = None
+    if entropy:
+        ent = torch.zeros(tokens.shape, dtype=torch.float32, device=tokens.device)
+        ent[:, 1:][select] = -(logp_all.exp() * logp_all).sum(-1)
+    return logp, ent, (out.hidden_states[-1] if keep_hidden else None)
 
 
 def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -67,6 +143,94 @@ def token_entropy(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     return torch.cat([torch.zeros_like(ent[:, :1]), ent], dim=1)
 
 
+def candidate_logprobs(lm: Any, context: Sequence[int], candidates: Sequence[Sequence[int]], temperature: float,
+                       pad_id: int, batch: int = 64) -> list[torch.Tensor]:
+    """Per-token log-probabilities of each candidate reply after ``context`` (one tensor per
+    candidate; differentiable when grad is on). The context runs once; its KV cache is
+    repeated for a batch of candidates and cropped back between batches (never copied).
+    Without a cache (gradient checkpointing while training) each candidate runs with its
+    context."""
+    device = _device_of(lm)
+    cands = [list(c) for c in candidates]
+    out = lm(input_ids=torch.tensor([list(context)], device=device), use_cache=True)
+    first = torch.log_softmax(out.logits[0, -1].float() / temperature, dim=-1)
+    cache = _cache_of(out)
+    width_max = max(len(c) for c in cands)
+    if width_max == 1:
+        return [first[c[0]][None] for c in cands]
+    if cache is None:
+        return _candidates_without_cache(lm, context, cands, temperature, pad_id, batch, first)
+    step = max(1, min(batch, len(cands)))
+    cache.batch_repeat_interleave(step)
+    result: list[torch.Tensor] = []
+    n_ctx = len(context)
+    for start in range(0, len(cands), step):
+        chunk = cands[start: start + step]
+        real = len(chunk)
+        chunk = chunk + [chunk[-1]] * (step - real)  # the cache holds `step` rows
+        width = max(len(c) for c in chunk)
+        ids = torch.tensor([c + [pad_id] * (width - len(c)) for c in chunk], device=device)
+        attn = torch.cat([torch.ones(step, n_ctx, dtype=torch.long, device=device),
+                          torch.tensor([[1] * len(c) + [0] * (width - len(c)) for c in chunk], device=device)], dim=1)
+        pos = torch.arange(n_ctx, n_ctx + width, device=device).expand(step, -1)
+        logits = lm(input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True, **{_cache_arg(lm): cache}).logits
+        cache.crop(-width)  # back to the context (a negative count removes that many tokens)
+        logp = torch.log_softmax(logits[:real, :-1].float() / temperature, dim=-1)
+        rest = torch.gather(logp, 2, ids[:real, 1:, None]).squeeze(-1)
+        for row, c in enumerate(chunk[:real]):
+            result.append(torch.cat([first[c[0]][None], rest[row, : len(c) - 1]]))
+    return result
+
+
+def _candidates_without_cache(lm, context, cands, temperature, pad_id, batch, first):
+    device = _device_of(lm)
+    result = []
+    n_ctx = len(context)
+    for start in range(0, len(cands), batch):
+        chunk = cands[start: start + batch]
+        width = max(len(c) for c in chunk)
+        ids = torch.tensor([list(context) + c + [pad_id] * (width - len(c)) for c in chunk], device=device)
+        attn = torch.tensor([[1] * (n_ctx + len(c)) + [0] * (width - len(c)) for c in chunk], device=device)
+        logits = lm(input_ids=ids, attention_mask=attn, use_cache=False).logits[:, n_ctx: -1]
+        logp = torch.log_softmax(logits.float() / temperature, dim=-1)
+        rest = torch.gather(logp, 2, ids[:, n_ctx + 1:, None]).squeeze(-1)
+        for row, c in enumerate(chunk):
+            result.append(torch.cat([first[c[0]][None], rest[row, : len(c) - 1]]))
+    return result
+
+
+def choice_distribution(token_scores: Sequence[torch.Tensor], score: str = "mean") -> torch.Tensor:
+    """Log-probabilities of choosing each candidate: the softmax over candidates of their
+    score, the ``"mean"`` or ``"sum"`` of their token log-probabilities."""
+    reduce = (lambda s: s.mean()) if score == "mean" else (lambda s: s.sum())
+    return torch.log_softmax(torch.stack([reduce(s) for s in token_scores]), dim=0)
+
+
+def _cache_arg(lm: Any) -> str:
+    """The name under which this LM's forward takes a KV cache: ``cache`` (transformers >=
+    5.2x, where ``past_key_values`` is deprecated) or ``past_key_values``."""
+    import inspect
+
+    base = getattr(lm, "get_base_model", lambda: lm)()
+    try:
+        params = inspect.signature(type(base).forward).parameters
+    except (TypeError, ValueError):  # pragma: no cover
+        return "past_key_values"
+    return "cache" if "cache" in params else "past_key_values"
+
+
+def _cache_of(out: Any) -> Any:
+    cache = getattr(out, "cache", None)
+    return cache if cache is not None else getattr(out, "past_key_values", None)
+
+
+def _device_of(lm: Any) -> torch.device:
+    try:
+        return next(lm.parameters()).device
+    except StopIteration:  # pragma: no cover - a model without parameters
+        return torch.device("cpu")
+
+
 @dataclass
 class Reply:
     """One sampled reply: the tokens appended to the episode, their log-probabilities at
@@ -77,6 +241,10 @@ class Reply:
     command: str
     #: Choice mode: index of the chosen command among the offered ones.
     choice: int | None = None
+    #: Choice mode: the offered commands as replies (token ids), and the log-probability of
+    #: the choice under the softmax over them (what PPO's ratio and the KL are taken on).
+    candidates: list[list[int]] | None = None
+    choice_logprob: float | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -98,18 +266,23 @@ class Agent:
         max_new_tokens: longest free-text reply.
         max_choices: at most this many admissible commands are offered (the first ones).
         generator: the ``torch.Generator`` every sample is drawn from (saved in checkpoints).
-        score_batch: sequences per forward pass when scoring choices.
+        score_batch: candidates per forward pass when scoring choices.
         choice_score: ``"mean"`` or ``"sum"`` of a command's token log-probabilities.
+        backend: text mode's sampler: ``"loop"`` (own token loop with a KV cache) or
+            ``"generate"`` (transformers' ``generate()``; the log-probabilities are still taken
+            from the logits each token was sampled from). See :data:`BACKENDS`.
     """
 
     def __init__(self, model: PolicyModel, chat: ChatFormat, *, mode: str = "choice", temperature: float = 1.0,
                  max_new_tokens: int = 16, max_choices: int = 64, generator: torch.Generator | None = None,
-                 score_batch: int = 64, choice_score: str = "mean"):
+                 score_batch: int = 64, choice_score: str = "mean", backend: str = "loop"):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if not temperature > 0:
             raise ValueError(f"temperature must be > 0, got {temperature!r}")
-        self.model, self.chat, self.mode = model, chat, mode
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self.model, self.chat, self.mode, self.backend = model, chat, mode, backend
         self.temperature, self.max_new_tokens, self.max_choices = float(temperature), int(max_new_tokens), int(max_choices)
         self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
         self.score_batch = score_batch
@@ -120,6 +293,10 @@ class Agent:
     @property
     def lm(self):
         return self.model.lm
+
+    @property
+    def device(self) -> torch.device:
+        return _device_of(self.lm)
 
     def offered(self, admissible: Sequence[str] | None) -> list[str] | None:
         """The commands offered in choice mode (None in text mode)."""
@@ -136,7 +313,7 @@ class Agent:
         if not contexts:
             return []
         if self.mode == "text":
-            return self._generate(contexts, greedy)
+            return self._generate_hf(contexts, greedy) if self.backend == "generate" else self._generate(contexts, greedy)
         if choices is None or len(choices) != len(contexts):
             raise ValueError("choice mode needs one list of choices per context")
         return self._choose(contexts, choices, greedy)
@@ -144,83 +321,94 @@ class Agent:
     def _sample(self, logp: torch.Tensor, greedy: bool) -> torch.Tensor:
         if greedy:
             return logp.argmax(-1)
-        return torch.multinomial(logp.exp(), 1, generator=self.generator).squeeze(-1)
+        # sampled on the CPU from the run's generator (reproducible and saved in checkpoints)
+        return torch.multinomial(logp.exp().cpu(), 1, generator=self.generator).squeeze(-1).to(logp.device)
 
-    def _generate(self, contexts, greedy) -> list[Reply]:
-        lm, eos = self.lm, self.chat.eos_id
+    def _left_padded(self, contexts):
         width = max(len(c) for c in contexts)
-        pad = eos
-        ids = torch.tensor([[pad] * (width - len(c)) + list(c) for c in contexts])
-        attn = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in contexts])
-        pos = (attn.cumsum(-1) - 1).clamp(min=0)
-        out = lm(input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True)
-        past, logits, last_pos = out.past_key_values, out.logits[:, -1], pos[:, -1:]
-        n = len(contexts)
-        done = torch.zeros(n, dtype=torch.bool)
-        tokens: list[list[int]] = [[] for _ in range(n)]
-        logps: list[list[float]] = [[] for _ in range(n)]
-        for _ in range(self.max_new_tokens):
-            logp = torch.log_softmax(logits.float() / self.temperature, dim=-1)
-            tok = self._sample(logp, greedy)
-            chosen = logp.gather(1, tok[:, None]).squeeze(1)
-            for i in range(n):
-                if not done[i]:
-                    tokens[i].append(int(tok[i]))
-                    logps[i].append(float(chosen[i]))
-            done |= tok == eos
-            if bool(done.all()):
-                break
-            attn = torch.cat([attn, torch.ones(n, 1, dtype=attn.dtype)], dim=1)
-            last_pos = last_pos + 1
-            out = lm(input_ids=tok[:, None], attention_mask=attn, position_ids=last_pos, past_key_values=past, use_cache=True)
-            past, logits = out.past_key_values, out.logits[:, -1]
+        pad, device = self.chat.eos_id, self.device
+        ids = torch.tensor([[pad] * (width - len(c)) + list(c) for c in contexts], device=device)
+        attn = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in contexts], device=device)
+        return ids, attn
+
+    def _replies(self, tokens, logps) -> list[Reply]:
         replies = []
         for ids_i, lp_i in zip(tokens, logps):
             text = self.chat.tokenizer.decode(ids_i, skip_special_tokens=True)
             replies.append(Reply(ids_i, lp_i, command_from_text(text)))
         return replies
 
-    def score(self, contexts: Sequence[Sequence[int]], candidates: Sequence[Sequence[Sequence[int]]]) -> list[list[list[float]]]:
-        """Per-token log-probabilities of each candidate reply after its context. Each
-        context is run once; its KV cache is shared by all its candidates."""
-        import copy
+    def _generate(self, contexts, greedy) -> list[Reply]:
+        lm, eos = self.lm, self.chat.eos_id
+        ids, attn = self._left_padded(contexts)
+        pos = (attn.cumsum(-1) - 1).clamp(min=0)
+        out = lm(input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True)
+        past, logits, last_pos = _cache_of(out), out.logits[:, -1], pos[:, -1:]
+        cache_arg = _cache_arg(lm)
+        n = len(contexts)
+        done = torch.zeros(n, dtype=torch.bool, device=ids.device)
+        sampled, chosen_lp = [], []
+        for _ in range(self.max_new_tokens):
+            logp = torch.log_softmax(logits.float() / self.temperature, dim=-1)
+            tok = torch.where(done, torch.full_like(done, eos, dtype=torch.long), self._sample(logp, greedy))
+            sampled.append(tok)
+            chosen_lp.append(logp.gather(1, tok[:, None]).squeeze(1))
+            done = done | (tok == eos)
+            if bool(done.all()):  # one host sync per token (the loop's price; see backend="generate")
+                break
+            attn = torch.cat([attn, torch.ones(n, 1, dtype=attn.dtype, device=attn.device)], dim=1)
+            last_pos = last_pos + 1
+            out = lm(input_ids=tok[:, None], attention_mask=attn, position_ids=last_pos, use_cache=True, **{cache_arg: past})
+            past, logits = _cache_of(out), out.logits[:, -1]
+        return self._replies(*_until_eos(torch.stack(sampled, 1).tolist(), torch.stack(chosen_lp, 1).tolist(), eos))
 
-        result: list[list[list[float]]] = []
-        for context, cands in zip(contexts, candidates):
-            out = self.lm(input_ids=torch.tensor([list(context)]), use_cache=True)
-            first = torch.log_softmax(out.logits[0, -1].float() / self.temperature, dim=-1)
-            scored: list[list[float]] = []
-            # the context's cache is copied once per candidate in a chunk: bound the copies
-            step = max(1, min(self.score_batch, _CACHED_TOKENS // max(1, len(context))))
-            for start in range(0, len(cands), step):
-                chunk = [list(c) for c in cands[start: start + step]]
-                width, n = max(len(c) for c in chunk), len(chunk)
-                if width == 1:
-                    scored.extend([[float(first[c[0]])] for c in chunk])
-                    continue
-                cache = copy.deepcopy(out.past_key_values)
-                cache.batch_repeat_interleave(n)
-                ids = torch.tensor([c + [self.chat.eos_id] * (width - len(c)) for c in chunk])
-                attn = torch.cat([torch.ones(n, len(context), dtype=torch.long),
-                                  torch.tensor([[1] * len(c) + [0] * (width - len(c)) for c in chunk])], dim=1)
-                pos = torch.arange(len(context), len(context) + width).expand(n, -1)
-                logits = self.lm(input_ids=ids, attention_mask=attn, position_ids=pos, past_key_values=cache).logits
-                logp = torch.log_softmax(logits[:, :-1].float() / self.temperature, dim=-1)
-                rest = torch.gather(logp, 2, ids[:, 1:, None]).squeeze(-1)
-                for row, c in enumerate(chunk):
-                    scored.append([float(first[c[0]])] + rest[row, : len(c) - 1].tolist())
-            result.append(scored)
-        return result
+    def _generate_hf(self, contexts, greedy) -> list[Reply]:
+        """``lm.generate`` with plain tempered sampling (no top-k/top-p), seeded from the
+        run's generator; the recorded log-probabilities are ``log_softmax(logits / T)`` at
+        the sampled tokens, from the logits ``generate`` returns for each step."""
+        eos = self.chat.eos_id
+        ids, attn = self._left_padded(contexts)
+        kwargs = dict(input_ids=ids, attention_mask=attn, max_new_tokens=self.max_new_tokens, eos_token_id=eos,
+                      pad_token_id=eos, output_logits=True, return_dict_in_generate=True, top_k=None, top_p=None,
+                      min_p=None, repetition_penalty=None)
+        if greedy:
+            kwargs.update(do_sample=False, temperature=None)
+        else:
+            kwargs.update(do_sample=True, temperature=self.temperature)
+        seed = int(torch.randint(0, 2**62, (1,), generator=self.generator))
+        with torch.random.fork_rng(devices=[ids.device] if ids.device.type == "cuda" else []):
+            torch.manual_seed(seed)
+            out = self.lm.generate(**kwargs)
+        new = out.sequences[:, ids.shape[1]:]
+        logits = torch.stack(out.logits, 1)[:, : new.shape[1]]
+        logp = torch.log_softmax(logits.float() / self.temperature, dim=-1).gather(2, new[:, :, None]).squeeze(-1)
+        return self._replies(*_until_eos(new.tolist(), logp.tolist(), eos))
+
+    def score(self, contexts: Sequence[Sequence[int]], candidates: Sequence[Sequence[Sequence[int]]]) -> list[list[list[float]]]:
+        """Per-token log-probabilities of each candidate reply after its context
+        (:func:`candidate_logprobs`: each context runs once, its candidates in batches)."""
+        return [[s.tolist() for s in candidate_logprobs(self.lm, context, cands, self.temperature, self.chat.eos_id,
+                                                          self.score_batch)]
+                for context, cands in zip(contexts, candidates)]
 
     def _choose(self, contexts, choices, greedy) -> list[Reply]:
         candidates = [[self.chat.action_ids(c) for c in cs] for cs in choices]
-        scores = self.score(contexts, candidates)
         replies = []
         for i, cs in enumerate(choices):
-            reduce = (lambda s: sum(s) / len(s)) if self.choice_score == "mean" else sum
-            totals = torch.tensor([reduce(s) for s in scores[i]], dtype=torch.float64)
-            logp = torch.log_softmax(totals, dim=0)
+            scores = candidate_logprobs(self.lm, contexts[i], candidates[i], self.temperature, self.chat.eos_id,
+                                        self.score_batch)
+            logp = choice_distribution(scores, self.choice_score)
             k = int(self._sample(logp[None], greedy)[0])
-            replies.append(Reply(candidates[i][k], scores[i][k], cs[k], choice=k,
-                                 extra={"choice_logprob": float(logp[k])}))
+            replies.append(Reply(candidates[i][k], scores[k].tolist(), cs[k], choice=k, candidates=candidates[i],
+                                 choice_logprob=float(logp[k]), extra={"choice_logprob": float(logp[k])}))
         return replies
+
+
+def _until_eos(tokens: list[list[int]], logps: list[list[float]], eos: int) -> tuple[list[list[int]], list[list[float]]]:
+    """Each reply up to and including its first eos."""
+    out_t, out_l = [], []
+    for ids, lps in zip(tokens, logps):
+        end = ids.index(eos) + 1 if eos in ids else len(ids)
+        out_t.append(ids[:end])
+        out_l.append(lps[:end])
+    return out_t, out_l

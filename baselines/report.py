@@ -4,7 +4,8 @@
 
 Steps (each skipped when its output exists, so an interrupted report continues):
 
-1. the random-admissible policy on the held-out seeds (``random.json``);
+1. the random-admissible policy and the positional rules (first / last offered command) on
+   the held-out seeds (``random.json``, ``rules.json``);
 2. PPO, GRPO and RLOO with the tiny policy on the easy setting (``<algo>/``, resumed if a
    run was cut off), each evaluated greedily on the held-out seeds (``<algo>/eval.json``);
 3. the learning curves (``docs/img/baselines-curves.png``);
@@ -55,6 +56,20 @@ def random_baseline(path: Path, episodes: int) -> dict:
         cfg = TrainConfig(**{**EASY})
         rows = play_random(lambda: make_env(cfg), range(1, episodes + 1))
         path.write_text(json.dumps({"model": "random-admissible", "summary": summarize(rows), "episodes": rows}, indent=2) + "\n")
+    return json.loads(path.read_text())
+
+
+def rule_baselines(path: Path, episodes: int) -> dict:
+    """Every positional rule of :data:`baselines.evaluate.POSITIONAL_RULES` on the held-out seeds."""
+    from .evaluate import POSITIONAL_RULES, play_positional, summarize
+    from .trainer import make_env
+
+    if not path.exists():
+        _log(f"positional-rule baselines on {episodes} held-out seeds")
+        cfg = TrainConfig(**{**EASY})
+        result = {name: summarize(play_positional(lambda: make_env(cfg), range(1, episodes + 1), *rule))
+                  for name, rule in POSITIONAL_RULES.items()}
+        path.write_text(json.dumps(result, indent=2) + "\n")
     return json.loads(path.read_text())
 
 
@@ -119,8 +134,31 @@ def _ci(s: dict) -> str:
     return f"{_pct(s['success_rate'])} [{_pct(low)}, {_pct(high)}]"
 
 
-def results_markdown(runs: Path, random: dict, algos: dict[str, dict], smol: dict[str, dict], figure: str, command: str) -> str:
+def curves_markdown(curves: dict[str, list[tuple[int, float]]]) -> list[str]:
+    """What the held-out curves show, from their numbers only: each run's evaluations
+    (iteration: greedy success), the first iteration at its final value, and whether the
+    runs' curves are identical."""
+    lines = ["Held-out greedy success at each evaluation during training (iteration: success on the first "
+             f"{EASY['eval_tasks']} test seeds):", ""]
+    for name, points in curves.items():
+        if not points:
+            lines.append(f"- {name.upper()}: no evaluation logged")
+            continue
+        final = points[-1][1]
+        reached = next(it for it, rate in points if all(r == final for _, r in points[[p[0] for p in points].index(it):]))
+        lines.append(f"- {name.upper()}: " + ", ".join(f"{it}: {_pct(rate)}" for it, rate in points)
+                     + f" (at its final {_pct(final)} from iteration {reached} on)")
+    values = [tuple(points) for points in curves.values() if points]
+    if len(values) > 1:
+        lines += ["", "The runs' held-out curves are identical." if len(set(values)) == 1
+                  else "The runs' held-out curves differ."]
+    return lines
+
+
+def results_markdown(runs: Path, random: dict, algos: dict[str, dict], smol: dict[str, dict], figure: str, command: str,
+                     rules: dict[str, dict] | None = None) -> str:
     base = random["summary"]["success_rate"]
+    rules = rules or {}
     lines = [
         f"Produced by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
         f"(Python {platform.python_version()}, {platform.machine()}, OMP_NUM_THREADS=1, one torch thread; "
@@ -138,18 +176,34 @@ def results_markdown(runs: Path, random: dict, algos: dict[str, dict], smol: dic
         "|---|---:|---:|---:|---:|---:|---:|",
         f"| random admissible | | | | {_ci(random['summary'])} | | {random['summary']['mean_steps']:.2f} |",
     ]
+    for name, summary in rules.items():
+        lines.append(f"| rule: {name} | | | | {_ci(summary)} | {100 * (summary['success_rate'] - base):+.0f} | "
+                     f"{summary['mean_steps']:.2f} |")
     for name, result in algos.items():
         rows = _metrics(runs / name)
         s = result["summary"]
         lines.append(
             f"| {name.upper()} | {int(rows[-1]['iteration'])} | {int(rows[-1]['episodes'])} | {result['cpu_s'] / 60:.1f} | "
             f"{_ci(s)} | {100 * (s['success_rate'] - base):+.0f} | {s['mean_steps']:.2f} |")
+    if rules:
+        best = max(rules, key=lambda n: rules[n]["success_rate"])
+        lines += ["", f"The best positional rule (\"{best}\") wins {_pct(rules[best]['success_rate'])} of the held-out "
+                      "games: a trained policy has to be compared with it, not only with the random one."]
     lines += ["", f"![learning curves]({figure})", ""]
-    lines += ["The three held-out curves coincide (0% before training, 100% from the first evaluation on).", "",
-              "Training-time rollout throughput of the tiny policy (choice mode; `perf/tokens_per_s` counts the chosen "
-              "commands' tokens, `perf/env_share` is the env's share of rollout wall time). Over all iterations the "
-              "env's share includes generating each of the 64 training games at its first use; the last 10 "
-              "iterations play cached games only:", "",
+    curves = {name: [(int(r["iteration"]), r["eval/success_rate"]) for r in _metrics(runs / name) if "eval/success_rate" in r]
+              for name in algos}
+    lines += curves_markdown(curves)
+    lines += ["", "Time per iteration, mean over the run (seconds of wall time: the agent's rollout, the env's steps "
+              "and resets, the critic and reference scoring, the forward and the backward passes of the updates):", "",
+              "| run | rollout | env | reference | forward | backward |", "|---|---:|---:|---:|---:|---:|"]
+    keys = ("time/rollout_s", "time/env_s", "time/reference_s", "time/forward_s", "time/backward_s")
+    for name in algos:
+        rows = [r for r in _metrics(runs / name) if all(k in r for k in keys)]
+        if rows:
+            lines.append(f"| {name.upper()} | " + " | ".join(f"{np.mean([r[k] for r in rows]):.2f}" for k in keys) + " |")
+    lines += ["", "Training-time rollout throughput of the tiny policy (choice mode; `perf/tokens_per_s` counts the chosen "
+              "commands' tokens, `perf/env_share` is the env's share of rollout wall time), over all iterations and "
+              "over the last 10:", "",
               "| run | agent tokens/s | env share, all iterations | env share, last 10 iterations |", "|---|---:|---:|---:|"]
     for name in algos:
         rows = [r for r in _metrics(runs / name) if "perf/tokens_per_s" in r]
@@ -195,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs = Path(args.runs)
     runs.mkdir(parents=True, exist_ok=True)
     random = random_baseline(runs / "random.json", args.episodes)
+    rules = rule_baselines(runs / "rules.json", args.episodes)
     algos = {name: train_and_evaluate(runs, name, args.episodes) for name in args.algos}
     from .plot import plot_runs
 
@@ -208,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figure = Path(args.figure)
     rel = figure.relative_to(doc.parent) if figure.is_relative_to(doc.parent) else figure
     command = "python -m baselines.report " + " ".join(argv if argv is not None else sys.argv[1:])
-    write_section(doc, results_markdown(runs, random, algos, smol, rel.as_posix(), command.strip()))
+    write_section(doc, results_markdown(runs, random, algos, smol, rel.as_posix(), command.strip(), rules))
     _log(f"wrote {doc}")
     return 0
 

@@ -40,6 +40,16 @@ class Episode:
     success: bool = False
     terminated: bool = False
     truncated: bool = False
+    #: Index in ``tokens`` of each reply's first token (where its decision was made).
+    reply_start: list[int] = field(default_factory=list)
+    #: Choice mode, per turn: the offered commands as replies (token ids), the index chosen,
+    #: and the log-probability of that choice under the softmax over the offered commands.
+    candidates: list[list[list[int]]] = field(default_factory=list)
+    choice: list[int] = field(default_factory=list)
+    choice_logprobs: list[float] = field(default_factory=list)
+    #: An episode cut short (turn budget or token limit, not won or lost): the tokens of the
+    #: turn that would have followed, so a critic can value the state it was cut in.
+    final_turn: list[int] | None = None
 
     @property
     def total_reward(self) -> float:
@@ -55,6 +65,17 @@ class Episode:
         self.logprobs.extend(logprobs if logprobs is not None else [0.0] * len(ids))
         self.turn_end.extend([0] * len(ids))
         self.rewards.extend([0.0] * len(ids))
+
+    def add_reply(self, reply: Any) -> None:
+        """Append the agent's reply (a :class:`~baselines.policy.Reply`) as one turn."""
+        self.reply_start.append(len(self.tokens))
+        self.append(reply.ids, agent=True, logprobs=reply.logprobs)
+        self.turn_end[-1] = 1
+        self.commands.append(reply.command)
+        if reply.candidates is not None:
+            self.candidates.append([list(c) for c in reply.candidates])
+            self.choice.append(int(reply.choice))
+            self.choice_logprobs.append(float(reply.choice_logprob))
 
     def record(self, reward: float, terminated: bool, truncated: bool, info: dict) -> bool:
         """Note the env's answer to the last command; True when it ended the episode."""
@@ -91,10 +112,11 @@ class RolloutStats:
 
 
 def collect(agent: Agent, envs: Sequence[Any], seeds: Sequence[int], groups: Sequence[int] | None = None, *,
-            greedy: bool = False, max_tokens: int = 4096) -> tuple[list[Episode], RolloutStats]:
+            greedy: bool = False, max_tokens: int = 4096, progress: Any = None) -> tuple[list[Episode], RolloutStats]:
     """Play one episode per seed (``groups[i]`` labels episode ``i``) on ``envs``, at most
     ``len(envs)`` at a time. An episode whose sequence would exceed ``max_tokens`` is cut off
-    (``truncated``). Returns the episodes in the order of ``seeds`` and the time split."""
+    (``truncated``). ``progress(n)``, when given, is called with the number of episodes of
+    each finished wave. Returns the episodes in the order of ``seeds`` and the time split."""
     if not envs:
         raise ValueError("collect needs at least one env")
     groups = list(groups) if groups is not None else list(range(len(seeds)))
@@ -106,6 +128,8 @@ def collect(agent: Agent, envs: Sequence[Any], seeds: Sequence[int], groups: Seq
     for wave in range(0, len(seeds), len(envs)):
         wave_seeds = list(seeds[wave: wave + len(envs)])
         episodes.extend(_play_wave(agent, envs, wave_seeds, groups[wave: wave + len(envs)], greedy, max_tokens, stats))
+        if progress is not None:
+            progress(len(wave_seeds))
     stats.wall_s = time.perf_counter() - start
     stats.agent_tokens = sum(sum(ep.mask) for ep in episodes)
     return episodes, stats
@@ -131,19 +155,19 @@ def _play_wave(agent, envs, seeds, groups, greedy, max_tokens, stats) -> list[Ep
         still = []
         for i, reply in zip(running, replies):
             ep = episodes[i]
-            ep.append(reply.ids, agent=True, logprobs=reply.logprobs)
-            ep.turn_end[-1] = 1
-            ep.commands.append(reply.command)
+            ep.add_reply(reply)
             t0 = time.perf_counter()
             obs, reward, terminated, truncated, info = envs[i].step(reply.command)
             stats.env_s += time.perf_counter() - t0
             if ep.record(reward, terminated, truncated, info):
+                if ep.truncated and not ep.terminated:  # cut by the turn budget: keep the state it was cut in
+                    ep.final_turn = chat.turn_ids(obs, reply.ids, agent.offered(info.get(infos.ADMISSIBLE_COMMANDS)))
                 continue
             offered = agent.offered(info.get(infos.ADMISSIBLE_COMMANDS))
             choices[i] = offered
             turn = chat.turn_ids(obs, reply.ids, offered)
             if len(ep.tokens) + len(turn) + agent.max_new_tokens > max_tokens:
-                ep.truncated = True
+                ep.truncated, ep.final_turn = True, turn  # cut by the token limit
                 continue
             ep.append(turn, agent=False)
             still.append(i)

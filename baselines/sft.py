@@ -14,7 +14,7 @@ import torch
 from textagent_envs import infos
 
 from .losses import masked_mean
-from .policy import Agent, token_logprobs
+from .policy import Agent, Reply
 from .rollout import Episode
 
 
@@ -30,9 +30,7 @@ def demonstration(env: Any, seed: int, agent: Agent) -> Episode:
     ep.append(chat.prompt_ids(info.get(infos.OBJECTIVE, ""), obs, offered), agent=False)
     for command in walkthrough:
         reply = chat.action_ids(command)
-        ep.append(reply, agent=True)
-        ep.turn_end[-1] = 1
-        ep.commands.append(command)
+        ep.add_reply(Reply(reply, [0.0] * len(reply), command))
         obs, reward, terminated, truncated, info = env.step(command)
         if ep.record(reward, terminated, truncated, info):
             break
@@ -43,8 +41,8 @@ def demonstration(env: Any, seed: int, agent: Agent) -> Episode:
 
 def sft_loss(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Mean negative log-likelihood of the agent tokens (temperature 1)."""
-    logits, _ = model(batch["tokens"], batch["attention"])
-    return -masked_mean(token_logprobs(logits, batch["tokens"], 1.0), batch["mask"])
+    logp, _, _ = model(batch["tokens"], batch["attention"], batch["mask"], 1.0)
+    return -masked_mean(logp, batch["mask"])
 
 
 def sft_step(model: Any, optimizer: Any, batch: dict[str, torch.Tensor], backward: Any = None, max_grad_norm: float = 1.0) -> float:
@@ -57,5 +55,11 @@ def sft_step(model: Any, optimizer: Any, batch: dict[str, torch.Tensor], backwar
     return float(loss.detach())
 
 
-def demonstrations(env: Any, seeds: Sequence[int], agent: Agent) -> list[Episode]:
-    return [demonstration(env, s, agent) for s in seeds]
+def demonstrations(env: Any, seeds: Sequence[int], agent: Agent, progress: Any = None) -> list[Episode]:
+    """:func:`demonstration` for each seed; ``progress(1)`` is called after each."""
+    out = []
+    for s in seeds:
+        out.append(demonstration(env, s, agent))
+        if progress is not None:
+            progress(1)
+    return out

@@ -42,3 +42,8 @@ def small_config(tmp_path):
         return TrainConfig(**values)
 
     return make
+
+
+from .signpost import register as _register_signpost  # noqa: E402
+
+_register_signpost()

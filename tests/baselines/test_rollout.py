@@ -107,3 +107,25 @@ def test_bad_agent_settings_are_clear_errors(tiny):
         Agent(PolicyModel(model), chat, temperature=0)
     with pytest.raises(ValueError, match="admissible"):
         Agent(PolicyModel(model), chat, mode="choice").offered(None)
+
+
+def test_each_turn_reward_sits_on_the_last_token_of_its_reply(tiny):
+    """The ledger puts a turn's reward on the last token of the reply that earned it (GAE
+    discounts it back from there; choice mode reads it there)."""
+    import gymnasium as gym
+
+    from baselines.sft import demonstration
+
+    from .signpost import ENV_ID
+
+    model, tokenizer = tiny
+    agent = Agent(PolicyModel(model), ChatFormat(tokenizer), mode="choice")
+    env = gym.make(ENV_ID)
+    ep = demonstration(env, 7, agent)
+    env.close()
+    ends = [j for j, e in enumerate(ep.turn_end) if e]
+    assert ep.success and len(ends) == 2 and ep.reply_start[1] < ends[1]
+    assert [ep.rewards[j] for j in ends] == [0.0, 1.0]
+    assert [j for j, r in enumerate(ep.rewards) if r] == [ends[1]]
+    for start, end in zip(ep.reply_start, ends):  # a reply runs from its start to its turn end, all masked
+        assert ep.mask[start: end + 1] == [1] * (end + 1 - start) and ep.mask[start - 1] == 0

@@ -95,7 +95,146 @@ def test_budget_splits_units_between_demonstrations_and_episodes():
     (dict(mode="speak"), "mode"),
     (dict(tasks_per_iter=0), "tasks_per_iter"),
     (dict(prompt={"sistem": "typo"}), "prompt"),
+    (dict(device="gpu0"), "device"),
+    (dict(precision="fp8"), "precision"),
+    (dict(rollout_backend="vllm"), "rollout_backend"),
 ])
 def test_bad_configs_are_clear_errors(overrides, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**overrides).resolved()
+
+
+def _no_learning(trainer):
+    for group in trainer.optimizer.param_groups:
+        group["lr"] = 0.0
+
+
+@pytest.mark.parametrize("lora", [False, True])
+def test_the_kl_reference_is_the_policy_after_the_warm_start(small_config, lora):
+    """After SFT the policy starts RL at KL 0 from its reference (not from the untrained model)."""
+    trainer = Trainer(small_config(algo="grpo", sft_demos=2, sft_epochs=3, sft_lr=1e-2, kl_coef=0.1, lora=lora,
+                                   epochs=1, minibatch=64, mode="text", max_new_tokens=4))
+    trainer.warm_start()
+    _no_learning(trainer)
+    row = trainer.step()
+    assert row["losses/kl_ref"] == pytest.approx(0.0, abs=1e-6)
+    trainer.close()
+
+
+def test_the_group_estimators_default_to_outcome_credit_without_a_step_penalty():
+    """An all-success group of lengths 2, 2, 4, 4 under a sparse reward: every estimator's
+    default compares nothing (all advantages 0); turn-level GRPO would charge the long ones."""
+    from baselines.advantages import ESTIMATORS
+
+    from .test_advantages import layout
+
+    rows = ["pApA", "pApA", "pApApApA", "pApApApA"]
+    rewards, mask, turn_end = layout(rows, [[0, 1], [0, 1], [0, 0, 0, 1], [0, 0, 0, 1]])
+    group = torch.zeros(4, dtype=torch.long)
+    for algo in ("grpo", "rloo"):
+        cfg = TrainConfig(algo=algo).resolved()
+        adv, _ = ESTIMATORS[cfg.estimator](rewards, mask, turn_end, group, turn_level=cfg.turn_level)
+        assert torch.count_nonzero(adv.abs() > 1e-6) == 0, algo
+    adv, _ = ESTIMATORS["grpo"](rewards, mask, turn_end, group, turn_level=True)
+    assert float(adv[0, 1]) > 0 > float(adv[2, 1])  # why it is not the default: it charges every extra turn
+    assert TrainConfig(algo="ppo").resolved().turn_level is True
+
+
+def test_choice_mode_trains_and_regularises_the_choice_probability(small_config):
+    """In choice mode the ratio and the KL are taken on log p(choice) under the softmax over
+    the offered commands (what the agent samples from), not on the command's tokens."""
+    from baselines.policy import Agent, PolicyModel, candidate_logprobs, choice_distribution
+
+    trainer = Trainer(small_config(algo="grpo", mode="choice", kl_coef=0.1, epochs=1, minibatch=64))
+    with torch.no_grad():  # move the policy away from its reference
+        torch.manual_seed(0)
+        for p in trainer.policy.lm.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    _no_learning(trainer)
+    row = trainer.step()
+    assert row["losses/approx_kl"] == pytest.approx(0.0, abs=1e-6)  # recorded = recomputed choice log-probs
+    kls = []
+    for ep in trainer.last_episodes:
+        assert len(ep.choice_logprobs) == ep.turns
+        for k, start in enumerate(ep.reply_start):
+            with torch.no_grad():
+                ref = choice_distribution(candidate_logprobs(trainer.reference, ep.tokens[:start], ep.candidates[k], 1.0,
+                                                             trainer.chat.eos_id), "mean")[ep.choice[k]]
+            q = float(ref) - ep.choice_logprobs[k]
+            kls.append(math.exp(q) - q - 1.0)
+    assert row["losses/kl_ref"] == pytest.approx(sum(kls) / len(kls), rel=1e-4, abs=1e-7)
+    trainer.close()
+
+
+def test_approx_kl_is_the_non_negative_k3_estimate(small_config):
+    trainer = Trainer(small_config(algo="rloo", epochs=3, minibatch=2, lr=3e-2, mode="text", max_new_tokens=4))
+    row = trainer.step()
+    assert row["losses/approx_kl"] >= 0.0
+    assert row["losses/approx_kl"] != row["losses/approx_kl_k1"]  # both are logged, k1 may be negative
+    trainer.close()
+
+
+def test_ppo_bootstraps_from_the_critic_where_the_turn_budget_cut_the_episode(small_config):
+    """An episode cut by the budget gets the critic's value of the state it was cut in
+    (cleanrl's bootstrap); one that ended gets 0; with bootstrap_truncated=False every cut is an end."""
+    from baselines.trainer import pad_batch
+
+    trainer = Trainer(small_config(algo="ppo", max_turns=1, tasks_per_iter=4, group_size=1))
+    with torch.no_grad():
+        trainer.policy.value_head.bias.fill_(0.7)
+        trainer.policy.value_head.weight.normal_(std=0.1)
+    trainer.step()
+    episodes = trainer.last_episodes
+    cut = [ep for ep in episodes if ep.truncated and not ep.terminated]
+    assert cut, "with one turn every unfinished CoinCollector game is cut by the budget"
+    batch = pad_batch(episodes, trainer.chat.eos_id)
+    act = trainer._actions(episodes, batch)
+    _, bootstrap, _ = trainer._score(episodes, batch, act["mask"])
+    for row, ep in enumerate(episodes):
+        if ep.truncated and not ep.terminated:
+            state = torch.tensor([ep.tokens + ep.final_turn])
+            with torch.no_grad():
+                out = trainer.policy.lm(input_ids=state, output_hidden_states=True)
+                expected = trainer.policy.head_values(out.hidden_states[-1])[0, -1]
+            assert float(bootstrap[row]) == pytest.approx(float(expected), abs=1e-5) and float(bootstrap[row]) != 0
+        else:
+            assert float(bootstrap[row]) == 0.0
+    trainer.cfg.bootstrap_truncated = False
+    _, bootstrap, _ = trainer._score(episodes, batch, act["mask"])
+    assert torch.count_nonzero(bootstrap) == 0
+    trainer.close()
+
+
+@pytest.mark.parametrize("overrides", [
+    dict(algo="ppo", mode="text", max_new_tokens=4, precision="bfloat16", device="cpu"),
+    dict(algo="ppo", mode="choice", gradient_checkpointing=True, entropy_coef=0.01),
+    dict(algo="grpo", mode="text", max_new_tokens=4, rollout_backend="generate", gradient_checkpointing=True,
+         entropy_coef=0.01),
+])
+def test_device_precision_checkpointing_and_backends_train(small_config, overrides):
+    trainer = Trainer(small_config(kl_coef=0.1, epochs=2, **overrides))  # the KL moves every weight in epoch 2
+    dtype = torch.bfloat16 if overrides.get("precision") == "bfloat16" else torch.float32
+    assert trainer.device.type == "cpu" and trainer.dtype == dtype
+    assert all(p.dtype == torch.float32 for p in trainer.policy.lm.parameters())  # master weights
+    assert all(p.dtype == dtype for p in trainer.reference.parameters())  # frozen copy in the compute dtype
+    before = _params(trainer)
+    row = trainer.step()
+    assert all(not torch.equal(before[k], v) for k, v in _params(trainer).items())
+    assert math.isfinite(row["losses/loss"])
+    assert ("losses/entropy" in row) == bool(overrides.get("entropy_coef"))  # entropy only when it is used
+    for key in ("time/rollout_s", "time/env_s", "time/reference_s", "time/forward_s", "time/backward_s"):
+        assert row[key] >= 0.0, key
+    assert row["time/forward_s"] > 0 and row["time/backward_s"] > 0
+    trainer.close()
+
+
+def test_no_reference_copy_when_there_is_no_kl(small_config):
+    trainer = Trainer(small_config(algo="grpo", kl_coef=0.0))
+    assert trainer.reference is None
+    trainer.close()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without a GPU")
+def test_asking_for_a_missing_gpu_is_a_clear_error(small_config):
+    with pytest.raises(ValueError, match="device 'cuda' was asked for"):
+        Trainer(small_config(device="cuda"))

@@ -1,0 +1,95 @@
+"""The policy model: the critic values a token's position before the token; log-probs
+computed only at masked positions equal the full computation; the generate() backend
+records the log-probabilities of what it sampled; choice scores without KV copies."""
+
+import pytest
+import torch
+
+from baselines.chat import ChatFormat
+from baselines.policy import (Agent, PolicyModel, candidate_logprobs, choice_distribution, masked_logprobs,
+                              token_entropy, token_logprobs)
+
+
+def _critic(tiny):
+    model, _ = tiny
+    policy = PolicyModel(model, value_head=True)
+    with torch.no_grad():
+        torch.manual_seed(0)
+        policy.value_head.weight.normal_()
+        policy.value_head.bias.fill_(0.1)
+    return policy
+
+
+def test_the_value_of_a_token_is_read_before_the_token(tiny):
+    """values[:, t] is V(tokens[:t]): it must not change with token t itself (else it is
+    Q(s, a)), and must change with token t - 1."""
+    policy = _critic(tiny)
+    tokens = torch.tensor([[5, 9, 17, 33, 41, 60]])
+    attention = torch.ones_like(tokens)
+    with torch.no_grad():
+        _, base = policy(tokens, attention)
+        for t in range(1, tokens.shape[1]):
+            changed = tokens.clone()
+            changed[0, t] = changed[0, t] + 1
+            _, values = policy(changed, attention)
+            assert torch.allclose(values[0, : t + 1], base[0, : t + 1]), t  # nothing up to t sees token t
+            if t + 1 < tokens.shape[1]:
+                assert not torch.isclose(values[0, t + 1], base[0, t + 1]), t  # the next position does
+    assert float(base[0, 0]) == 0.0
+
+
+def test_masked_logprobs_equal_the_full_computation_where_the_mask_is_set(tiny):
+    model, _ = tiny
+    tokens = torch.tensor([[5, 9, 17, 33, 41, 60], [7, 8, 9, 10, 0, 0]])
+    attention = torch.tensor([[1] * 6, [1, 1, 1, 1, 0, 0]])
+    mask = torch.tensor([[0, 0, 1, 1, 0, 1], [0, 1, 0, 1, 0, 0]], dtype=torch.float32)
+    with torch.no_grad():
+        logits = model(input_ids=tokens, attention_mask=attention).logits
+        full, ent_full = token_logprobs(logits, tokens, 0.7), token_entropy(logits, 0.7)
+        logp, ent, _ = masked_logprobs(model, tokens, attention, mask, 0.7, entropy=True)
+    assert torch.allclose(logp, full * mask, atol=1e-5)
+    assert torch.allclose(ent, ent_full * mask, atol=1e-5)
+    _, no_entropy, _ = masked_logprobs(model, tokens, attention, mask, 0.7)
+    assert no_entropy is None
+
+
+def test_generate_backend_records_the_logprobs_of_its_samples(tiny):
+    model, tokenizer = tiny
+    chat = ChatFormat(tokenizer)
+    contexts = [chat.prompt_ids("Take the coin.", "You are in a room."), chat.prompt_ids("Go east.", "A hall.")[:-3]]
+    loop = Agent(PolicyModel(model), chat, mode="text", max_new_tokens=5, temperature=0.8)
+    hf = Agent(PolicyModel(model), chat, mode="text", max_new_tokens=5, temperature=0.8, backend="generate",
+               generator=torch.Generator().manual_seed(3))
+    assert [r.ids for r in hf.act(contexts, greedy=True)] == [r.ids for r in loop.act(contexts, greedy=True)]
+    replies = hf.act(contexts)
+    for context, reply in zip(contexts, replies):
+        assert 1 <= len(reply.ids) <= 5
+        assert chat.eos_id not in reply.ids[:-1]
+        seq = torch.tensor([context + reply.ids])
+        with torch.no_grad():
+            fresh = token_logprobs(model(input_ids=seq).logits, seq, 0.8)[0, len(context):]
+        assert fresh.tolist() == pytest.approx(reply.logprobs, abs=1e-4)
+    again = Agent(PolicyModel(model), chat, mode="text", max_new_tokens=5, temperature=0.8, backend="generate",
+                  generator=torch.Generator().manual_seed(3))
+    again.act(contexts, greedy=True)
+    assert [r.ids for r in again.act(contexts)] == [r.ids for r in replies]  # seeded from the run's generator
+    with pytest.raises(ValueError, match="backend"):
+        Agent(PolicyModel(model), chat, backend="vllm")
+
+
+def test_choice_scores_in_one_batch_equal_scores_one_by_one(tiny):
+    model, tokenizer = tiny
+    chat = ChatFormat(tokenizer)
+    context = chat.prompt_ids("Take the coin.", "You are in a room.")
+    cands = [chat.action_ids(c) for c in ("go east", "take coin", "look", "open the wooden door", "x")]
+    with torch.no_grad():
+        together = candidate_logprobs(model, context, cands, 1.0, chat.eos_id, batch=2)  # three batches, cache cropped
+        alone = [candidate_logprobs(model, context, [c], 1.0, chat.eos_id)[0] for c in cands]
+        for c, score in zip(cands, together):
+            seq = torch.tensor([context + c])
+            fresh = token_logprobs(model(input_ids=seq).logits, seq, 1.0)[0, len(context):]
+            assert torch.allclose(score, fresh, atol=1e-4)
+    for a, b in zip(together, alone):
+        assert torch.allclose(a, b, atol=1e-5)
+    dist = choice_distribution(together, "mean")
+    assert float(dist.exp().sum()) == pytest.approx(1.0)
