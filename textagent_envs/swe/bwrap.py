@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from .cleanup import cgroup_name, reap_once
+from .cleanup import cgroup_name, kill_cgroup_processes, reap_once
 from .sandbox import CommandResult, Limits, SandboxError, SandboxUnavailable, read_capped, workspace_overflow
 from .tools import LocalFiles
 
@@ -178,17 +178,9 @@ class _Cgroups:
 
     def kill_all(self, keep: int | None = None) -> None:
         """SIGKILL every process in the cgroups but ``keep``."""
-        for _ in range(100):
-            pids = {int(p) for group in self.dirs for p in (group / "cgroup.procs").read_text().split()} - {keep}
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.01)
-        raise SandboxError(f"processes {sorted(pids)} survived SIGKILL in {self.dirs[0]}")
+        survivors = kill_cgroup_processes(self.dirs, keep)
+        if survivors:
+            raise SandboxError(f"processes {sorted(survivors)} survived SIGKILL in {self.dirs[0]}")
 
     def close(self) -> None:
         for group in reversed(self.dirs):

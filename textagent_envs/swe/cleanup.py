@@ -123,23 +123,31 @@ def _containers(orphaned_only: bool, owner: str | None = None) -> list[str]:
         return []
 
 
-def _kill_cgroup(group: Path) -> None:
-    kill = group / "cgroup.kill"
-    if kill.exists():
-        kill.write_text("1")
+def kill_cgroup_processes(groups: list[Path], keep: int | None = None) -> set[int]:
+    """SIGKILL every process in ``groups`` but ``keep``, until none is left or 100 rounds
+    have passed; the pids that survived (empty when all are gone)."""
+    pids: set[int] = set()
     for _ in range(100):
-        try:
-            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
-        except OSError:
-            return
+        pids = {int(p) for group in groups for p in (group / "cgroup.procs").read_text().split()} - {keep}
         if not pids:
-            return
+            return pids
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         time.sleep(0.01)
+    return pids
+
+
+def _kill_cgroup(group: Path) -> None:
+    kill = group / "cgroup.kill"
+    if kill.exists():
+        kill.write_text("1")
+    try:
+        kill_cgroup_processes([group])
+    except OSError:  # the group went away meanwhile
+        return
 
 
 def reap(*, dry_run: bool = False, docker: bool = True) -> list[str]:
