@@ -10,7 +10,8 @@ interval, and the evaluation JSON files found in the run directory), and the epi
 transcripts the trainer kept in ``transcripts.jsonl`` (a few sampled training episodes per
 iteration and the first episodes of each evaluation): each turn's observation as the model
 saw it, its reply, the command sent and the reward, with the outcome. Transcripts can be
-filtered by task, iteration, kind (training or evaluation) and outcome.
+filtered by task, iteration, kind (training or evaluation) and outcome, also from the
+address: ``view.html#kind=eval&iteration=3&outcome=false`` (``task`` is "ENV_ID seed N").
 """
 
 from __future__ import annotations
@@ -236,7 +237,11 @@ _SCRIPT = r"""
     document.getElementById('shown').textContent = shown + ' of ' + data.length + ' episodes';
     document.body.setAttribute('data-shown', String(shown));
   }
-  Object.keys(filters).forEach(function (k) { filters[k].addEventListener('change', render); });
+  var wanted = new URLSearchParams(window.location.hash.slice(1));  // e.g. view.html#kind=eval&iteration=3
+  Object.keys(filters).forEach(function (k) {
+    if (wanted.has(k)) filters[k].value = wanted.get(k);
+    filters[k].addEventListener('change', render);
+  });
   render();
   document.body.setAttribute('data-rendered', 'yes');
 })();
