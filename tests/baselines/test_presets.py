@@ -167,3 +167,39 @@ def test_evaluate_with_the_paper_preset_plays_the_released_test_seeds(tmp_path):
     assert main(["--model", "random", "--preset", "paper", "--episodes", "2", "--max-turns", "2", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["env"] == GAME and result["seeds"] == [1, 2]
+
+
+def _released_observation(game_state):
+    """The released ``format_observation`` on TextWorld's own state: the room named from the
+    game's facts, the essential feedback of the raw feedback (with its ``>`` prompt), the
+    raw inventory."""
+    room = next(f.arguments[1].name for f in game_state._facts if f.name == "at" and f.arguments[0].name == "P")
+    return (f"You are now in the {game_state.game.infos[room].name}.\n" + essential_feedback(game_state.feedback)
+            + "\n" + game_state.inventory)
+
+
+def test_paper_observation_matches_textworld_raw_state_along_walkthroughs(game):
+    """Differential: the observation built from the env's cleaned text and infos equals the
+    released construction on TextWorld's raw game state, turn by turn (games 1-3)."""
+    import textworld
+    from textworld.agents import HumanAgent
+
+    from textagent_envs.textworld.games import ensure_game
+
+    for seed in (1, 2, 3):
+        obs, info = game.reset(seed=seed)
+        commands = ["look", "inventory", "go west"] + list(info["walkthrough"])[:-1]  # the last one ends the game
+        agent = HumanAgent()
+        reference = textworld.start(str(ensure_game(game.unwrapped.task_for_seed(seed), game.unwrapped.cache_dir)),
+                                    request_infos=textworld.EnvInfos(feedback=True, description=True, inventory=True),
+                                    wrappers=agent.wrappers)
+        try:
+            agent.reset(reference)
+            state = reference.reset()
+            assert paper_observation(obs, info) == _released_observation(state)
+            for command in commands:
+                obs, _, _, _, info = game.step(command)
+                state, _, _ = reference.step(command)
+                assert paper_observation(obs, info) == _released_observation(state), (seed, command)
+        finally:
+            reference.close()
