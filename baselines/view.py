@@ -189,9 +189,15 @@ _SCRIPT = r"""
                  kind: document.getElementById('f-kind'), outcome: document.getElementById('f-outcome')};
   function taskOf(e) { return e.task + ' seed ' + e.seed; }
   function fill(select, values) {
-    values.forEach(function (v) { var o = document.createElement('option'); o.value = String(v); o.textContent = String(v); select.appendChild(o); });
+    values.forEach(function (v) {
+      var o = document.createElement('option'); o.value = String(v); o.textContent = String(v); select.appendChild(o);
+    });
   }
-  function distinct(f) { var seen = {}; var out = []; data.forEach(function (e) { var v = f(e); if (!(v in seen)) { seen[v] = 1; out.push(v); } }); return out; }
+  function distinct(f) {
+    var seen = {}; var out = [];
+    data.forEach(function (e) { var v = f(e); if (!(v in seen)) { seen[v] = 1; out.push(v); } });
+    return out;
+  }
   fill(filters.task, distinct(taskOf).sort());
   fill(filters.iteration, distinct(function (e) { return e.iteration; }).sort(function (a, b) { return a - b; }));
   function cell(row, text, pre) {
@@ -211,12 +217,15 @@ _SCRIPT = r"""
       var box = document.createElement('div'); box.className = 'episode';
       var h = document.createElement('h3');
       h.textContent = 'iteration ' + e.iteration + ' \u00b7 ' + e.kind + ' \u00b7 ' + taskOf(e) + ' \u00b7 ' +
-        (e.success ? 'success' : 'no success') + ' \u00b7 return ' + Number(e['return']).toFixed(3) + ' \u00b7 ' + e.turns.length + ' turns';
+        (e.success ? 'success' : 'no success') + ' \u00b7 return ' + Number(e['return']).toFixed(3) + ' \u00b7 ' +
+        e.turns.length + ' turns';
       h.className = e.success ? 'win' : 'loss';
       box.appendChild(h);
       var table = document.createElement('table'); table.className = 'turns';
       var head = document.createElement('tr');
-      ['turn', 'observation shown', 'reply', 'command sent', 'reward'].forEach(function (t) { var th = document.createElement('th'); th.textContent = t; head.appendChild(th); });
+      ['turn', 'observation shown', 'reply', 'command sent', 'reward'].forEach(function (t) {
+        var th = document.createElement('th'); th.textContent = t; head.appendChild(th);
+      });
       table.appendChild(head);
       e.turns.forEach(function (t, i) {
         var row = document.createElement('tr'); row.className = 'turn';
@@ -271,7 +280,8 @@ def render_page(run: dict[str, Any]) -> str:
 <label>task <select id="f-task"><option value="">all</option></select></label>
 <label>iteration <select id="f-iteration"><option value="">all</option></select></label>
 <label>kind <select id="f-kind"><option value="">all</option>{kinds}</select></label>
-<label>outcome <select id="f-outcome"><option value="">all</option><option value="true">success</option><option value="false">no success</option></select></label>
+<label>outcome <select id="f-outcome"><option value="">all</option><option value="true">success</option>
+<option value="false">no success</option></select></label>
 <span id="shown"></span></div>
 <div id="transcripts"></div>
 <script type="application/json" id="transcript-data">{data}</script>

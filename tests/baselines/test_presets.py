@@ -40,7 +40,8 @@ EXPECTED_FIRST = (
 )
 # The user message the released agent appends after the reply "take type J keycard from case\" (sent with
 # the backslash removed) and then "go north".
-EXPECTED_SECOND = "current state: You are now in the studio.\nYou take the type J keycard from the case.\nYou are carrying: a type J keycard.\n\nyour action: "
+EXPECTED_SECOND = ("current state: You are now in the studio.\nYou take the type J keycard from the case.\n"
+                   "You are carrying: a type J keycard.\n\nyour action: ")
 EXPECTED_THIRD = (
     "current state: You are now in the spare room.\nYou find yourself in a spare room. A typical one. You start to take "
     "note of what's in the room.\nThere is an unblocked exit to the south.\nYou are carrying: a type J keycard.\n\n"
