@@ -69,13 +69,13 @@ def load_run(run: str | Path) -> dict[str, Any]:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+    return f"{value:.2g}" if abs(value) < 1000 else f"{value:.0f}"
 
 
 def svg_chart(title: str, series: dict[str, list[tuple[float, float]]], *, y_range: tuple[float, float] | None = None,
               x_label: str = "iteration", width: int = 440, height: int = 250) -> str:
     """An inline SVG line chart of ``series`` (label -> (x, y) points)."""
-    left, right, top, bottom = 48, 12, 26, 40
+    left, right, top, bottom = 62, 12, 26, 40
     points = [p for pts in series.values() for p in pts]
     xs, ys = [p[0] for p in points] or [0.0, 1.0], [p[1] for p in points] or [0.0, 1.0]
     x0, x1 = min(xs), max(xs)
