@@ -40,12 +40,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 demo: $(VENV)/.installed-textworld
 	$(PY) -m textagent_envs demo
 
-# bubblewrap, the SWE-Mini sandbox: installed with apt when missing (as root), else a clear stop.
+# bubblewrap, the SWE-Mini sandbox, and chromium, the headless browser the run viewer's test
+# opens its page in: installed with apt when missing (as root), else a clear stop.
 system-deps:
 	@command -v bwrap >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
 	  else echo "The SWE-Mini sandbox needs bubblewrap: install it (e.g. sudo apt-get install bubblewrap)"; exit 1; fi; }
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The run viewer's test needs chromium: install it (e.g. sudo apt-get install chromium)"; exit 1; fi; }
 
 test: $(VENV)/.installed-dev system-deps
 	$(PY) -m pytest

@@ -9,7 +9,9 @@ One multi-turn trainer; the algorithms differ only in the advantage estimator
 - :mod:`baselines.advantages`, :mod:`baselines.losses`: estimators and the shared losses;
 - :mod:`baselines.trainer`, :mod:`baselines.config`, :mod:`baselines.sft`: training, config, SFT warm start;
 - :mod:`baselines.models`: the tiny offline model, SmolLM2 from its GGUF, any HF model, LoRA;
-- command lines: ``python -m baselines.train``, ``baselines.evaluate``, ``baselines.plot``, ``baselines.report``.
+- :mod:`baselines.presets`: named settings (``--preset default|paper``): prompt, observation, action, seed splits;
+- command lines: ``python -m baselines.train``, ``baselines.evaluate``, ``baselines.plot``, ``baselines.report``,
+  ``baselines.view`` (a run as one HTML page).
 
 See docs/baselines.md. Importing this package imports nothing heavy; torch and transformers
 load with the submodules that need them.

@@ -7,6 +7,7 @@ resumed from that file.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from dataclasses import dataclass, field
@@ -72,6 +73,12 @@ class TrainConfig:
     #: Prompt wording: overrides of baselines.chat.PromptTemplate fields (system, first_user,
     #: next_user, choices_line, show_choices); empty = the paper's template.
     prompt: dict = field(default_factory=dict)
+    #: How the observation shown each turn is built: raw (the env's) | paper (room, essential
+    #: feedback, inventory; see baselines.presets.OBSERVATIONS).
+    observation: str = "raw"
+    #: How a text-mode reply becomes the command: last_line | whole_reply (backslashes
+    #: removed, the paper's code); see baselines.presets.ACTIONS.
+    action: str = "last_line"
     #: Choice mode: score a command by the mean or the sum of its token log-probabilities.
     choice_score: str = "mean"
     #: tiny | smollm2 | a Hugging Face id or local folder.
@@ -117,15 +124,24 @@ class TrainConfig:
     bootstrap_truncated: bool = True
     #: Whiten advantages per batch; None = preset.
     normalize_advantages: bool | None = None
-    #: Training tasks: the first train_tasks seeds of the 'train' split (30001, ...).
+    #: Training tasks: the first train_tasks seeds of train_split.
     train_tasks: int = 64
-    #: Held-out evaluation: the first eval_tasks seeds of the 'test' split (1, ...).
+    #: Held-out evaluation: the first eval_tasks seeds of eval_split.
     eval_tasks: int = 50
+    #: Named seed splits (baselines.presets.SEED_SPLITS) of the RL tasks, the held-out
+    #: evaluation and the SFT demonstrations.
+    train_split: str = "train"
+    eval_split: str = "test"
+    sft_split: str = "sft"
+    #: Transcripts kept in transcripts.jsonl for the viewer: this many sampled training
+    #: episodes per iteration, and the first transcripts_eval episodes of each evaluation.
+    transcripts_per_iter: int = 2
+    transcripts_eval: int = 10
     #: Evaluate every this many iterations (0: only at the end).
     eval_every: int = 10
     #: Checkpoint every this many iterations (0: only at the end).
     save_every: int = 10
-    #: SFT warm start: walkthrough demonstrations from the 'sft' split (40001, ...).
+    #: SFT warm start: walkthrough demonstrations from sft_split.
     sft_demos: int = 0
     sft_epochs: int = 3
     sft_lr: float = 1e-3
@@ -146,8 +162,10 @@ class TrainConfig:
     rollout_backend: str = "loop"
     #: Seed of the model init, sampling and task order.
     seed: int = 0
-    #: Run directory (config, metrics.csv, TensorBoard events, checkpoints, eval JSON).
+    #: Run directory (config, metrics.csv, transcripts.jsonl, TensorBoard events, checkpoints).
     out: str = "runs/baseline"
+    #: The named setting the run started from (baselines.presets.SETTINGS; --preset).
+    preset: str = "default"
 
     # resolved preset fields
     estimator: str = ""
@@ -184,7 +202,15 @@ class TrainConfig:
         for name in ("max_turns", "tasks_per_iter", "group_size", "num_envs", "epochs", "minibatch", "train_tasks", "eval_tasks"):
             if getattr(cfg, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(cfg, name)}")
-        for name in ("iterations", "sft_demos", "eval_every", "save_every", "sft_epochs"):
+        from .presets import ACTIONS, OBSERVATIONS, SEED_SPLITS, SETTINGS
+
+        for name, value, known in (("preset", cfg.preset, SETTINGS), ("observation", cfg.observation, OBSERVATIONS),
+                                   ("action", cfg.action, ACTIONS), ("train_split", cfg.train_split, SEED_SPLITS),
+                                   ("eval_split", cfg.eval_split, SEED_SPLITS), ("sft_split", cfg.sft_split, SEED_SPLITS)):
+            if value not in known:
+                raise ValueError(f"{name} must be one of {sorted(known)}, got {value!r}")
+        for name in ("iterations", "sft_demos", "eval_every", "save_every", "sft_epochs", "transcripts_per_iter",
+                     "transcripts_eval"):
             if getattr(cfg, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(cfg, name)}")
         from .chat import PromptTemplate
@@ -196,6 +222,16 @@ class TrainConfig:
             episodes = self.budget().rl_episodes(cfg.sft_demos)
             cfg.iterations = episodes // (cfg.tasks_per_iter * cfg.group_size)
         return cfg
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> "TrainConfig":
+        """The config of the named setting ``name`` (``default`` | ``paper``, see
+        baselines.presets.SETTINGS) with ``overrides`` on top."""
+        from .presets import SETTINGS
+
+        if name not in SETTINGS:
+            raise ValueError(f"unknown preset {name!r}; choose from {sorted(SETTINGS)}")
+        return cls(**{**copy.deepcopy(SETTINGS[name]), **overrides, "preset": name})
 
     def budget(self) -> Budget:
         return Budget(self.budget_units or 0, self.demo_cost, self.episode_cost)

@@ -100,9 +100,10 @@ def play_rule(make_env: Callable[[], Any], seeds: Sequence[int], choose: Callabl
 
 
 def evaluate_agent(agent: Any, envs: Sequence[Any], seeds: Sequence[int], *, greedy: bool = True, max_tokens: int = 4096,
-                   progress: bool = False) -> tuple[dict, list[dict]]:
+                   progress: bool = False, keep: list | None = None) -> tuple[dict, list[dict]]:
     """Play ``seeds`` with ``agent``; returns (summary, episodes) with rollout timing. With
-    ``progress``, a bar with the time left (on a terminal only)."""
+    ``progress``, a bar with the time left (on a terminal only). ``keep``, when given, is
+    extended with the played :class:`~baselines.rollout.Episode` objects (transcripts)."""
     from .rollout import collect
     from .trainer import progress_bar
 
@@ -114,6 +115,8 @@ def evaluate_agent(agent: Any, envs: Sequence[Any], seeds: Sequence[int], *, gre
     finally:
         if bar is not None:
             bar.close()
+    if keep is not None:
+        keep.extend(episodes)
     rows = [dict(ep.summary(), commands=ep.commands) for ep in episodes]
     summary = summarize(rows)
     summary.update({"tokens_per_s": stats.tokens_per_s, "env_share": stats.env_share, "wall_s": stats.wall_s})
@@ -128,8 +131,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--env-kwargs", type=json.loads, help='JSON knobs, e.g. \'{"level": 2}\'')
     parser.add_argument("--mode", choices=["text", "choice"])
     parser.add_argument("--max-turns", type=int)
-    parser.add_argument("--episodes", type=int, default=50, help="the first N seeds of the test split")
-    parser.add_argument("--first-seed", type=int, default=1)
+    from .presets import SEED_SPLITS, SETTINGS
+
+    parser.add_argument("--preset", choices=sorted(SETTINGS), help="with --model: the named setting (default: default)")
+    parser.add_argument("--episodes", type=int, default=50, help="the first N seeds of --split")
+    parser.add_argument("--split", choices=sorted(SEED_SPLITS),
+                        help="named seed split (default: the run's or preset's eval_split: test, or released-test)")
+    parser.add_argument("--first-seed", type=int, default=None, help="instead of --split: seeds from this one on")
     parser.add_argument("--num-envs", type=int, default=8)
     parser.add_argument("--sample", action="store_true", help="sample replies (default: greedy)")
     parser.add_argument("--temperature", type=float, default=None)
@@ -138,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.run is None) == (args.model is None):
         parser.error("give exactly one of --run and --model")
+    if args.run and args.preset:
+        parser.error("--preset is for --model; a run keeps its own settings")
+    if args.split and args.first_seed is not None:
+        parser.error("give --split or --first-seed, not both")
     import gymnasium as gym
 
     try:
@@ -150,12 +162,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from .config import TrainConfig
 
-    cfg = TrainConfig.load(Path(args.run) / "config.json") if args.run else TrainConfig(model=args.model)
+    cfg = (TrainConfig.load(Path(args.run) / "config.json") if args.run
+           else TrainConfig.from_preset(args.preset or "default", model=args.model))
     for name, value in (("env", args.env), ("env_kwargs", args.env_kwargs), ("mode", args.mode), ("max_turns", args.max_turns),
                         ("temperature", args.temperature), ("max_new_tokens", args.max_new_tokens)):
         if value is not None:
             setattr(cfg, name, value)
-    seeds = list(range(args.first_seed, args.first_seed + args.episodes))
+    if args.first_seed is not None:
+        seeds = list(range(args.first_seed, args.first_seed + args.episodes))
+    else:
+        from .presets import split_seeds
+
+        seeds = split_seeds(args.split or cfg.eval_split, args.episodes)
     from .trainer import make_env
 
     result: dict[str, Any] = {"env": cfg.env, "env_kwargs": cfg.env_kwargs, "max_turns": cfg.max_turns, "seeds": [seeds[0], seeds[-1]]}

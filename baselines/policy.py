@@ -21,12 +21,13 @@ and for training (:func:`token_logprobs`), so the ratio of PPO starts at exactly
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import nn
 
 from .chat import ChatFormat
+from .presets import raw_observation
 
 MODES = ("text", "choice")
 #: Text-mode samplers: ``loop`` (own token loop) and ``generate`` (``transformers``'
@@ -271,11 +272,16 @@ class Agent:
         backend: text mode's sampler: ``"loop"`` (own token loop with a KV cache) or
             ``"generate"`` (transformers' ``generate()``; the log-probabilities are still taken
             from the logits each token was sampled from). See :data:`BACKENDS`.
+        observe: ``(obs, info) -> text`` shown to the model each turn (default: ``obs``;
+            see :data:`baselines.presets.OBSERVATIONS`).
+        command: text mode: ``reply text -> command`` (default: the last line; see
+            :data:`baselines.presets.ACTIONS`).
     """
 
     def __init__(self, model: PolicyModel, chat: ChatFormat, *, mode: str = "choice", temperature: float = 1.0,
                  max_new_tokens: int = 16, max_choices: int = 64, generator: torch.Generator | None = None,
-                 score_batch: int = 64, choice_score: str = "mean", backend: str = "loop"):
+                 score_batch: int = 64, choice_score: str = "mean", backend: str = "loop",
+                 observe: Callable[[str, dict], str] | None = None, command: Callable[[str], str] | None = None):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if not temperature > 0:
@@ -289,6 +295,8 @@ class Agent:
         if choice_score not in ("mean", "sum"):
             raise ValueError(f"choice_score must be 'mean' or 'sum', got {choice_score!r}")
         self.choice_score = choice_score
+        self.observe = observe if observe is not None else raw_observation
+        self.command = command if command is not None else command_from_text
 
     @property
     def lm(self):
@@ -335,7 +343,7 @@ class Agent:
         replies = []
         for ids_i, lp_i in zip(tokens, logps):
             text = self.chat.tokenizer.decode(ids_i, skip_special_tokens=True)
-            replies.append(Reply(ids_i, lp_i, command_from_text(text)))
+            replies.append(Reply(ids_i, lp_i, self.command(text), extra={"text": text}))
         return replies
 
     def _generate(self, contexts, greedy) -> list[Reply]:

@@ -50,6 +50,12 @@ class Episode:
     #: An episode cut short (turn budget or token limit, not won or lost): the tokens of the
     #: turn that would have followed, so a critic can value the state it was cut in.
     final_turn: list[int] | None = None
+    #: For transcripts, per turn: the observation text shown before the reply (as the model
+    #: saw it, without the prompt's words), the reply's text, and after the last reply the
+    #: observation that ended the episode.
+    observations: list[str] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+    final_observation: str = ""
 
     @property
     def total_reward(self) -> float:
@@ -72,6 +78,7 @@ class Episode:
         self.append(reply.ids, agent=True, logprobs=reply.logprobs)
         self.turn_end[-1] = 1
         self.commands.append(reply.command)
+        self.replies.append(str(reply.extra.get("text", reply.command)))
         if reply.candidates is not None:
             self.candidates.append([list(c) for c in reply.candidates])
             self.choice.append(int(reply.choice))
@@ -85,6 +92,14 @@ class Episode:
             self.terminated, self.truncated = bool(terminated), bool(truncated)
             return True
         return False
+
+    def transcript(self, limit: int = 2000) -> list[dict[str, Any]]:
+        """Each turn as ``{observation, reply, command, reward}`` (texts cut to ``limit``
+        characters), for the run viewer."""
+        ends = [j for j, e in enumerate(self.turn_end) if e]
+        cut = lambda text: text if len(text) <= limit else text[:limit] + " [...]"  # noqa: E731
+        return [{"observation": cut(obs), "reply": cut(reply), "command": cut(cmd), "reward": self.rewards[end]}
+                for obs, reply, cmd, end in zip(self.observations, self.replies, self.commands, ends)]
 
     def summary(self) -> dict[str, Any]:
         return {"seed": self.seed, "group": self.group, "success": self.success, "return": self.total_reward,
@@ -146,7 +161,9 @@ def _play_wave(agent, envs, seeds, groups, greedy, max_tokens, stats) -> list[Ep
         stats.reset_s += time.perf_counter() - t0
         offered = agent.offered(info.get(infos.ADMISSIBLE_COMMANDS))
         choices.append(offered)
-        ep.append(chat.prompt_ids(info.get(infos.OBJECTIVE, ""), obs, offered), agent=False)
+        shown = agent.observe(obs, info)
+        ep.observations.append(shown)
+        ep.append(chat.prompt_ids(info.get(infos.OBJECTIVE, ""), shown, offered), agent=False)
     running = list(range(len(episodes)))
     while running:
         replies = agent.act([episodes[i].tokens for i in running],
@@ -159,16 +176,19 @@ def _play_wave(agent, envs, seeds, groups, greedy, max_tokens, stats) -> list[Ep
             t0 = time.perf_counter()
             obs, reward, terminated, truncated, info = envs[i].step(reply.command)
             stats.env_s += time.perf_counter() - t0
+            shown = agent.observe(obs, info)
             if ep.record(reward, terminated, truncated, info):
+                ep.final_observation = shown
                 if ep.truncated and not ep.terminated:  # cut by the turn budget: keep the state it was cut in
-                    ep.final_turn = chat.turn_ids(obs, reply.ids, agent.offered(info.get(infos.ADMISSIBLE_COMMANDS)))
+                    ep.final_turn = chat.turn_ids(shown, reply.ids, agent.offered(info.get(infos.ADMISSIBLE_COMMANDS)))
                 continue
             offered = agent.offered(info.get(infos.ADMISSIBLE_COMMANDS))
             choices[i] = offered
-            turn = chat.turn_ids(obs, reply.ids, offered)
+            turn = chat.turn_ids(shown, reply.ids, offered)
             if len(ep.tokens) + len(turn) + agent.max_new_tokens > max_tokens:
-                ep.truncated, ep.final_turn = True, turn  # cut by the token limit
+                ep.truncated, ep.final_turn, ep.final_observation = True, turn, shown  # cut by the token limit
                 continue
+            ep.observations.append(shown)
             ep.append(turn, agent=False)
             still.append(i)
         running = still

@@ -27,7 +27,9 @@ def demonstration(env: Any, seed: int, agent: Agent) -> Episode:
         raise ValueError(f"the game for seed {seed} has no walkthrough to learn from")
     ep = Episode(seed=int(seed))
     offered = agent.offered(info.get(infos.ADMISSIBLE_COMMANDS))
-    ep.append(chat.prompt_ids(info.get(infos.OBJECTIVE, ""), obs, offered), agent=False)
+    shown = agent.observe(obs, info)
+    ep.observations.append(shown)
+    ep.append(chat.prompt_ids(info.get(infos.OBJECTIVE, ""), shown, offered), agent=False)
     for command in walkthrough:
         reply = chat.action_ids(command)
         ep.add_reply(Reply(reply, [0.0] * len(reply), command))
@@ -35,7 +37,9 @@ def demonstration(env: Any, seed: int, agent: Agent) -> Episode:
         if ep.record(reward, terminated, truncated, info):
             break
         offered = agent.offered(info.get(infos.ADMISSIBLE_COMMANDS))
-        ep.append(chat.turn_ids(obs, reply, offered), agent=False)
+        shown = agent.observe(obs, info)
+        ep.observations.append(shown)
+        ep.append(chat.turn_ids(shown, reply, offered), agent=False)
     return ep
 
 

@@ -4,6 +4,11 @@ textagent_envs id.
     python -m baselines.train --algo grpo --env TextWorld-CoinCollector-v0 --knob level=2 \\
         --mode choice --model tiny --iterations 60 --out runs/grpo
     python -m baselines.train --resume --out runs/grpo --iterations 80   # continue, exactly
+    python -m baselines.train --preset paper --algo ppo --model smollm2 --out runs/paper  # the paper's format
+
+``--preset NAME`` starts from a named setting (:data:`baselines.presets.SETTINGS`:
+``default``, or ``paper``: the released code's prompt, observation, action and seed splits);
+flags given with it win.
 
 Every field of :class:`baselines.config.TrainConfig` is a flag (``--tasks-per-iter 8``);
 ``--knob name=value`` sets an env knob (JSON values). The run directory gets
@@ -26,7 +31,7 @@ from typing import Sequence
 
 from .config import TrainConfig
 
-_HIDDEN = {"estimator", "value_head", "env_kwargs", "prompt"}
+_HIDDEN = {"estimator", "value_head", "env_kwargs", "prompt", "preset"}
 
 
 def field_docs(cls: type) -> dict[str, str]:
@@ -80,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--env-kwargs", type=json.loads, default=None, help="env knobs as a JSON object")
     parser.add_argument("--prompt", type=json.loads, default=None,
                         help='prompt wording as JSON, e.g. \'{"system": "You play text games."}\' (fields of PromptTemplate)')
+    from .presets import SETTINGS
+
+    parser.add_argument("--preset", choices=sorted(SETTINGS), default=None,
+                        help="a named setting to start from (default: default; paper: the released code's format and splits)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
@@ -98,10 +107,12 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
                    and getattr(args, k) is not None and k != "out"}
         if args.knob:
             changed.add("knob")
+        if args.preset is not None and args.preset != cfg.preset:
+            changed.add("preset")
         if changed - allowed:
             raise SystemExit(f"a resumed run keeps its config; only {sorted(allowed)} may change, got {sorted(changed - allowed)}")
     else:
-        cfg = TrainConfig()
+        cfg = TrainConfig.from_preset(args.preset or "default")
     for f in dataclasses.fields(TrainConfig):
         value = getattr(args, f.name, None)
         if value is not None:

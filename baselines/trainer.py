@@ -57,16 +57,42 @@ CHECKPOINT = "checkpoint.pt"
 
 
 def make_env(cfg: TrainConfig):
-    """The env of a config: ``textagent_envs.make(env, reward=..., max_episode_steps=...)``."""
+    """The env of a config: ``textagent_envs.make(env, reward=..., max_episode_steps=...)``,
+    asked for the extra infos its ``observation`` needs."""
     import textagent_envs
 
-    return textagent_envs.make(cfg.env, reward=cfg.reward, max_episode_steps=cfg.max_turns, **cfg.env_kwargs)
+    from .presets import OBSERVATION_INFOS
+
+    kwargs = dict(cfg.env_kwargs)
+    needed = OBSERVATION_INFOS[cfg.observation]
+    if needed:
+        kwargs["extra_infos"] = tuple(dict.fromkeys((*kwargs.get("extra_infos", ()), *needed)))
+    return textagent_envs.make(cfg.env, reward=cfg.reward, max_episode_steps=cfg.max_turns, **kwargs)
 
 
 def split_seeds(split: str, count: int) -> list[int]:
-    from textagent_envs.curriculum.splits import split_seeds as seeds_of
+    """The first ``count`` seeds of a named split (:data:`baselines.presets.SEED_SPLITS`)."""
+    from .presets import split_seeds as seeds_of
 
-    return list(seeds_of(split)[:count])
+    return seeds_of(split, count)
+
+
+TRANSCRIPTS = "transcripts.jsonl"
+
+
+def write_transcripts(path: Path, episodes: Sequence[Episode], *, kind: str, iteration: int, task: str) -> None:
+    """Append ``episodes`` to the JSONL ``path`` (one line per episode) for the run viewer."""
+    with open(path, "a") as f:
+        for ep in episodes:
+            f.write(json.dumps({"kind": kind, "iteration": iteration, "task": task, **ep.summary(),
+                                "turns": ep.transcript(), "final_observation": ep.final_observation[:2000]}) + "\n")
+
+
+def drop_transcripts_after(path: Path, iteration: int) -> None:
+    """Keep only the transcript lines of iterations up to ``iteration`` (on resume)."""
+    if path.exists():
+        lines = [line for line in path.read_text().splitlines() if line and json.loads(line)["iteration"] <= iteration]
+        path.write_text("".join(line + "\n" for line in lines))
 
 
 def pad_batch(episodes: Sequence[Episode], pad_id: int) -> dict[str, torch.Tensor]:
@@ -177,16 +203,25 @@ class Trainer:
         self.model, self.optimizer = self.accelerator.prepare(policy, optimizer)
         self.generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.rank)
         self.task_rng = np.random.default_rng(cfg.seed)
+        from .presets import ACTIONS, OBSERVATIONS
+
         self.agent = Agent(self.policy, self.chat, mode=cfg.mode, temperature=cfg.temperature,
                            max_new_tokens=cfg.max_new_tokens, generator=self.generator, choice_score=cfg.choice_score,
-                           backend=cfg.rollout_backend)
-        self.train_seeds = split_seeds("train", cfg.train_tasks)
+                           backend=cfg.rollout_backend, observe=OBSERVATIONS[cfg.observation], command=ACTIONS[cfg.action])
+        self.train_seeds = split_seeds(cfg.train_split, cfg.train_tasks)
         self.last_episodes: list[Episode] = []
+        self.last_eval_episodes: list[Episode] = []
+        #: Picks the training transcripts kept (its own generator: sampling is untouched).
+        self.transcript_rng = torch.Generator().manual_seed(cfg.seed)
         if resume:
             self.load_checkpoint()
         self.log = None
         if self.out is not None and not for_eval and self.accelerator.is_main_process:
             self.log = MetricsLog(self.out, resume_after=self.iteration if resume else None)
+            if resume:
+                drop_transcripts_after(self.out / TRANSCRIPTS, self.iteration)
+            else:
+                (self.out / TRANSCRIPTS).unlink(missing_ok=True)
 
     # -- model ---------------------------------------------------------------------------
     @property
@@ -208,7 +243,7 @@ class Trainer:
             # built once, saved, and always used as reloaded from disk, so a resumed run has
             # the very same tokenizer and weights
             if self.accelerator.is_main_process:
-                seeds = split_seeds("train", min(8, cfg.train_tasks))
+                seeds = split_seeds(cfg.train_split, min(8, cfg.train_tasks))
                 bar = progress_bar(True, total=len(seeds), desc="tiny model: tokenizer text from games", unit="game")
                 corpus = env_corpus(lambda: make_env(cfg), seeds, progress=bar.update if bar is not None else None)
                 if bar is not None:
@@ -220,7 +255,7 @@ class Trainer:
             self.accelerator.wait_for_everyone()
             lm, tok = load_model(str(init_dir))
         else:
-            corpus = env_corpus(lambda: make_env(cfg), split_seeds("train", min(8, cfg.train_tasks))) if cfg.model == "tiny" else None
+            corpus = env_corpus(lambda: make_env(cfg), split_seeds(cfg.train_split, min(8, cfg.train_tasks))) if cfg.model == "tiny" else None
             lm, tok = load_model(cfg.model, corpus=corpus, seed=cfg.seed)
         if lora is not None:
             from .models import apply_lora
@@ -318,7 +353,8 @@ class Trainer:
         if self.iteration == 0 and cfg.eval_every and self.log is not None:
             # the starting point of the held-out curve (after the warm start, if any)
             cpu_start = time.process_time()
-            summary, _ = self.evaluate(split_seeds("test", cfg.eval_tasks), progress=show)
+            summary, _ = self.evaluate(split_seeds(cfg.eval_split, cfg.eval_tasks), progress=show)
+            self._keep_transcripts(self.last_eval_episodes[: cfg.transcripts_eval], "eval")
             self.cpu_s += time.process_time() - cpu_start
             start_row.update({"eval/success_rate": summary["success_rate"], "eval/return": summary["mean_return"],
                               "eval/steps": summary["mean_steps"]})
@@ -329,9 +365,12 @@ class Trainer:
         while self.iteration < cfg.iterations:
             cpu_start = time.process_time()
             row = self.step()
+            picked = torch.randperm(len(self.last_episodes), generator=self.transcript_rng)[: cfg.transcripts_per_iter]
+            self._keep_transcripts([self.last_episodes[int(i)] for i in sorted(picked.tolist())], "train")
             last = self.iteration == cfg.iterations
             if (cfg.eval_every and self.iteration % cfg.eval_every == 0) or last:
-                summary, _ = self.evaluate(split_seeds("test", cfg.eval_tasks))
+                summary, _ = self.evaluate(split_seeds(cfg.eval_split, cfg.eval_tasks))
+                self._keep_transcripts(self.last_eval_episodes[: cfg.transcripts_eval], "eval")
                 row.update({"eval/success_rate": summary["success_rate"], "eval/return": summary["mean_return"],
                             "eval/steps": summary["mean_steps"]})
             self.cpu_s += time.process_time() - cpu_start
@@ -349,6 +388,10 @@ class Trainer:
         self.check_in_sync()
         return rows
 
+    def _keep_transcripts(self, episodes: Sequence[Episode], kind: str) -> None:
+        if self.log is not None and episodes:
+            write_transcripts(self.out / TRANSCRIPTS, episodes, kind=kind, iteration=self.iteration, task=self.cfg.env)
+
     def check_in_sync(self) -> None:
         """With several processes, raise if their weights differ (DDP keeps them equal)."""
         if self.world == 1:
@@ -365,7 +408,7 @@ class Trainer:
         from .sft import demonstrations, sft_step
 
         cfg = self.cfg
-        seeds = split_seeds("sft", cfg.sft_demos)[self.rank:: self.world]
+        seeds = split_seeds(cfg.sft_split, cfg.sft_demos)[self.rank:: self.world]
         bar = progress_bar(progress, total=len(seeds), desc="SFT demonstrations", unit="game")
         episodes = demonstrations(self.envs[0], seeds, self.agent, progress=bar.update if bar is not None else None)
         if bar is not None:
@@ -606,7 +649,9 @@ class Trainer:
         state = self.generator.get_state()
         try:
             with self._autocast():
-                return evaluate_agent(self.agent, envs, seeds, greedy=greedy, max_tokens=self.cfg.max_tokens, progress=progress)
+                self.last_eval_episodes = []
+                return evaluate_agent(self.agent, envs, seeds, greedy=greedy, max_tokens=self.cfg.max_tokens, progress=progress,
+                                      keep=self.last_eval_episodes)
         finally:
             self.generator.set_state(state)
 

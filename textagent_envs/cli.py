@@ -248,6 +248,22 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_view(args: argparse.Namespace) -> int:
+    """Write the HTML page of a baselines training run (baselines.view)."""
+    try:
+        from baselines.view import main as view_main
+    except ImportError as err:
+        print(f"error: the run viewer is part of the baselines package ({err})", file=sys.stderr)
+        return 2
+    return view_main([args.run] + (["--out", args.out] if args.out else []))
+
+
+def _add_view_parser(sub) -> None:
+    view = sub.add_parser("view", help="write a baselines training run's HTML page (curves, results, transcripts)")
+    view.add_argument("run", help="a baselines.train run directory")
+    view.add_argument("--out", default=None, help="the HTML file to write (default: RUN/view.html)")
+
+
 def _add_clean_parser(sub) -> None:
     clean = sub.add_parser("clean", help="remove SWE workspaces, cgroups and containers whose owner process is gone")
     clean.add_argument("--dry-run", action="store_true", help="list them only")
@@ -284,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-sessions", type=int, default=64, help="concurrent sessions (envs) per id")
     serve.add_argument("--idle-timeout", type=float, default=600.0, help="seconds before an idle session is closed")
     _add_clean_parser(sub)
+    _add_view_parser(sub)
     for command in (play, check, sub.choices["demo"]):
         command.add_argument("--cache-dir", default=None, help="where generated games are cached")
     return parser
@@ -305,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_play(args, knobs) if args.command == "play" else cmd_check(args, knobs)
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    return {"list": cmd_list, "demo": cmd_demo, "plot": cmd_plot, "clean": cmd_clean}[args.command](args)
+    return {"list": cmd_list, "demo": cmd_demo, "plot": cmd_plot, "clean": cmd_clean, "view": cmd_view}[args.command](args)
 
 
 if __name__ == "__main__":
