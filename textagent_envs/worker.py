@@ -19,6 +19,7 @@ absolute paths.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import os
 import pickle
@@ -98,6 +99,12 @@ class InProcessBackend:
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+    def fork(self) -> "InProcessBackend":
+        """A runner around ``backend.fork()``: an independent backend in the same state."""
+        twin = copy.copy(self)
+        twin._backend = self._backend.fork()
+        return twin
 
     def close(self) -> None:
         close = getattr(self._backend, "close", None)

@@ -7,6 +7,7 @@ names its knobs (see :mod:`textagent_envs.textworld.families`). Make them with
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
@@ -60,6 +61,15 @@ def _accepted(before: dict[str, Any], after: dict[str, Any]) -> bool:
 #: Errors from loading a game that mean its file is damaged (the backend process died,
 #: or TextWorld could not read what it holds).
 _BROKEN_GAME = (BackendCrashed, KeyError, TypeError, AttributeError, IndexError, EOFError, UnicodeDecodeError)
+
+
+def copy_rng(rng: Any) -> Any:
+    """An independent generator in the same state as ``rng`` (a ``numpy`` Generator or None)."""
+    if rng is None:
+        return None
+    twin = type(rng)(type(rng.bit_generator)(0))
+    twin.bit_generator.state = rng.bit_generator.state
+    return twin
 
 
 class ResetNeeded(RuntimeError):
@@ -335,9 +345,47 @@ class TextWorldEnv(gym.Env[str, str]):
         self.task, self.game_file = task, game_file
         self._state, self._episode_over, self._last_obs = dict(state["last"]), state["over"], state["obs"]
 
+    def fork(self, k: int = 1) -> list["TextWorldEnv"]:
+        """``k`` independent envs in this env's current state (``backend="native"``;
+        ALFWorld: ``engine="fast"``): the same task, game state, last observation and
+        info, episode over or not, and a copy of ``np_random`` (so a later ``reset()``
+        draws the same seed in every fork). Stepping one changes no other.
+
+        In this process (``isolation="none"``) a fork shares the compiled game and costs
+        microseconds; with ``isolation="process"`` each fork starts its own child process
+        and loads the game there (about as long as a first reset).
+
+        The forks are bare envs (no ``TimeLimit`` nor reward wrapper): to fork what
+        ``gym.make`` returned, wrappers and their state included (steps taken toward the
+        step budget, returned reward), use :func:`textagent_envs.fork`.
+        """
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive int (the number of forks), got {k!r}")
+        self._require_state_copies("fork")
+        if self._state is None:
+            raise ResetNeeded("call reset() before fork()")
+        state = self.get_state()
+        return [self._twin(state) for _ in range(k)]
+
+    def _twin(self, state: dict[str, Any]) -> "TextWorldEnv":
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin._np_random = copy_rng(self._np_random)
+        twin.task_order = copy.copy(self.task_order)
+        twin._state = dict(self._state)
+        if isinstance(self._backend, InProcessBackend):
+            twin._backend = self._backend.fork()
+        else:  # a child process of its own, which loads the game
+            twin._backend = None
+            twin.set_state(state)
+        return twin
+
     def _require_state_copies(self, method: str) -> None:
         if self.backend != "native":
-            raise NotImplementedError(f"{method}() needs backend='native' (the Inform 7 interpreter's state cannot be copied cheaply)")
+            raise NotImplementedError(
+                f"{method}() needs backend='native' (the Inform 7 interpreter's state cannot be copied cheaply); "
+                "engines that copy and fork states: TextWorld backend='native', ALFWorld engine='fast', SWE-Mini sandbox='bwrap'"
+            )
 
     def __getstate__(self) -> dict[str, Any]:
         # A running game (an interpreter, a child process) cannot be copied; an env that
