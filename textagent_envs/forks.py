@@ -42,5 +42,19 @@ def fork(env: gym.Env, k: int = 1) -> list[gym.Env]:
     if env is base:
         return twins
     # Every wrapper is deep-copied (its counters, a BalancedReward's inner wrappers); the
-    # memo puts each fork where the original bare env was, so the game is never copied.
-    return [copy.deepcopy(env, {id(base): twin}) for twin in twins]
+    # memo puts each fork where the original bare env was, so the game is never copied,
+    # and shares what wrappers only read (constructor arguments, spaces, the last
+    # step's data that gymnasium's checker keeps to compare).
+    shared = {}
+    layer = env
+    while isinstance(layer, gym.Wrapper):
+        for name in _READ_ONLY:
+            value = layer.__dict__.get(name)
+            if value is not None:
+                shared[id(value)] = value
+        layer = layer.env
+    return [copy.deepcopy(env, {**shared, id(base): twin}) for twin in twins]
+
+
+#: Wrapper attributes that a fork can share with the original.
+_READ_ONLY = ("_saved_kwargs", "_previous_data", "_action_space", "_observation_space", "_metadata", "_cached_spec")

@@ -229,6 +229,7 @@ class TextWorldEnv(gym.Env[str, str]):
         super().reset(seed=seed)
         task = self._choose_task(seed, options)
         task, game_file = self._game_for(task, drawn=seed is None and not options and self.task_set is None)
+        self.task = self._state = None  # a reset that fails leaves no episode (nor a task that set_state trusts)
         try:
             state = self._start(task, game_file)
         except _BROKEN_GAME as err:
@@ -339,10 +340,12 @@ class TextWorldEnv(gym.Env[str, str]):
             raise TypeError("set_state takes the dict that get_state() returned (of this version of textagent_envs)")
         if state["family"] != self.family:
             raise ValueError(f"this state is of a {state['family']!r} game but this env plays {self.family!r}")
-        task, game_file = self._game_for(TaskSpec.from_dict(state["task"]), drawn=False)
-        self._call("load", str(Path(game_file).absolute()), timeout=max(LOAD_TIMEOUT, self.step_timeout))
+        if self._backend is None or self.task is None or state["task"] != self.task.to_dict():
+            # Another game (or none loaded): find or make it in this env's cache, and load it.
+            task, game_file = self._game_for(TaskSpec.from_dict(state["task"]), drawn=False)
+            self._call("load", str(Path(game_file).absolute()), timeout=max(LOAD_TIMEOUT, self.step_timeout))
+            self.task, self.game_file = task, game_file
         self._call("set_state", state["game"])
-        self.task, self.game_file = task, game_file
         self._state, self._episode_over, self._last_obs = dict(state["last"]), state["over"], state["obs"]
 
     def fork(self, k: int = 1) -> list["TextWorldEnv"]:
