@@ -318,10 +318,10 @@ class MiniEnv(SWEEnv):
         """``k`` independent envs in this env's current state (``sandbox="bwrap"``): each
         has its own copy of the workspace (copy-on-write clones where the file system
         has them, plain copies elsewhere: never hard links, which an edit in place would
-        share), its own sandboxes, and the episode's turn count, moves and grade. Each
-        grades on its own. Processes the agent left running in the background are not
-        copied. Costs milliseconds (a few per MB of workspace). Forking what ``gym.make``
-        returned, wrappers included: :func:`textagent_envs.fork`.
+        share), its own sandboxes, and the episode's turn count, moves and grade, so
+        each grades on its own (no process outlives a command, so the workspace is the
+        whole state). Costs milliseconds, plus the copy of what the agent added. Forking
+        what ``gym.make`` returned, wrappers included: :func:`textagent_envs.fork`.
         """
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a positive int (the number of forks), got {k!r}")
