@@ -63,6 +63,25 @@ def _accepted(before: dict[str, Any], after: dict[str, Any]) -> bool:
 _BROKEN_GAME = (BackendCrashed, KeyError, TypeError, AttributeError, IndexError, EOFError, UnicodeDecodeError)
 
 
+#: Commands already checked (action -> the command the game reads); only accepted ones.
+_PARSED: dict[str, str] = {}
+_PARSED_KEPT = 65_536
+
+
+def _parse(action: str) -> str:
+    """:func:`parse_command`, remembered: an action seen before costs one dict lookup."""
+    command = parse_command(action)
+    if len(_PARSED) >= _PARSED_KEPT:
+        _PARSED.clear()
+    _PARSED[action] = command
+    return command
+
+
+def _pid(runner: Any) -> int | None:
+    """The runner's child process id (None in this process, or when its child is gone)."""
+    return getattr(runner, "pid", None)
+
+
 def copy_rng(rng: Any) -> Any:
     """An independent generator in the same state as ``rng`` (a ``numpy`` Generator or None)."""
     if rng is None:
@@ -181,11 +200,18 @@ class TextWorldEnv(gym.Env[str, str]):
         self._state: dict[str, Any] | None = None
         self._last_obs = ""
         self._episode_over = False
+        #: (task, game file, backend, its process id) of the game loaded in the backend, for
+        #: resets that replay it (a child process that was replaced has no game loaded).
+        self._loaded: tuple[TaskSpec, Path, Any, int | None] | None = None
+        self._seed_task: TaskSpec | None = None
 
     # -- choosing the task -------------------------------------------------------------
     def task_for_seed(self, seed: int) -> TaskSpec:
         """The task this env plays for ``reset(seed=seed)`` (without a task set)."""
-        return self.knobs.task(seed)
+        last = self._seed_task  # the same seed again (a GRPO group): no knob handling
+        if last is None or last.seed != seed:
+            last = self._seed_task = self.knobs.task(seed)
+        return last
 
     def _choose_task(self, seed: int | None, options: dict | None) -> TaskSpec:
         options = dict(options or {})
@@ -228,10 +254,18 @@ class TextWorldEnv(gym.Env[str, str]):
         check_seed(seed)
         super().reset(seed=seed)
         task = self._choose_task(seed, options)
-        task, game_file = self._game_for(task, drawn=seed is None and not options and self.task_set is None)
+        loaded = self._loaded
+        if loaded is not None and loaded[2] is self._backend and loaded[3] == _pid(self._backend) and task == loaded[0]:
+            # The game of this task is loaded in this backend: restart it, no file lookup.
+            task, game_file = loaded[:2]
+            again = True
+        else:
+            task, game_file = self._game_for(task, drawn=seed is None and not options and self.task_set is None)
+            again = False
         self.task = self._state = None  # a reset that fails leaves no episode (nor a task that set_state trusts)
+        self._loaded = None
         try:
-            state = self._start(task, game_file)
+            state = self._start(task, game_file, load=not again)
         except _BROKEN_GAME as err:
             if task.game_file is not None:  # the user's own file
                 raise GameFileError(f"game file {str(game_file)!r} of task {task.id!r} cannot be played: {err!r}") from None
@@ -240,14 +274,16 @@ class TextWorldEnv(gym.Env[str, str]):
             task, game_file = self._game_for(task, drawn=False)
             state = self._start(task, game_file)
         self.task, self.game_file, self._state, self._episode_over = task, game_file, state, False
+        self._loaded = (task, game_file, self._backend, _pid(self._backend))
         obs = self._observe(state["feedback"])
         return obs, self._info(state, valid=False)
 
-    def _start(self, task: TaskSpec, game_file: Path) -> dict[str, Any]:
-        """Load ``game_file`` in the backend and reset it; its first state."""
+    def _start(self, task: TaskSpec, game_file: Path, *, load: bool = True) -> dict[str, Any]:
+        """Load ``game_file`` in the backend (unless it is loaded) and reset it; its first state."""
         timeout = max(LOAD_TIMEOUT, self.step_timeout)
         try:
-            self._call("load", str(Path(game_file).absolute()), timeout=timeout)
+            if load:
+                self._call("load", str(Path(game_file).absolute()), timeout=timeout)
             return self._call("reset", timeout=timeout)
         except BackendTimeout as err:
             raise RuntimeError(f"could not start game {game_file} for task {task.id!r}: {err}") from None
@@ -269,7 +305,7 @@ class TextWorldEnv(gym.Env[str, str]):
             raise ResetNeeded("this episode is over (the game was won, lost or cut off); call reset() to start another")
         previous = self._state
         try:
-            command = parse_command(action)
+            command = _PARSED.get(action) or _parse(action)
         except InvalidCommand as err:
             info = self._info(previous, valid=False)
             info[infos.INVALID_REASON] = str(err)
@@ -345,6 +381,7 @@ class TextWorldEnv(gym.Env[str, str]):
             task, game_file = self._game_for(TaskSpec.from_dict(state["task"]), drawn=False)
             self._call("load", str(Path(game_file).absolute()), timeout=max(LOAD_TIMEOUT, self.step_timeout))
             self.task, self.game_file = task, game_file
+            self._loaded = (task, game_file, self._backend, _pid(self._backend))
         self._call("set_state", state["game"])
         self._state, self._episode_over, self._last_obs = dict(state["last"]), state["over"], state["obs"]
 
