@@ -21,7 +21,8 @@ backend's reset time). Run from the repository root (well under a minute)::
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_env_layer.py --out docs/benchmarks.md
 
 ``--steps N`` (default 20000 per layer and round), ``--rounds R`` (default 3; the
-median is reported), ``--quick``.
+median is reported), ``--quick``, ``--before DIR`` (also measure the package in ``DIR``,
+e.g. the commit before a change, in a child process: its columns sit beside these).
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
 import datetime
+import json
 import platform
 import random
 import shlex
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -131,7 +134,7 @@ def measure(n_steps: int, rounds: int) -> tuple[dict, dict]:
     return ({k: statistics.median(v) for k, v in rates.items()}, {k: statistics.median(v) for k, v in resets.items()})
 
 
-def render(command: str, rates: dict, resets: dict, steps: int, rounds: int) -> str:
+def render(command: str, rates: dict, resets: dict, steps: int, rounds: int, before: dict | None) -> str:
     engine, engine_reset = rates["backend"], resets["backend"]
     lines = [
         "## TextWorld: what the env layer costs above the native engine",
@@ -141,16 +144,31 @@ def render(command: str, rates: dict, resets: dict, steps: int, rounds: int) -> 
         "with admissible commands, description, inventory and location; the walkthrough then seeded random "
         "admissible commands (states revisited: memoised engine). `backend` is the engine with its info dict "
         "(`NativeBackend`), `runner` adds the in-process runner with the step timeout armed, `env` is "
-        "`TextWorldEnv.step`, `gym.make` adds gymnasium's wrappers, and the last row runs the game in a child process. Reset: a reset of the loaded game "
-        "(same seed), and the bookkeeping above the backend's own reset.",
-        "",
-        "| layer | steps/s | / engine | reset | reset bookkeeping above the engine |",
-        "|---|---:|---:|---:|---:|",
+        "`TextWorldEnv.step`, `gym.make` adds gymnasium's wrappers, and the last row runs the game in a child "
+        "process. Reset: a reset of the loaded game (same seed), and the bookkeeping above the backend's own reset.",
     ]
+    if before is not None:
+        lines += ["", f"\"Before\" is the same measurement, in its own run, of the package at `{before['path']}` "
+                  f"(made with `{BEFORE_RECIPE}`)."]
+    head = "| layer | steps/s | / engine | reset | reset bookkeeping above the engine |"
+    rule = "|---|---:|---:|---:|---:|"
+    if before is not None:
+        head += " before: steps/s | before: / engine | before: reset bookkeeping |"
+        rule += "---:|---:|---:|"
+    lines += ["", head, rule]
     for name, rate in rates.items():
         extra = "" if name == "backend" else f"{(resets[name] - engine_reset) * 1e6:,.0f} us"
-        lines.append(f"| {name} | {rate:,.0f} | {rate / engine:.2f} | {resets[name] * 1e6:,.0f} us | {extra} |")
+        row = f"| {name} | {rate:,.0f} | {rate / engine:.2f} | {resets[name] * 1e6:,.0f} us | {extra} |"
+        if before is not None:
+            b_rates, b_resets = before["rates"], before["resets"]
+            b_extra = "" if name == "backend" else f"{(b_resets[name] - b_resets['backend']) * 1e6:,.0f} us"
+            row += f" {b_rates[name]:,.0f} | {b_rates[name] / b_rates['backend']:.2f} | {b_extra} |"
+        lines.append(row)
     return "\n".join(lines)
+
+
+#: How the "before" tree of the docs' table was made (the commit before the env-layer work).
+BEFORE_RECIPE = "mkdir /tmp/before && git archive 2d48941 textagent_envs | tar -x -C /tmp/before"
 
 
 def main() -> None:
@@ -158,12 +176,23 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--before", help="a folder holding another textagent_envs package, measured too (in a child)")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     steps = 2000 if args.quick else args.steps
+    before = None
+    if args.before:
+        env = {**os.environ, "PYTHONPATH": os.path.abspath(args.before)}
+        child = subprocess.run([sys.executable, __file__, "--json", "--steps", str(steps), "--rounds", str(args.rounds)],
+                               env=env, capture_output=True, text=True, check=True)
+        before = {**json.loads(child.stdout), "path": args.before}
     rates, resets = measure(steps, args.rounds)
+    if args.json:
+        print(json.dumps({"rates": rates, "resets": resets}))
+        return
     command = "python benchmarks/bench_env_layer.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    section = render(command.strip(), rates, resets, steps, args.rounds)
+    section = render(command.strip(), rates, resets, steps, args.rounds, before)
     print(section)
     if args.out:
         write_section(args.out, "env_layer", section)
