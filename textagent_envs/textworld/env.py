@@ -65,7 +65,7 @@ _BROKEN_GAME = (BackendCrashed, KeyError, TypeError, AttributeError, IndexError,
 
 #: Commands already checked (action -> the command the game reads); only accepted ones.
 _PARSED: dict[str, str] = {}
-_PARSED_KEPT = 65_536
+_PARSED_KEPT = 4096
 
 
 def _parse(action: str) -> str:
@@ -413,6 +413,7 @@ class TextWorldEnv(gym.Env[str, str]):
         twin._np_random = copy_rng(self._np_random)
         twin.task_order = copy.copy(self.task_order)
         twin._state = dict(self._state)
+        twin._loaded = None
         if isinstance(self._backend, InProcessBackend):
             twin._backend = self._backend.fork()
         else:  # a child process of its own, which loads the game
@@ -437,7 +438,7 @@ class TextWorldEnv(gym.Env[str, str]):
                 "other.unwrapped.set_state(env.unwrapped.get_state()) (get_state() is portable: it pickles, "
                 f"and restores in another process){self._state_copy_hint()}; or close() this env first to copy its settings."
             )
-        return self.__dict__.copy()
+        return {**self.__dict__, "_loaded": None}
 
     def _state_copy_hint(self) -> str:
         return "" if self.backend == "native" else "; state copies need backend='native'"
@@ -450,7 +451,7 @@ class TextWorldEnv(gym.Env[str, str]):
     def close(self) -> None:
         if self._backend is not None:
             self._backend.close()
-        self._backend = None
+        self._backend = self._loaded = None
         super().close()
 
 
