@@ -16,7 +16,7 @@ from .registration import ENV_IDS, make, register_all
 from .tasks import TaskSpec, load_task_set
 
 __version__ = "0.1.0"
-__all__ = ["ENV_IDS", "TaskSpec", "infos", "load_task_set", "make", "check_text_env"]
+__all__ = ["ENV_IDS", "TaskSpec", "infos", "load_task_set", "make", "check_text_env", "fork"]
 
 register_all()
 
@@ -26,4 +26,8 @@ def __getattr__(name: str):
         from .testing import check_text_env
 
         return check_text_env
+    if name == "fork":
+        from .forks import fork
+
+        return fork
     raise AttributeError(f"module 'textagent_envs' has no attribute {name!r}")

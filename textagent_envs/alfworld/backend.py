@@ -9,6 +9,7 @@ facts in both.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from typing import Any, Sequence
 
@@ -93,6 +94,15 @@ class FastBackend:
         facts, moves, won, reached = state
         self._engine.set_facts({pred: set(args) for pred, args in facts}, moves, won)
         self._progress.reached = set(reached)
+
+    def fork(self) -> "FastBackend":
+        """An independent backend in the same state (the parsed game is shared)."""
+        twin = copy.copy(self)
+        if self._engine is not None:
+            twin._engine = self._engine.copy()
+            twin._progress = copy.copy(self._progress)
+            twin._progress.reached = set(self._progress.reached)
+        return twin
 
     def _result(self, feedback: str) -> dict[str, Any]:
         engine = self._engine

@@ -128,7 +128,10 @@ class ALFWorldEnv(TextWorldEnv):
 
     def _require_state_copies(self, method: str) -> None:
         if self.engine != "fast":
-            raise NotImplementedError(f"{method}() needs engine='fast' (alfworld's own engine cannot copy its state)")
+            raise NotImplementedError(
+                f"{method}() needs engine='fast' (alfworld's own engine cannot copy its state); engines that copy and "
+                "fork states: TextWorld backend='native', ALFWorld engine='fast', SWE-Mini sandbox='bwrap'"
+            )
 
     def _state_copy_hint(self) -> str:
         return "" if self.engine == "fast" else "; state copies need engine='fast'"

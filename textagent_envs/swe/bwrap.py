@@ -135,10 +135,17 @@ def bwrap_unavailable_reason() -> str | None:
     exe = shutil.which("bwrap")
     if exe is None:
         return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap; `make test` does it as root)"
+    if exe in _WORKING:  # probed once per process (a probe starts a sandbox: ~40 ms)
+        return None
     probe = subprocess.run([exe, "--unshare-all", "--ro-bind", "/", "/", "true"], capture_output=True, text=True)
     if probe.returncode != 0:
         return f"bubblewrap cannot create namespaces here: {probe.stderr.strip()}"
+    _WORKING.add(exe)
     return None
+
+
+#: bubblewrap executables that started a sandbox in this process.
+_WORKING: set[str] = set()
 
 
 class _Cgroups:

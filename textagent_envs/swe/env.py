@@ -25,9 +25,13 @@ under test doing to the run (empty when nothing; anything there grades the episo
 
 from __future__ import annotations
 
+import copy
+import fcntl
+import os
 import secrets
 import shlex
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -309,6 +313,48 @@ class MiniEnv(SWEEnv):
         self._pristine = generated.workspace
         return spec, instance
 
+    # -- forks ---------------------------------------------------------------------------
+    def fork(self, k: int = 1) -> list["MiniEnv"]:
+        """``k`` independent envs in this env's current state (``sandbox="bwrap"``): each
+        has its own copy of the workspace (copy-on-write clones where the file system
+        has them, plain copies elsewhere: never hard links, which an edit in place would
+        share), its own sandboxes, and the episode's turn count, moves and grade, so
+        each grades on its own (no process outlives a command, so the workspace is the
+        whole state). Costs milliseconds, plus the copy of what the agent added. Forking
+        what ``gym.make`` returned, wrappers included: :func:`textagent_envs.fork`.
+        """
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive int (the number of forks), got {k!r}")
+        if self.sandbox != "bwrap":
+            raise NotImplementedError(
+                f"fork() needs sandbox='bwrap' (a Docker container's state is not copied); engines that fork: "
+                "TextWorld backend='native', ALFWorld engine='fast', SWE-Mini sandbox='bwrap'"
+            )
+        if not self._started or self._root is None:
+            raise ResetNeeded("call reset() before fork()")
+        overflow = workspace_overflow(self._root / "repo", self.limits)
+        if overflow:
+            raise RuntimeError(f"cannot fork this episode: its workspace is over the sandbox's limits ({overflow})")
+        return [self._twin() for _ in range(k)]
+
+    def _twin(self) -> "MiniEnv":
+        from ..textworld.env import copy_rng
+
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin._np_random = copy_rng(self._np_random)
+        twin.task_order = copy.copy(self.task_order)
+        twin._ignored = list(self._ignored)
+        twin._root = twin._sandbox = twin._grader = twin._tools = None
+        try:
+            twin._ensure_sandboxes()
+            clone_tree(self._root / "repo", twin._root / "repo")
+        except BaseException:
+            twin.close()
+            raise
+        twin._tools = FileTools(twin._sandbox.files)
+        return twin
+
     def _docker_instance(self, generated) -> dict[str, Any]:
         """The task's Docker instance: its image built once (recorded next to the task;
         the tag names the task's knobs and the tests mode)."""
@@ -377,6 +423,28 @@ class MiniEnv(SWEEnv):
                 pass
             self._root = None
         super().close()
+
+
+#: ``ioctl`` request that clones a file's blocks (copy-on-write: btrfs, XFS, bcachefs).
+_FICLONE = 0x40049409
+
+
+def _clone_file(src: str, dst: str) -> None:
+    """Copy one file: a copy-on-write clone where the file system supports it, else a
+    plain copy; its mode and times kept. Sockets, pipes and devices are skipped (no content)."""
+    if not stat.S_ISREG(os.lstat(src).st_mode):
+        return
+    with open(src, "rb") as source, open(dst, "wb") as target:
+        try:
+            fcntl.ioctl(target.fileno(), _FICLONE, source.fileno())
+        except OSError:
+            shutil.copyfileobj(source, target, 1 << 20)
+    shutil.copystat(src, dst)
+
+
+def clone_tree(src: Path, dst: Path) -> None:
+    """Copy the folder ``src`` into ``dst`` (existing or not), links as links."""
+    shutil.copytree(src, dst, symlinks=True, copy_function=_clone_file, dirs_exist_ok=True)
 
 
 #: Fields an SWE-Gym / SWE-bench instance must have.

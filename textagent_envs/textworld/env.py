@@ -7,6 +7,7 @@ names its knobs (see :mod:`textagent_envs.textworld.families`). Make them with
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
@@ -60,6 +61,34 @@ def _accepted(before: dict[str, Any], after: dict[str, Any]) -> bool:
 #: Errors from loading a game that mean its file is damaged (the backend process died,
 #: or TextWorld could not read what it holds).
 _BROKEN_GAME = (BackendCrashed, KeyError, TypeError, AttributeError, IndexError, EOFError, UnicodeDecodeError)
+
+
+#: Commands already checked (action -> the command the game reads); only accepted ones.
+_PARSED: dict[str, str] = {}
+_PARSED_KEPT = 4096
+
+
+def _parse(action: str) -> str:
+    """:func:`parse_command`, remembered: an action seen before costs one dict lookup."""
+    command = parse_command(action)
+    if len(_PARSED) >= _PARSED_KEPT:
+        _PARSED.clear()
+    _PARSED[action] = command
+    return command
+
+
+def _pid(runner: Any) -> int | None:
+    """The runner's child process id (None in this process, or when its child is gone)."""
+    return getattr(runner, "pid", None)
+
+
+def copy_rng(rng: Any) -> Any:
+    """An independent generator in the same state as ``rng`` (a ``numpy`` Generator or None)."""
+    if rng is None:
+        return None
+    twin = type(rng)(type(rng.bit_generator)(0))
+    twin.bit_generator.state = rng.bit_generator.state
+    return twin
 
 
 class ResetNeeded(RuntimeError):
@@ -171,11 +200,18 @@ class TextWorldEnv(gym.Env[str, str]):
         self._state: dict[str, Any] | None = None
         self._last_obs = ""
         self._episode_over = False
+        #: (task, game file, backend, its process id) of the game loaded in the backend, for
+        #: resets that replay it (a child process that was replaced has no game loaded).
+        self._loaded: tuple[TaskSpec, Path, Any, int | None] | None = None
+        self._seed_task: TaskSpec | None = None
 
     # -- choosing the task -------------------------------------------------------------
     def task_for_seed(self, seed: int) -> TaskSpec:
         """The task this env plays for ``reset(seed=seed)`` (without a task set)."""
-        return self.knobs.task(seed)
+        last = self._seed_task  # the same seed again (a GRPO group): no knob handling
+        if last is None or last.seed != seed:
+            last = self._seed_task = self.knobs.task(seed)
+        return last
 
     def _choose_task(self, seed: int | None, options: dict | None) -> TaskSpec:
         options = dict(options or {})
@@ -218,9 +254,18 @@ class TextWorldEnv(gym.Env[str, str]):
         check_seed(seed)
         super().reset(seed=seed)
         task = self._choose_task(seed, options)
-        task, game_file = self._game_for(task, drawn=seed is None and not options and self.task_set is None)
+        loaded = self._loaded
+        if loaded is not None and loaded[2] is self._backend and loaded[3] == _pid(self._backend) and task == loaded[0]:
+            # The game of this task is loaded in this backend: restart it, no file lookup.
+            task, game_file = loaded[:2]
+            again = True
+        else:
+            task, game_file = self._game_for(task, drawn=seed is None and not options and self.task_set is None)
+            again = False
+        self.task = self._state = None  # a reset that fails leaves no episode (nor a task that set_state trusts)
+        self._loaded = None
         try:
-            state = self._start(task, game_file)
+            state = self._start(task, game_file, load=not again)
         except _BROKEN_GAME as err:
             if task.game_file is not None:  # the user's own file
                 raise GameFileError(f"game file {str(game_file)!r} of task {task.id!r} cannot be played: {err!r}") from None
@@ -229,14 +274,16 @@ class TextWorldEnv(gym.Env[str, str]):
             task, game_file = self._game_for(task, drawn=False)
             state = self._start(task, game_file)
         self.task, self.game_file, self._state, self._episode_over = task, game_file, state, False
+        self._loaded = (task, game_file, self._backend, _pid(self._backend))
         obs = self._observe(state["feedback"])
         return obs, self._info(state, valid=False)
 
-    def _start(self, task: TaskSpec, game_file: Path) -> dict[str, Any]:
-        """Load ``game_file`` in the backend and reset it; its first state."""
+    def _start(self, task: TaskSpec, game_file: Path, *, load: bool = True) -> dict[str, Any]:
+        """Load ``game_file`` in the backend (unless it is loaded) and reset it; its first state."""
         timeout = max(LOAD_TIMEOUT, self.step_timeout)
         try:
-            self._call("load", str(Path(game_file).absolute()), timeout=timeout)
+            if load:
+                self._call("load", str(Path(game_file).absolute()), timeout=timeout)
             return self._call("reset", timeout=timeout)
         except BackendTimeout as err:
             raise RuntimeError(f"could not start game {game_file} for task {task.id!r}: {err}") from None
@@ -258,7 +305,7 @@ class TextWorldEnv(gym.Env[str, str]):
             raise ResetNeeded("this episode is over (the game was won, lost or cut off); call reset() to start another")
         previous = self._state
         try:
-            command = parse_command(action)
+            command = _PARSED.get(action) or _parse(action)
         except InvalidCommand as err:
             info = self._info(previous, valid=False)
             info[infos.INVALID_REASON] = str(err)
@@ -329,15 +376,57 @@ class TextWorldEnv(gym.Env[str, str]):
             raise TypeError("set_state takes the dict that get_state() returned (of this version of textagent_envs)")
         if state["family"] != self.family:
             raise ValueError(f"this state is of a {state['family']!r} game but this env plays {self.family!r}")
-        task, game_file = self._game_for(TaskSpec.from_dict(state["task"]), drawn=False)
-        self._call("load", str(Path(game_file).absolute()), timeout=max(LOAD_TIMEOUT, self.step_timeout))
+        if self._backend is None or self.task is None or state["task"] != self.task.to_dict():
+            # Another game (or none loaded): find or make it in this env's cache, and load it.
+            task, game_file = self._game_for(TaskSpec.from_dict(state["task"]), drawn=False)
+            self._call("load", str(Path(game_file).absolute()), timeout=max(LOAD_TIMEOUT, self.step_timeout))
+            self.task, self.game_file = task, game_file
+            self._loaded = (task, game_file, self._backend, _pid(self._backend))
         self._call("set_state", state["game"])
-        self.task, self.game_file = task, game_file
         self._state, self._episode_over, self._last_obs = dict(state["last"]), state["over"], state["obs"]
+
+    def fork(self, k: int = 1) -> list["TextWorldEnv"]:
+        """``k`` independent envs in this env's current state (``backend="native"``;
+        ALFWorld: ``engine="fast"``): the same task, game state, last observation and
+        info, episode over or not, and a copy of ``np_random`` (so a later ``reset()``
+        draws the same seed in every fork). Stepping one changes no other.
+
+        In this process (``isolation="none"``) a fork shares the compiled game and costs
+        microseconds; with ``isolation="process"`` each fork starts its own child process
+        and loads the game there (about as long as a first reset).
+
+        The forks are bare envs (no ``TimeLimit`` nor reward wrapper): to fork what
+        ``gym.make`` returned, wrappers and their state included (steps taken toward the
+        step budget, returned reward), use :func:`textagent_envs.fork`.
+        """
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive int (the number of forks), got {k!r}")
+        self._require_state_copies("fork")
+        if self._state is None:
+            raise ResetNeeded("call reset() before fork()")
+        state = self.get_state()
+        return [self._twin(state) for _ in range(k)]
+
+    def _twin(self, state: dict[str, Any]) -> "TextWorldEnv":
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin._np_random = copy_rng(self._np_random)
+        twin.task_order = copy.copy(self.task_order)
+        twin._state = dict(self._state)
+        twin._loaded = None
+        if isinstance(self._backend, InProcessBackend):
+            twin._backend = self._backend.fork()
+        else:  # a child process of its own, which loads the game
+            twin._backend = None
+            twin.set_state(state)
+        return twin
 
     def _require_state_copies(self, method: str) -> None:
         if self.backend != "native":
-            raise NotImplementedError(f"{method}() needs backend='native' (the Inform 7 interpreter's state cannot be copied cheaply)")
+            raise NotImplementedError(
+                f"{method}() needs backend='native' (the Inform 7 interpreter's state cannot be copied cheaply); "
+                "engines that copy and fork states: TextWorld backend='native', ALFWorld engine='fast', SWE-Mini sandbox='bwrap'"
+            )
 
     def __getstate__(self) -> dict[str, Any]:
         # A running game (an interpreter, a child process) cannot be copied; an env that
@@ -349,7 +438,7 @@ class TextWorldEnv(gym.Env[str, str]):
                 "other.unwrapped.set_state(env.unwrapped.get_state()) (get_state() is portable: it pickles, "
                 f"and restores in another process){self._state_copy_hint()}; or close() this env first to copy its settings."
             )
-        return self.__dict__.copy()
+        return {**self.__dict__, "_loaded": None}
 
     def _state_copy_hint(self) -> str:
         return "" if self.backend == "native" else "; state copies need backend='native'"
@@ -362,7 +451,7 @@ class TextWorldEnv(gym.Env[str, str]):
     def close(self) -> None:
         if self._backend is not None:
             self._backend.close()
-        self._backend = None
+        self._backend = self._loaded = None
         super().close()
 
 

@@ -121,6 +121,21 @@ class NativeBackend:
     def set_state(self, state: tuple) -> None:
         self.game.set_state(state)
 
+    def fork(self) -> "NativeBackend":
+        """An independent backend playing the current game in its current state (the
+        compiled game and its memo tables are shared, the episode state is not)."""
+        twin = copy.copy(self)
+        twin._last = dict(self._last)
+        twin._games = OrderedDict()
+        twin.game = None
+        if self.game is not None:
+            key = next((k for k, g in self._games.items() if g is self.game), None)
+            game = copy.copy(self.game)  # its state fields are immutable: assignments stay its own
+            if key is not None:
+                twin._keep(key, game)
+            twin.game = game
+        return twin
+
     def _result(self, feedback: str) -> dict[str, Any]:
         game = self.game
         out = {

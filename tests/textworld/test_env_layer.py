@@ -1,0 +1,82 @@
+"""The env layer's shortcuts change nothing a user sees: remembered command checks,
+resets that replay the loaded game, the cheaper step timer."""
+
+import signal
+
+import gymnasium as gym
+import pytest
+
+from textagent_envs import infos
+from textagent_envs.commands import InvalidCommand, parse_command
+from textagent_envs.worker import BackendTimeout, InProcessBackend
+
+ENV_ID = "TextWorld-Custom-w2-o3-q4-v0"
+
+
+@pytest.fixture
+def env():
+    env = gym.make(ENV_ID, backend="native")
+    yield env
+    env.close()
+
+
+def test_a_refused_command_is_refused_every_time_and_an_accepted_one_reads_the_same(env):
+    env.reset(seed=1)
+    for _ in range(3):
+        obs, reward, terminated, truncated, info = env.step("look; save")
+        assert not info[infos.LAST_ACTION_VALID] and "one command" in info[infos.INVALID_REASON]
+    with pytest.raises(InvalidCommand):
+        parse_command("look; save")
+    first = env.step("  Look!  ")
+    again = env.step("  Look!  ")  # the second time from the remembered check
+    assert first[0] == again[0] and first[4][infos.LAST_ACTION_VALID] is again[4][infos.LAST_ACTION_VALID]
+
+
+def test_resets_replay_the_right_game(env):
+    obs1, info1 = env.reset(seed=1)
+    env.step(info1[infos.WALKTHROUGH][0])
+    assert env.reset(seed=1) == (obs1, info1)  # the loaded game, from its start
+    obs2, info2 = env.reset(seed=2)
+    assert info2[infos.TASK]["seed"] == 2 and obs2 != obs1
+    assert env.reset(seed=1) == (obs1, info1)
+    # After set_state to another game, a reset plays the game it names.
+    other = gym.make(ENV_ID, backend="native")
+    try:
+        _, info3 = other.reset(seed=3)
+        env.unwrapped.set_state(other.unwrapped.get_state())
+        assert env.reset(seed=3)[1] == info3
+        assert env.reset(seed=1) == (obs1, info1)
+    finally:
+        other.close()
+
+
+def test_resets_after_the_backend_was_replaced_load_the_game_again(caplog):
+    env = gym.make(ENV_ID, backend="native", isolation="process")
+    try:
+        obs1, info1 = env.reset(seed=1)
+        env.unwrapped._backend.close()  # the child is gone: the next call starts a fresh one, with no game loaded
+        with caplog.at_level("WARNING"):
+            assert env.reset(seed=1) == (obs1, info1)
+        assert not caplog.records  # loaded again, not taken for a broken cached game
+    finally:
+        env.close()
+
+
+def test_the_step_timer_still_cuts_off_and_puts_the_handler_back():
+    runner = InProcessBackend("tests.fakes:Echo", {"prefix": "> "})
+    for _ in range(3):
+        assert runner.call("say", "hi", timeout=5) == "> hi"
+        assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    with pytest.raises(BackendTimeout, match="did not answer 'spin'"):
+        runner.call("spin", timeout=0.3)
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL
+
+    def mine(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGALRM, mine)
+    try:  # someone else's handler: never replaced, no timer armed
+        assert runner.call("say", "x", timeout=5) == "> x"
+        assert signal.getsignal(signal.SIGALRM) is mine and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
