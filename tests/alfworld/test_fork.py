@@ -8,17 +8,10 @@ import textagent_envs
 from textagent_envs import infos
 from textagent_envs.wrappers import DenseReward
 
+from tests.episodes import transcript
+
 ENV_ID = "ALFWorld-PickHeatThenPlace-v0"  # a long walkthrough with several milestones
 SEED = 3
-
-
-def transcript(env, actions):
-    out = []
-    for action in actions:
-        out.append(env.step(action))
-        if out[-1][2] or out[-1][3]:
-            break
-    return out
 
 
 @pytest.fixture

@@ -15,20 +15,12 @@ from textagent_envs import infos
 from textagent_envs.textworld.env import ResetNeeded
 from textagent_envs.wrappers import BalancedReward, DenseReward
 
+from tests.episodes import transcript
+
 ENV_ID = "TextWorld-Custom-w2-o3-q4-v0"
 DENSE_ID = "TextWorld-Simple-v0"  # scores at almost every step of its walkthrough
 EXTRA = ("description", "inventory", "location")
 SEED = 1
-
-
-def transcript(env, actions):
-    """Every step's full result; stops at the end of the episode."""
-    out = []
-    for action in actions:
-        out.append(env.step(action))
-        if out[-1][2] or out[-1][3]:
-            break
-    return out
 
 
 def script(walkthrough):
