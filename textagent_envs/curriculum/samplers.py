@@ -102,7 +102,7 @@ class _Sampler:
         if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or int(level) not in self.levels:
             raise ValueError(
                 f"update() got level {level!r}, which {type(self).__name__} never samples; "
-                f"its levels are {_describe(self.levels)}"
+                f"its levels are {level_range_text(self.levels)}"
             )
         if not isinstance(success, (bool, np.bool_)):
             raise TypeError(f"update() needs success as a bool (info['success']), got {type(success).__name__}: {success!r}")
@@ -150,12 +150,6 @@ class _Sampler:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._config().items())
         return f"{type(self).__name__}({args})"
-
-
-def _describe(levels: tuple[int, ...]) -> str:
-    if len(levels) > 3 and levels == tuple(range(levels[0], levels[-1] + 1)):
-        return f"{levels[0]}-{levels[-1]}"
-    return str(list(levels))
 
 
 class FixedLevel(_Sampler):
@@ -280,7 +274,7 @@ class AdaptiveLevel(_Sampler):
         if start_level is None:
             start_level = levels[0]
         elif isinstance(start_level, bool) or not isinstance(start_level, (int, np.integer)) or int(start_level) not in levels:
-            raise ValueError(f"start_level must be one of levels {_describe(levels)}, got {start_level!r}")
+            raise ValueError(f"start_level must be one of levels {level_range_text(levels)}, got {start_level!r}")
         self.start_level = int(start_level)
         self.promote_at = _check_rate("promote_at", promote_at)
         self.demote_at = _check_rate("demote_at", demote_at)
@@ -339,7 +333,7 @@ class AdaptiveLevel(_Sampler):
 
     def _load_extra_state(self, state: Mapping[str, Any]) -> None:
         if state["level"] not in self.levels:
-            raise ValueError(f"this state is at level {state['level']!r}, not one of levels {_describe(self.levels)}")
+            raise ValueError(f"this state is at level {state['level']!r}, not one of levels {level_range_text(self.levels)}")
         self.level = int(state["level"])
         self._recent = deque((bool(x) for x in state["recent"]), maxlen=self.window)
         self._since_move = int(state["since_move"])

@@ -15,6 +15,7 @@ import gymnasium as gym
 import numpy as np
 
 from .. import infos
+from ..knobs import level_range_text
 from ..tasks import MAX_SEED, TaskSpec
 
 __all__ = ["CURRICULUM_LEVEL", "CurriculumWrapper"]
@@ -115,7 +116,7 @@ class CurriculumWrapper(gym.Wrapper):
             bad = [level for level in self.levels if not self._is_family_level(level)]
             if bad:
                 raise ValueError(
-                    f"the curriculum's levels {_describe(self.levels)} are not all levels of {self.family}: "
+                    f"the curriculum's levels {level_range_text(self.levels)} are not all levels of {self.family}: "
                     f"{bad} outside {self.family}'s levels {self.family_levels.start}-{self.family_levels.stop - 1}"
                 )
 
@@ -145,7 +146,7 @@ class CurriculumWrapper(gym.Wrapper):
 
         level = self.sampler.sample(self._rng)
         if not self._is_family_level(level) or (self.levels is not None and int(level) not in self.levels):
-            allowed = _describe(self.levels) if self.levels is not None else (
+            allowed = level_range_text(self.levels) if self.levels is not None else (
                 f"{self.family_levels.start}-{self.family_levels.stop - 1}"
             )
             raise ValueError(f"{type(self.sampler).__name__}.sample() returned level {level!r}, not one of {allowed}")
@@ -188,14 +189,6 @@ class CurriculumWrapper(gym.Wrapper):
                 log.write(json.dumps(line) + "\n")
                 log.flush()
         self.episode += 1
-
-
-def _describe(levels: tuple[int, ...] | None) -> str:
-    if not levels:
-        return "[]"
-    if len(levels) > 3 and levels == tuple(range(levels[0], levels[-1] + 1)):
-        return f"{levels[0]}-{levels[-1]}"
-    return str(list(levels))
 
 
 def _next_episode(path: Path) -> int:
