@@ -151,7 +151,7 @@ def test_the_cycle_finder_finds_a_planted_cycle_and_a_package_cycle():
 
 def test_textagent_envs_has_no_import_cycles():
     graph = import_graph("textagent_envs")
-    assert "textagent_envs.registry" in graph and graph["textagent_envs.tasksets.make_tasks"]
+    assert len(graph) > 50 and graph["textagent_envs.cli"]  # the whole package was read
     found = sorted(set(cycles(graph)) | set(package_cycles(graph)))
     new, known = _report(found)
     assert not new, "import cycles: " + "; ".join(" <-> ".join(c) for c in new)
