@@ -15,6 +15,8 @@ import gymnasium as gym
 import numpy as np
 
 from .. import infos
+from ..checks import is_int
+from ..jsonl import read_jsonl
 from ..knobs import level_range_text
 from ..tasks import MAX_SEED, TaskSpec
 
@@ -192,23 +194,18 @@ class CurriculumWrapper(gym.Wrapper):
 
 
 def _next_episode(path: Path) -> int:
-    """The episode number after the last line of an existing log (0 for a new one)."""
+    """The episode number after the last line of an existing log (0 for a new one); a bad
+    line raises naming the file and line (:func:`textagent_envs.jsonl.read_jsonl`)."""
     if not path.exists():
         return 0
-    last, lineno = None, 0
-    with open(path, encoding="utf-8") as log:
-        for number, text in enumerate(log, start=1):
-            if text.strip():
-                last, lineno = text, number
-    if last is None:
+    records = read_jsonl(path, what="curriculum log")
+    if not records:
         return 0
-    try:
-        episode = json.loads(last)["episode"]
-    except (json.JSONDecodeError, KeyError, TypeError):
-        episode = None
-    if isinstance(episode, bool) or not isinstance(episode, int):
+    lineno, last = records[-1]
+    episode = last.get("episode")
+    if not is_int(episode):
         raise ValueError(
             f"{path}:{lineno}: the curriculum log to append to does not end with a line holding an int 'episode'; "
             "give a new log_path or repair the file"
         )
-    return episode + 1
+    return int(episode) + 1
