@@ -18,24 +18,19 @@ backend::
     'tw-custom'
 
 Adding a family: write its subpackage (env, knobs, generator) and add one :class:`Family`
-to :data:`FAMILIES` (see docs/environments.md). ``python -m textagent_envs.registry
---write-docs`` rewrites the knob tables in the docs.
+to :data:`FAMILIES` (see docs/environments.md). ``python -m textagent_envs.knobdocs
+--write`` rewrites the knob tables in the docs from it.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from .knobs import KnobError, level_range_text
+from .knobs import KnobError
 
-__all__ = [
-    "ENTRIES", "FAMILIES", "EnvEntry", "Family", "PAPER_CUSTOM_SETTINGS", "families", "family", "knob_table",
-    "levels_table",
-]
+__all__ = ["ALFWORLD_TASK_IDS", "ENTRIES", "FAMILIES", "EnvEntry", "Family", "PAPER_CUSTOM_SETTINGS", "families", "family"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +68,8 @@ class Family:
     doc: str | None = None
     #: Why there is no generator (shown by ``list`` and ``make-tasks``).
     no_generator: str = ""
+    #: What grows with the level, in words (the docs' levels table).
+    growth: str = ""
 
     @property
     def knobs_class(self) -> Any:
@@ -127,13 +124,15 @@ PAPER_CUSTOM_SETTINGS = {
 }
 
 
-def _textworld(name: str, knobs: str, summary: str, doc: str, envs: tuple[EnvEntry, ...]) -> Family:
+def _textworld(name: str, knobs: str, summary: str, doc: str, growth: str, envs: tuple[EnvEntry, ...]) -> Family:
     return Family(name, "textworld", summary, _TW_KNOBS + knobs, _TW_GENERATOR, "backend", _TW_ENGINES, envs,
-                  doc=f"docs/textworld/{doc}.md")
+                  doc=f"docs/textworld/{doc}.md", growth=growth)
 
 
 _FAMILY_LIST = [
-    _textworld("tw-custom", "CustomKnobs", "tw-make custom games: rooms, objects, quest length", "custom", (
+    _textworld("tw-custom", "CustomKnobs", "tw-make custom games: rooms, objects, quest length", "custom",
+               "1: w1-o2-q2, 2: w2-o3-q3, then the paper's settings 3: w2-o3-q4, 4: w8-o3-q4, 5: w2-o12-q4, 6: w8-o12-q4, "
+               "7: w4-o6-q8 (objects counted harder than rooms, as the paper found)", (
         EnvEntry("TextWorld-Custom-v0", _TW + "CustomEnv", 50, summary="tw-make custom games: rooms, objects, quest length"),
         *(
             EnvEntry(
@@ -144,7 +143,7 @@ _FAMILY_LIST = [
             for name, (w, o, q, budget) in PAPER_CUSTOM_SETTINGS.items()
         ),
     )),
-    _textworld("tw-simple", "SimpleKnobs", "take the food to the stove in a six-room house", "simple", (
+    _textworld("tw-simple", "SimpleKnobs", "take the food to the stove in a six-room house", "simple", "the goal text: detailed, brief, none", (
         EnvEntry("TextWorld-Simple-v0", _TW + "SimpleEnv", 24, summary="tw-simple: take the food to the stove in a six-room house"),
         *(
             EnvEntry(
@@ -155,13 +154,16 @@ _FAMILY_LIST = [
             for density in ("dense", "balanced", "sparse")
         ),
     )),
-    _textworld("tw-cooking", "CookingKnobs", "gather and prepare a recipe", "cooking", (
+    _textworld("tw-cooking", "CookingKnobs", "gather and prepare a recipe", "cooking",
+               "recipe size, rooms and skills (see [textworld/cooking.md](textworld/cooking.md))", (
         EnvEntry("TextWorld-Cooking-v0", _TW + "CookingEnv", 100, summary="tw-cooking: gather and prepare a recipe"),
     )),
-    _textworld("tw-coin_collector", "CoinCollectorKnobs", "find the coin", "coin_collector", (
+    _textworld("tw-coin_collector", "CoinCollectorKnobs", "find the coin", "coin_collector",
+               "the game's own `level` (quest length = level)", (
         EnvEntry("TextWorld-CoinCollector-v0", _TW + "CoinCollectorEnv", 100, {"level": 1}, summary="tw-coin_collector: find the coin"),
     )),
-    _textworld("tw-treasure_hunter", "TreasureHunterKnobs", "find the named object", "treasure_hunter", (
+    _textworld("tw-treasure_hunter", "TreasureHunterKnobs", "find the named object", "treasure_hunter",
+               "the game's own `level`", (
         EnvEntry("TextWorld-TreasureHunter-v0", _TW + "TreasureHunterEnv", 100, {"level": 1},
                  summary="tw-treasure_hunter: find the object"),
     )),
@@ -179,6 +181,8 @@ _FAMILY_LIST = [
             ),
         ),
         doc="docs/alfworld.md",
+        growth="receptacles, objects and distractors; 7 is ALFWorld size (30 receptacles, 30 objects); any task type "
+               "(see [alfworld.md](alfworld.md))",
     ),
     Family(
         "swe-mini", "swe", "fix seeded bugs in a small Python repository with tool calls",
@@ -189,6 +193,7 @@ _FAMILY_LIST = [
                      summary="fix seeded bugs in a small Python repo with tool calls, in a bubblewrap sandbox (30 turns)"),
         ),
         doc="docs/swe.md",
+        growth="1: one operator/comparison bug, 2: one bug of any kind, 3-5: two to four bugs (see [swe.md](swe.md))",
     ),
     Family(
         "swe-gym", "swe", "SWE-Gym / SWE-bench instances given as a file, graded by their tests",
@@ -228,90 +233,3 @@ def family(name: str) -> Family:
         f"unknown family {name!r}: neither a family ({', '.join(FAMILIES)}) nor a registered id "
         "(`textagent-envs list` shows them)"
     )
-
-
-# -- tables for the docs and the CLI ---------------------------------------------------
-
-
-def knob_table(name: str) -> str:
-    """The markdown table of a family's knobs: name, default, accepted values, meaning."""
-    knobs = family(name).knobs_class
-    if knobs is None:
-        return f"`{name}` has no knobs: {family(name).no_generator}."
-    rows = ["| knob | default | values | what it sets |", "|---|---|---|---|"]
-    for spec in knobs.knob_specs():
-        default = list(spec.default) if isinstance(spec.default, tuple) else spec.default
-        values = spec.describe().replace("|", "\\|")
-        rows.append(f"| `{spec.name}` | `{default!r}` | {values} | {spec.doc} |")
-    levels = knobs.levels()
-    if levels and "level" not in {s.name for s in knobs.knob_specs()}:
-        with_level = f"; {', '.join(f'`{k}`' for k in knobs.level_knobs)} may go with it" if knobs.level_knobs else ""
-        rows.append(f"| `level` | - | {level_range_text(levels)} | sets the knobs above instead (1 = easiest){with_level} |")
-    return "\n".join(rows)
-
-
-def levels_table() -> str:
-    """One row per generated family: its levels and its ids."""
-    rows = ["| family | levels | engines | ids |", "|---|---|---|---|"]
-    for item in families(generated=True):
-        engines = ", ".join(f"`{e}`" for e in item.engines)
-        rows.append(f"| `{item.name}` | {level_range_text(item.levels)} | `{item.engine_option}=`: {engines} | "
-                    + ", ".join(f"`{i}`" for i in item.ids) + " |")
-    return "\n".join(rows)
-
-
-def _markers(name: str) -> tuple[str, str]:
-    return f"<!-- knobs:{name}:start (python -m textagent_envs.registry --write-docs) -->", f"<!-- knobs:{name}:end -->"
-
-
-def doc_sections(root: str | Path = ".") -> list[tuple[Path, str, str, str]]:
-    """``(doc path, start marker, end marker, rendered table)`` for every generated table."""
-    root = Path(root)
-    out = [(root / item.doc, *_markers(item.name), knob_table(item.name)) for item in FAMILIES.values() if item.doc]
-    out.append((root / "docs/tasks.md", *_markers("levels"), levels_table()))
-    return out
-
-
-def stale_docs(root: str | Path = ".") -> list[str]:
-    """The docs whose generated table differs from the registry (empty when all agree)."""
-    from .docsections import read_section
-
-    stale = []
-    for path, start, end, table in doc_sections(root):
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-        if read_section(text, start, end) != table:
-            stale.append(f"{path}: {start.split(' ')[1]}")
-    return stale
-
-
-def write_docs(root: str | Path = ".") -> list[Path]:
-    """Rewrite every generated table in the docs; returns the files written."""
-    from .docsections import write_section
-
-    written = []
-    for path, start, end, table in doc_sections(root):
-        write_section(path, start, end, table, heading="## Knobs")
-        written.append(path)
-    return written
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m textagent_envs.registry", description="The family registry.")
-    parser.add_argument("--write-docs", action="store_true", help="rewrite the knob tables in docs/ from the registry")
-    parser.add_argument("--check-docs", action="store_true", help="exit 1 if a doc's table differs from the registry")
-    parser.add_argument("--root", default=".", help="the checkout whose docs/ to read or write")
-    args = parser.parse_args(argv)
-    if args.write_docs:
-        for path in write_docs(args.root):
-            print(f"wrote {path}")
-        return 0
-    if args.check_docs:
-        stale = stale_docs(args.root)
-        print("\n".join(stale) or "the docs' knob tables match the registry")
-        return 1 if stale else 0
-    print(levels_table())
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -49,10 +49,10 @@ class ALFWorldKnobs(Knobs):
     }
     level_knobs: ClassVar[tuple[str, ...]] = ("task_type",)
 
-    task_type: str | None = knob(None, "the task; None = one drawn per seed", choices=TASK_TYPES, optional=True)
-    nb_receptacles: int = knob(10, "receptacles in the room (ALFWorld: about 30)", minimum=2, maximum=MAX_RECEPTACLES)
-    nb_objects: int = knob(10, "portable objects, the task's own included", minimum=2, maximum=MAX_OBJECTS)
-    nb_distractors: int = knob(2, "other objects in the task object's receptacle", minimum=0, maximum=MAX_OBJECTS - 2,
+    task_type: str | None = knob(None, "the task; None draws one per seed", choices=TASK_TYPES, optional=True)
+    nb_receptacles: int = knob(10, "receptacles in the room; each has its own spot to `go to`", minimum=2, maximum=MAX_RECEPTACLES)
+    nb_objects: int = knob(10, "portable objects, the task's own included (a desk lamp comes on top for `look_at_obj_in_light`)", minimum=2, maximum=MAX_OBJECTS)
+    nb_distractors: int = knob(2, "of those, objects of other types in the same receptacle as the task's object", minimum=0, maximum=MAX_OBJECTS - 2,
                                note="at most nb_objects - 2")
 
     def validate(self) -> None:

@@ -61,8 +61,8 @@ class MiniKnobs(Knobs):
     }
     level_knobs: ClassVar[tuple[str, ...]] = ("repo",)
 
-    repo: str = knob("calckit", "the practice repository", choices=available_repos)
-    nb_bugs: int = knob(1, "bugs injected", minimum=1, maximum=5)
+    repo: str = knob("calckit", "the practice repository (package data: `textagent_envs/swe/repos/`)", choices=available_repos)
+    nb_bugs: int = knob(1, "bugs injected, each caught by a test that passed before", minimum=1, maximum=5)
     kinds: tuple[str, ...] = knob(MUTATION_KINDS, "bug kinds to draw from", subset=MUTATION_KINDS)
 
     @classmethod

@@ -47,10 +47,13 @@ class CustomKnobs(Knobs):
         7: dict(world_size=4, nb_objects=6, quest_length=8),
     }
 
-    world_size: int = knob(2, "rooms", minimum=1, maximum=100)
-    nb_objects: int = knob(3, "objects", minimum=0, maximum=200)
-    quest_length: int = knob(4, "actions the quest needs", minimum=1, maximum=50)
-    quest_breadth: int | None = knob(None, "sub-quests; None = tw-make's 1 to 5", minimum=1, maximum=10, optional=True)
+    world_size: int = knob(2, "number of rooms (`--world-size`)", minimum=1, maximum=100)
+    nb_objects: int = knob(3, "minimum number of objects; the quest's own count, distractors fill up to it (`--nb-objects`)",
+                          minimum=0, maximum=200)
+    quest_length: int = knob(4, "actions in the quest (`--quest-length`: its minimum, maximum and depth)", minimum=1,
+                            maximum=50)
+    quest_breadth: int | None = knob(None, "sub-quests (`--quest-breadth`); None keeps tw-make's 1-5", minimum=1,
+                                     maximum=10, optional=True)
 
     def make_game(self, options):
         import textworld.generator
@@ -90,9 +93,9 @@ class SimpleKnobs(Knobs):
     #: The house is fixed; what gets harder is how much the goal text tells.
     _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {1: dict(goal="detailed"), 2: dict(goal="brief"), 3: dict(goal="none")}
 
-    rewards: str = knob("dense", "which steps score", choices=("dense", "balanced", "sparse"))
-    goal: str = knob("detailed", "how much the goal text tells", choices=("detailed", "brief", "none"))
-    test: bool = knob(False, "draw food and rooms from the test distribution")
+    rewards: str = knob("dense", "which steps score (`--rewards`)", choices=("dense", "balanced", "sparse"))
+    goal: str = knob("detailed", "how much of the objective is shown (`--goal`)", choices=("detailed", "brief", "none"))
+    test: bool = knob(False, "draw the target's name from the test foods (`--test`)")
 
     def make_game(self, options):
         return _challenge("tw-simple", {"rewards": self.rewards, "goal": self.goal, "test": self.test}, options)
@@ -130,17 +133,17 @@ class CookingKnobs(Knobs):
     family: ClassVar[str] = "tw-cooking"
     _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {level: dict(level=level) for level in COOKING_LEVELS}
 
-    level: int | None = knob(None, "sets recipe, take, go and the skills", minimum=1, maximum=max(COOKING_LEVELS),
+    level: int | None = knob(None, "sets recipe, take, go and the skills from the level table", minimum=1, maximum=max(COOKING_LEVELS),
                              optional=True, note="not with those knobs")
-    recipe: int = knob(1, "ingredients in the recipe", minimum=1, maximum=5)
-    take: int = knob(0, "ingredients to find", minimum=0, maximum=5, note="at most recipe")
-    go: int = knob(1, "rooms", choices=(1, 6, 9, 12))
-    open: bool = knob(False, "containers and doors to open")
-    cook: bool = knob(False, "ingredients to cook")
-    cut: bool = knob(False, "ingredients to cut")
-    drop: bool = knob(False, "limited inventory")
-    recipe_seed: int = knob(0, "recipe shuffle", minimum=0, maximum=2**31 - 1, note="> 0 needs take >= 1")
-    split: str | None = knob(None, "food split; None = the joint distribution", choices=("train", "valid", "test"),
+    recipe: int = knob(1, "ingredients (`--recipe`)", minimum=1, maximum=5)
+    take: int = knob(0, "ingredients to find; the rest start in the inventory (`--take`)", minimum=0, maximum=5, note="at most recipe")
+    go: int = knob(1, "rooms (`--go`)", choices=(1, 6, 9, 12))
+    open: bool = knob(False, "doors and containers start closed (`--open`)")
+    cook: bool = knob(False, "ingredients must be cooked (`--cook`)")
+    cut: bool = knob(False, "ingredients must be cut (`--cut`)")
+    drop: bool = knob(False, "the inventory has limited room (`--drop`)")
+    recipe_seed: int = knob(0, "above 0, another recipe in the same world (`--recipe-seed`)", minimum=0, maximum=2**31 - 1, note="> 0 needs take >= 1")
+    split: str | None = knob(None, "food and preparation split (`--split`); None = all", choices=("train", "valid", "test"),
                              optional=True)
 
     def validate(self) -> None:
@@ -191,7 +194,7 @@ class CoinCollectorKnobs(Knobs):
     family: ClassVar[str] = "tw-coin_collector"
     _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {level: dict(level=level) for level in range(1, 101)}
 
-    level: int = knob(1, "quest length (level - 1) % 100 + 1; 101-200 double the rooms, 201-300 triple them", minimum=1, maximum=300,
+    level: int = knob(1, "quest length and distractor rooms, as in the level table (`--level`)", minimum=1, maximum=300,
                       note="playable: 1-150 and 201-233")
 
     def validate(self) -> None:
@@ -218,7 +221,7 @@ class TreasureHunterKnobs(Knobs):
     family: ClassVar[str] = "tw-treasure_hunter"
     _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {level: dict(level=level) for level in range(1, 31)}
 
-    level: int = knob(1, "1-10 easy, 11-20 medium, 21-30 hard", minimum=1, maximum=30)
+    level: int = knob(1, "mode (rooms, doors, containers, keys) and quest length (`--level`)", minimum=1, maximum=30)
 
     def make_game(self, options):
         return _challenge("tw-treasure_hunter", {"level": self.level}, options)
