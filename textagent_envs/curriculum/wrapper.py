@@ -134,7 +134,7 @@ class CurriculumWrapper(gym.Wrapper):
         self._reported = True
 
     def _is_family_level(self, level: Any) -> bool:
-        return not isinstance(level, bool) and isinstance(level, (int, np.integer)) and int(level) in self.family_levels
+        return is_int(level) and int(level) in self.family_levels
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict[str, Any]]:
         if seed is not None:
