@@ -17,8 +17,8 @@ def test_list_shows_every_family_with_its_knob_ranges_and_ids(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "TextWorld-Custom-w4-o6-q8-v0  (max_episode_steps=24; world_size=4, nb_objects=6, quest_length=8)" in out
-    assert "world_size     default 2; 1-100: rooms" in out
-    assert "nb_receptacles  default 10; 2-60: receptacles" in out
+    assert "world_size     default 2; 1-100: number of rooms (`--world-size`)" in out
+    assert "nb_receptacles  default 10; 2-60: receptacles in the room" in out
     assert "engines (sandbox=): bwrap, docker" in out
     for name in FAMILIES:
         assert f"\n{name}: " in "\n" + out
@@ -156,3 +156,14 @@ def test_make_tasks_takes_every_family_by_its_name(family, tmp_path):
 def test_make_tasks_names_the_families_for_an_unknown_one(tmp_path):
     result = _cli("make-tasks", "nope", "--count", "1", "--split", "train", "--out", str(tmp_path))
     assert result.returncode != 0 and "alfworld" in result.stderr and "tw-custom" in result.stderr
+
+
+def test_the_help_of_knob_commands_lists_every_family_knob_range(capsys):
+    from textagent_envs.registry import FAMILIES
+
+    with pytest.raises(SystemExit):
+        main(["make-tasks", "--help"])
+    out = capsys.readouterr().out
+    assert "tw-custom: world_size (1-100), nb_objects (0-200)" in out and "swe-mini: repo (calckit | shopcart)" in out
+    for name in FAMILIES:
+        assert f"  {name}: " in out

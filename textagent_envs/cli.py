@@ -253,19 +253,33 @@ def _add_clean_parser(sub) -> None:
 FAMILY_HELP = "a family (" + ", ".join(FAMILIES) + ") or a registered id (`textagent-envs list`)"
 
 
+def knobs_epilog() -> str:
+    """Each family's knobs and their ranges, from the registry (the help of the commands that take knobs)."""
+    lines = ["knobs by family (--knob NAME=VALUE; `textagent-envs list FAMILY` tells what each sets):"]
+    for item in FAMILIES.values():
+        knobs = item.knobs_class
+        if knobs is None:
+            lines.append(f"  {item.name}: none ({item.no_generator})")
+            continue
+        specs = ", ".join(f"{spec.name} ({spec.describe()})" for spec in knobs.knob_specs())
+        lines.append(f"  {item.name}: {specs}; levels {item.levels.start}-{item.levels.stop - 1}")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="textagent-envs", description="Gymnasium text environments for agentic RL.")
     sub = parser.add_subparsers(dest="command", required=True)
     listing = sub.add_parser("list", help="families: levels, knobs with their ranges, engines, and their ids")
     listing.add_argument("name", nargs="?", default=None, help="only this family (or the family of this id)")
-    play = sub.add_parser("play", help="play a game in the terminal")
+    epilog = dict(epilog=knobs_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    play = sub.add_parser("play", help="play a game in the terminal", **epilog)
     play.add_argument("id", metavar="FAMILY|ID", help=FAMILY_HELP)
     play.add_argument("--seed", type=int, default=None)
-    check = sub.add_parser("check", help="run the conformance check on an id")
+    check = sub.add_parser("check", help="run the conformance check on an id", **epilog)
     check.add_argument("id", metavar="FAMILY|ID", help=FAMILY_HELP)
     check.add_argument("--seeds", type=int, nargs="+", default=[1])
     sub.add_parser("demo", help="generate games at two levels and play two of them")
-    make = sub.add_parser("make-tasks", help="generate a task set")
+    make = sub.add_parser("make-tasks", help="generate a task set", **epilog)
     make.add_argument("family", metavar="FAMILY|ID", help=FAMILY_HELP + "; an id's knobs are the defaults")
     make.add_argument("--level", type=int, default=None, help="a difficulty level instead of knobs")
     make.add_argument("--count", type=int, required=True)
