@@ -125,7 +125,7 @@ PAPER_CUSTOM_SETTINGS = {
 
 
 def _textworld(name: str, knobs: str, summary: str, doc: str, growth: str, envs: tuple[EnvEntry, ...]) -> Family:
-    return Family(name, "textworld", summary, _TW_KNOBS + knobs, _TW_GENERATOR, "backend", _TW_ENGINES, envs,
+    return Family(name, "textworld", summary, _TW_KNOBS + knobs, _TW_GENERATOR, "engine", _TW_ENGINES, envs,
                   doc=f"docs/textworld/{doc}.md", growth=growth)
 
 
