@@ -38,7 +38,7 @@ def test_rerun_resumes_without_duplicates_after_an_interruption(tmp_path):
         sink.write('{"family": "tw-custom", "id": "tw-cus')
     lines = _lines_tolerant(first.manifest)
     (tmp_path / lines[1]["game_file"]).unlink()
-    with pytest.warns(UserWarning, match="skipping a bad task line"):
+    with pytest.warns(UserWarning, match="skipping a bad line"):
         again = make_tasks("tw-custom", level=1, count=3, split="train", out_dir=tmp_path, workers=2, progress=False)
     assert again.reused == 1 and again.generated == 2
     seeds = [line["seed"] for line in _lines(again.manifest)]
