@@ -124,11 +124,13 @@ def evaluate_agent(agent: Any, envs: Sequence[Any], seeds: Sequence[int], *, gre
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from textagent_envs.knobargs import add_knob_arguments, knobs_from_args
+
     parser = argparse.ArgumentParser(prog="python -m baselines.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", help="a training run directory (its config and last checkpoint)")
     parser.add_argument("--model", help="instead of --run: tiny | smollm2 | random | a local model folder")
     parser.add_argument("--env", help="env id (default: the run's)")
-    parser.add_argument("--env-kwargs", type=json.loads, help='JSON knobs, e.g. \'{"level": 2}\'')
+    add_knob_arguments(parser)  # --knob NAME=VALUE (repeatable); --env-kwargs JSON, deprecated
     parser.add_argument("--mode", choices=["text", "choice"])
     parser.add_argument("--max-turns", type=int)
     from .presets import SEED_SPLITS, SETTINGS
@@ -144,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-new-tokens", type=int, default=None)
     parser.add_argument("--out", required=True, help="JSON file to write")
     args = parser.parse_args(argv)
+    args.env_kwargs = knobs_from_args(args) or None
     if (args.run is None) == (args.model is None):
         parser.error("give exactly one of --run and --model")
     if args.run and args.preset:

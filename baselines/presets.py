@@ -34,7 +34,7 @@ import re
 from typing import Any, Callable
 
 from textagent_envs import infos
-from textagent_envs.curriculum.splits import SPLITS
+from textagent_envs.tasksets.splits import SPLITS
 
 #: Named seed ranges. ``train``/``valid``/``sft``/``test`` are textagent_envs' disjoint
 #: splits; ``released-*`` are the ranges the paper's released scripts use; ``paper-rl`` and

@@ -27,6 +27,8 @@ from typing import Sequence
 
 import numpy as np
 
+from textagent_envs.docsections import write_section as write_section_between
+
 from .config import TrainConfig
 
 #: The easy setting: CoinCollector level 2 (two rooms: go to the other room, take the
@@ -226,14 +228,7 @@ def results_markdown(runs: Path, random: dict, algos: dict[str, dict], smol: dic
 
 
 def write_section(doc: Path, body: str) -> None:
-    text = doc.read_text() if doc.exists() else ""
-    block = f"{MARK_START}\n{body}\n{MARK_END}"
-    if MARK_START in text and MARK_END in text:
-        head, rest = text.split(MARK_START, 1)
-        text = head + block + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n## Results\n\n" + block + "\n"
-    doc.write_text(text)
+    write_section_between(doc, MARK_START, MARK_END, body, heading="## Results")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,6 +29,8 @@ import typing
 from pathlib import Path
 from typing import Sequence
 
+from textagent_envs.knobargs import add_knob_arguments, knobs_from_args
+
 from .config import TrainConfig
 
 _HIDDEN = {"estimator", "value_head", "env_kwargs", "prompt", "preset"}
@@ -57,16 +59,6 @@ def _parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
-def _parse_knob(text: str) -> tuple[str, object]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"--knob takes name=value, got {text!r}")
-    name, value = text.split("=", 1)
-    try:
-        return name, json.loads(value)
-    except json.JSONDecodeError:
-        return name, value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m baselines.train", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -80,9 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         kind = _parse_bool if base is bool else base
         parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=kind, default=None,
                             help=f"{docs.get(f.name, '')} (default: {f.default!r})")
-    parser.add_argument("--knob", action="append", type=_parse_knob, default=[], metavar="NAME=VALUE",
-                        help="an env knob, e.g. --knob level=2 (repeatable)")
-    parser.add_argument("--env-kwargs", type=json.loads, default=None, help="env knobs as a JSON object")
+    add_knob_arguments(parser)  # --knob NAME=VALUE (repeatable); --env-kwargs JSON, deprecated
     parser.add_argument("--prompt", type=json.loads, default=None,
                         help='prompt wording as JSON, e.g. \'{"system": "You play text games."}\' (fields of PromptTemplate)')
     from .presets import SETTINGS
@@ -119,8 +109,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             setattr(cfg, f.name, value)
     if args.prompt is not None:
         cfg.prompt = args.prompt
-    knobs = dict(args.env_kwargs or {})
-    knobs.update(dict(args.knob))
+    knobs = knobs_from_args(args)
     if knobs:
         cfg.env_kwargs = {**cfg.env_kwargs, **knobs}
     return cfg

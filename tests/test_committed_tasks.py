@@ -5,7 +5,7 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 
-from textagent_envs.curriculum import split_seeds
+from textagent_envs.tasksets import split_seeds
 from textagent_envs.tasks import load_task_set
 from textagent_envs.textworld.families import family_knobs
 

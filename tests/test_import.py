@@ -49,3 +49,14 @@ def test_check_text_env_is_exported():
     from textagent_envs.testing import check_text_env
 
     assert textagent_envs.check_text_env is check_text_env
+
+
+def test_import_loads_the_registry_but_no_family_subpackage():
+    out = _run(
+        "import sys, textagent_envs\n"
+        "from textagent_envs.registry import FAMILIES\n"
+        "print(len(FAMILIES), sorted({m.split('.')[1] for m in sys.modules if m.startswith('textagent_envs.')}))"
+    )
+    count, loaded = out.split(" ", 1)
+    assert int(count) == 8
+    assert not {"textworld", "alfworld", "swe", "tasksets", "curriculum"} & set(eval(loaded))

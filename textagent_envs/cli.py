@@ -1,90 +1,94 @@
 """The ``textagent-envs`` command (also ``python -m textagent_envs``).
 
+Every command that takes a family takes it by the same names as the Python API: a family
+name (``tw-custom``, ``alfworld``, ``swe-mini``, ...) or a registered id, whose pinned
+knobs are then the defaults. Knobs are ``--knob NAME=VALUE`` (repeatable) everywhere.
+
 Subcommands:
-  list                      registered ids with their knobs, defaults and step budgets
-  play ID [--seed N] [--knob value ...]
+  list [FAMILY|ID]          families: levels, knobs with their ranges, engines, and their ids
+  play FAMILY|ID [--seed N] [--knob k=v ...]
                             play a game in the terminal (/help lists the slash commands)
-  check ID [--seeds N ...]  run the conformance check (textagent_envs.testing)
+  check FAMILY|ID [--seeds N ...] [--knob k=v ...]
+                            run the conformance check (textagent_envs.testing)
   demo                      generate games at two complexity levels and play two of them
-  make-tasks FAMILY|ID [--knob value ... | --level N] --count N --split S --out DIR
+  make-tasks FAMILY|ID [--knob k=v ... | --level N] --count N --split S --out DIR
                             generate a task set and its JSONL manifest (resumable)
   plot run LOG.jsonl --out FIG.png          success and return against level over a run
   plot difficulty MANIFEST.jsonl --out FIG.png [--key walkthrough_length]
                                             histogram of a task set's difficulty
+  serve ID ... [--knob k=v ...]             serve ids over OpenEnv
   clean [--dry-run]         remove SWE workspaces, cgroups and containers whose owner process is gone
+
+Old knob spellings (``--world-size 4`` after the command, ``--env-kwargs JSON``) still work
+for one release and warn.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
+import warnings
 from typing import Any, Sequence
 
 import gymnasium as gym
 
 from . import infos
-from .registration import ENTRIES, entry
+from .knobargs import add_knob_arguments, knobs_from_args
+from .knobs import KnobError
+from .registry import FAMILIES, Family, family
 
 
-def _parse_value(text: str) -> Any:
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered == "none":
-        return None
+def _family(name: str) -> Family:
     try:
-        return int(text)
-    except ValueError:
-        return text
+        return family(name)
+    except KnobError as err:
+        raise SystemExit(f"error: {err}") from None
 
 
-def _parse_knobs(extra: Sequence[str]) -> dict[str, Any]:
-    """``--world-size 4 --open true`` -> ``{"world_size": 4, "open": True}``."""
-    knobs: dict[str, Any] = {}
-    items = list(extra)
-    while items:
-        flag = items.pop(0)
-        if not flag.startswith("--") or len(flag) < 3:
-            raise SystemExit(f"error: expected a knob flag like --world-size, got {flag!r}")
-        name = flag[2:].replace("-", "_")
-        if "=" in name:
-            name, value = name.split("=", 1)
-        elif items and not items[0].startswith("--"):
-            value = items.pop(0)
+def _env_id(name: str) -> str:
+    """The env id a family name or an id stands for (a family's first, unpinned id)."""
+    item = _family(name)
+    env_id = name.split(":", 1)[-1]
+    return env_id if env_id in item.ids else item.ids[0]
+
+
+def _family_lines(item: Family) -> list[str]:
+    lines = [f"{item.name}: {item.summary}"]
+    knobs = item.knobs_class
+    if knobs is None:
+        lines.append(f"    no generator: {item.no_generator}")
+    else:
+        specs = knobs.knob_specs()
+        levels = item.levels
+        span = f"{levels.start}..{levels.stop - 1} (easiest to hardest)"
+        if "level" in {s.name for s in specs}:
+            lines.append(f"    levels: {span}")
         else:
-            raise SystemExit(f"error: knob {flag} needs a value")
-        knobs[name] = _parse_value(value)
-    return knobs
-
-
-def _knobs_class(env_id: str):
-    import importlib
-
-    module, _, name = entry(env_id).entry_point.partition(":")
-    return getattr(getattr(importlib.import_module(module), name), "Knobs", None)
+            extra = f" ({', '.join(knobs.level_knobs)} may go with it)" if knobs.level_knobs else ""
+            lines.append(f"    or level={span} instead of the knobs{extra}")
+        width = max(len(s.name) for s in specs)
+        lines.append("    knobs (--knob NAME=VALUE):")
+        for spec in specs:
+            default = list(spec.default) if isinstance(spec.default, tuple) else spec.default
+            lines.append(f"      {spec.name:<{width}}  default {default!r}; {spec.describe()}: {spec.doc}")
+    lines.append(f"    engines ({item.engine_option}=): {', '.join(item.engines)}")
+    for entry in item.envs:
+        pinned = ", ".join(f"{k}={v}" for k, v in entry.kwargs.items())
+        lines.append(f"    {entry.id}  (max_episode_steps={entry.max_episode_steps}" + (f"; {pinned}" if pinned else "")
+                     + f")\n        {entry.summary}")
+    return lines
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    for item in ENTRIES:
-        knobs_cls = _knobs_class(item.id)
-        if knobs_cls is None:  # an env over user data (SWE-Gym-v0): no generator knobs
-            print(f"{item.id}\n    {item.summary}\n    max_episode_steps={item.max_episode_steps}")
-            continue
-        defaults = {f.name: item.kwargs.get(f.name, f.default) for f in dataclasses.fields(knobs_cls)}
-        knobs = ", ".join(f"{k}={v}" for k, v in defaults.items())
-        levels = knobs_cls.levels()
-        span = f"{levels.start}..{levels.stop - 1} (easiest to hardest)"
-        level_line = f"levels: {span}" if "level" in defaults else f"or level={span} instead of the knobs"
-        print(f"{item.id}\n    {item.summary}\n    family {knobs_cls.family}; max_episode_steps={item.max_episode_steps}\n    knobs: {knobs}"
-              f"\n    {level_line}")
+    chosen = [_family(args.name)] if args.name else list(FAMILIES.values())
+    print("\n".join(line for item in chosen for line in _family_lines(item)))
     return 0
 
 
 def _make(env_id: str, knobs: dict[str, Any], **kwargs: Any) -> gym.Env:
     try:
-        return gym.make(env_id, **knobs, **kwargs)
+        return gym.make(_env_id(env_id), **knobs, **kwargs)
     except (ValueError, TypeError) as err:
         raise SystemExit(f"error: {err}") from None
 
@@ -110,7 +114,7 @@ def cmd_play(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
     env = _make(args.id, knobs, cache_dir=args.cache_dir)
     obs, info = env.reset(seed=args.seed)
     play_help = _play_help(env)
-    print(f"{args.id}, task {info[infos.TASK]['id']}\n{play_help}\n\n{obs}")
+    print(f"{env.spec.id}, task {info[infos.TASK]['id']}\n{play_help}\n\n{obs}")
     while True:
         try:
             line = input("\n> ")
@@ -162,37 +166,14 @@ def cmd_check(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
 
 
 def cmd_make_tasks(args: argparse.Namespace, knobs: dict[str, Any]) -> int:
-    from .curriculum.generators import generator_for
-    from .curriculum.make_tasks import make_tasks
-    from .textworld.families import KnobError
+    from .tasksets.make_tasks import make_tasks
 
-    family, params = args.family, dict(knobs)
-    try:
-        generator_for(family)  # a family name, as the Python API takes it
-        is_family = True
-    except KnobError:
-        is_family = False
-    if not is_family:  # an env id: its family, with its registered knobs as defaults
-        try:
-            item = entry(family)
-        except gym.error.Error:
-            families = sorted({cls.family for cls in filter(None, map(_knobs_class, (e.id for e in ENTRIES)))})
-            raise SystemExit(f"error: {family!r} is neither a family ({', '.join(families)}) nor a registered id") from None
-        knobs_cls = _knobs_class(item.id)
-        if knobs_cls is None:
-            raise SystemExit(f"error: {item.id} plays given instances; it has no task generator")
-        family = knobs_cls.family
-
-        # With --level, the id's own knobs stay only where a level allows them (e.g. an ALFWorld task type).
-        allowed = getattr(generator_for(family), "level_knobs", ())
-        registered = item.kwargs if args.level is None else {k: v for k, v in item.kwargs.items() if k in allowed}
-        params = {**registered, **params}
     try:
         made = make_tasks(
-            family, params, level=args.level, count=args.count, split=args.split, out_dir=args.out,
+            args.family, knobs, level=args.level, count=args.count, split=args.split, out_dir=args.out,
             workers=args.workers, specs_only=args.specs_only, progress=True,
         )
-    except (KnobError, ValueError) as err:
+    except ValueError as err:  # KnobError included
         raise SystemExit(f"error: {err}") from None
     print(
         f"{made.manifest}: {len(made.tasks)} tasks ({made.generated} generated now, {made.reused} kept from an earlier run"
@@ -269,19 +250,37 @@ def _add_clean_parser(sub) -> None:
     clean.add_argument("--dry-run", action="store_true", help="list them only")
 
 
+FAMILY_HELP = "a family (" + ", ".join(FAMILIES) + ") or a registered id (`textagent-envs list`)"
+
+
+def knobs_epilog() -> str:
+    """Each family's knobs and their ranges, from the registry (the help of the commands that take knobs)."""
+    lines = ["knobs by family (--knob NAME=VALUE; `textagent-envs list FAMILY` tells what each sets):"]
+    for item in FAMILIES.values():
+        knobs = item.knobs_class
+        if knobs is None:
+            lines.append(f"  {item.name}: none ({item.no_generator})")
+            continue
+        specs = ", ".join(f"{spec.name} ({spec.describe()})" for spec in knobs.knob_specs())
+        lines.append(f"  {item.name}: {specs}; levels {item.levels.start}-{item.levels.stop - 1}")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="textagent-envs", description="Gymnasium text environments for agentic RL.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="registered ids, knobs and defaults")
-    play = sub.add_parser("play", help="play a game in the terminal; extra --knob value pairs set the family's knobs")
-    play.add_argument("id")
+    listing = sub.add_parser("list", help="families: levels, knobs with their ranges, engines, and their ids")
+    listing.add_argument("name", nargs="?", default=None, help="only this family (or the family of this id)")
+    epilog = dict(epilog=knobs_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    play = sub.add_parser("play", help="play a game in the terminal", **epilog)
+    play.add_argument("id", metavar="FAMILY|ID", help=FAMILY_HELP)
     play.add_argument("--seed", type=int, default=None)
-    check = sub.add_parser("check", help="run the conformance check on an id")
-    check.add_argument("id")
+    check = sub.add_parser("check", help="run the conformance check on an id", **epilog)
+    check.add_argument("id", metavar="FAMILY|ID", help=FAMILY_HELP)
     check.add_argument("--seeds", type=int, nargs="+", default=[1])
     sub.add_parser("demo", help="generate games at two levels and play two of them")
-    make = sub.add_parser("make-tasks", help="generate a task set (extra --knob value pairs set the family's knobs)")
-    make.add_argument("family", help="a family (tw-custom, tw-simple, tw-cooking, ...) or a registered id")
+    make = sub.add_parser("make-tasks", help="generate a task set", **epilog)
+    make.add_argument("family", metavar="FAMILY|ID", help=FAMILY_HELP + "; an id's knobs are the defaults")
     make.add_argument("--level", type=int, default=None, help="a difficulty level instead of knobs")
     make.add_argument("--count", type=int, required=True)
     make.add_argument("--split", required=True, choices=["train", "valid", "test", "sft"])
@@ -303,26 +302,33 @@ def build_parser() -> argparse.ArgumentParser:
     _add_view_parser(sub)
     for command in (play, check, sub.choices["demo"]):
         command.add_argument("--cache-dir", default=None, help="where generated games are cached")
+    for command in (play, check, make, serve):
+        add_knob_arguments(command)
     return parser
+
+
+#: Commands that take env knobs (and, deprecated, knob flags after the command).
+KNOB_COMMANDS = ("play", "check", "make-tasks", "serve")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    if args.command not in KNOB_COMMANDS:
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        return {"list": cmd_list, "demo": cmd_demo, "plot": cmd_plot, "clean": cmd_clean, "view": cmd_view}[args.command](args)
+    with warnings.catch_warnings(record=True) as caught:  # a CLI user sees the old-spelling warnings
+        warnings.simplefilter("always", DeprecationWarning)
+        knobs = knobs_from_args(args, extra)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
     if args.command == "make-tasks":
-        return cmd_make_tasks(args, _parse_knobs(extra))
+        return cmd_make_tasks(args, knobs)
     if args.command == "serve":
-        return cmd_serve(args, _parse_knobs(extra))
-    if args.command in ("play", "check"):
-        try:
-            entry(args.id)
-        except gym.error.Error as err:
-            parser.error(str(err))
-        knobs = _parse_knobs(extra)
-        return cmd_play(args, knobs) if args.command == "play" else cmd_check(args, knobs)
-    if extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    return {"list": cmd_list, "demo": cmd_demo, "plot": cmd_plot, "clean": cmd_clean, "view": cmd_view}[args.command](args)
+        return cmd_serve(args, knobs)
+    _family(args.id)  # an unknown name: the choices, before anything is built
+    return cmd_play(args, knobs) if args.command == "play" else cmd_check(args, knobs)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,14 @@ matplotlib is imported only inside these functions, and drawn with its Agg canva
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+
+from .jsonl import read_jsonl
 
 __all__ = ["plot_difficulty", "plot_run"]
 
@@ -201,23 +202,9 @@ def _rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def _read_jsonl(path: Path, what: str) -> list[tuple[int, dict[str, Any]]]:
-    """``(line number, object)`` for every non-blank line of a JSONL file."""
-    if not path.exists():
-        raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
-    if not path.is_file():
-        raise ValueError(f"{what} {str(path)!r} is not a file")
-    records = []
-    with open(path, encoding="utf-8") as file:
-        for lineno, line in enumerate(file, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}:{lineno}: not valid JSON ({err.msg}); each line must be one JSON object") from None
-            if not isinstance(record, dict):
-                raise ValueError(f"{path}:{lineno}: each line must be a JSON object, got {type(record).__name__}")
-            records.append((lineno, record))
+    """``(line number, object)`` for every non-blank line (:func:`textagent_envs.jsonl.read_jsonl`:
+    a bad line raises naming the file and line); an empty file has nothing to plot."""
+    records = read_jsonl(path, what=what)
     if not records:
         raise ValueError(f"{what} {str(path)!r} is empty: nothing to plot")
     return records

@@ -1,4 +1,5 @@
-"""The registered environment ids, with their knobs and step budgets.
+"""The registered environment ids, with their knobs and step budgets (declared with their
+family in :mod:`textagent_envs.registry`).
 
 Registered when ``textagent_envs`` is imported, so both ``import textagent_envs;
 gym.make("TextWorld-Cooking-v0")`` and ``gym.make("textagent_envs:TextWorld-Cooking-v0")``
@@ -7,74 +8,15 @@ work. Entry points are strings, so no game backend is imported until an env is m
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
 from gymnasium.envs.registration import WrapperSpec
 
-from .alfworld.knobs import TASK_IDS as ALFWORLD_TASK_IDS  # knob names only; no backend is imported
+from .registry import ENTRIES, PAPER_CUSTOM_SETTINGS, EnvEntry  # the ids are declared family by family there
 from .wrappers.rewards import REWARD_MODES
 
-_TW = "textagent_envs.textworld.env:"
-_SWE = "textagent_envs.swe.env:"
-_ALFWORLD = "textagent_envs.alfworld.env:ALFWorldEnv"
-
-
-@dataclass(frozen=True)
-class EnvEntry:
-    id: str
-    entry_point: str
-    #: gymnasium's step budget (TimeLimit); None when the env keeps its own (SWE's max_turns).
-    max_episode_steps: int | None
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    summary: str = ""
-    #: Name of the reward density applied outside the step budget (textagent_envs.wrappers).
-    reward: str | None = None
-
-
-#: The paper's TextWorld custom settings: name -> (world_size, nb_objects, quest_length, turn budget).
-PAPER_CUSTOM_SETTINGS = {
-    "w2-o3-q4": (2, 3, 4, 12),
-    "w8-o3-q4": (8, 3, 4, 12),
-    "w2-o12-q4": (2, 12, 4, 12),
-    "w8-o12-q4": (8, 12, 4, 12),
-    "w4-o6-q8": (4, 6, 8, 24),
-}
-
-ENTRIES: list[EnvEntry] = [
-    EnvEntry("TextWorld-Custom-v0", _TW + "CustomEnv", 50, summary="tw-make custom games: rooms, objects, quest length"),
-    *(
-        EnvEntry(
-            f"TextWorld-Custom-{name}-v0", _TW + "CustomEnv", budget,
-            {"world_size": w, "nb_objects": o, "quest_length": q},
-            summary=f"the paper's {name} setting ({w} rooms, {o} objects, quest of {q})",
-        )
-        for name, (w, o, q, budget) in PAPER_CUSTOM_SETTINGS.items()
-    ),
-    EnvEntry("TextWorld-Simple-v0", _TW + "SimpleEnv", 24, summary="tw-simple: take the food to the stove in a six-room house"),
-    *(
-        EnvEntry(
-            f"TextWorld-Simple-{density.title()}-v0", _TW + "SimpleEnv", 24, {"rewards": density},
-            summary=f"tw-simple with the paper's {density} rewards (game knob and {density} reward wrapper)",
-            reward=density,
-        )
-        for density in ("dense", "balanced", "sparse")
-    ),
-    EnvEntry("TextWorld-Cooking-v0", _TW + "CookingEnv", 100, summary="tw-cooking: gather and prepare a recipe"),
-    EnvEntry("TextWorld-CoinCollector-v0", _TW + "CoinCollectorEnv", 100, {"level": 1}, summary="tw-coin_collector: find the coin"),
-    EnvEntry("TextWorld-TreasureHunter-v0", _TW + "TreasureHunterEnv", 100, {"level": 1}, summary="tw-treasure_hunter: find the object"),
-    # ALFWorld: generated households by default; data_dir= for real ALFWorld data.
-    EnvEntry("ALFWorld-v0", _ALFWORLD, 50, summary="ALFWorld household tasks of all six types (generated, or real data with data_dir=)"),
-    *(
-        EnvEntry(f"ALFWorld-{name}-v0", _ALFWORLD, 50, {"task_type": kind}, summary=f"ALFWorld {kind} tasks")
-        for kind, name in ALFWORLD_TASK_IDS.items()
-    ),
-    EnvEntry("SWE-Mini-v0", _SWE + "MiniEnv", None,
-             summary="fix seeded bugs in a small Python repo with tool calls, in a bubblewrap sandbox (30 turns)"),
-    EnvEntry("SWE-Gym-v0", _SWE + "GymEnv", None,
-             summary="SWE-Gym / SWE-bench instances (instances=FILE) in Docker containers, graded by their tests"),
-]
+__all__ = ["ENTRIES", "ENV_IDS", "PAPER_CUSTOM_SETTINGS", "EnvEntry", "entry", "make", "register_all"]
 
 ENV_IDS = [entry.id for entry in ENTRIES]
 

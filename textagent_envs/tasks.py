@@ -16,10 +16,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TypeVar
+
+from .checks import require_choice, require_int
 
 GAME_FILE_SUFFIXES = (".z8",)
 #: Game seeds are ints in [0, MAX_SEED]; seeds an env or generator draws come from [0, MAX_SEED).
@@ -48,8 +49,8 @@ class TaskSpec:
             raise ValueError(f"TaskSpec.family must be a non-empty str, got {self.family!r}")
         if not isinstance(self.params, Mapping):
             raise TypeError(f"TaskSpec.params must be a mapping of knob names to values, got {type(self.params).__name__}")
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0):
-            raise ValueError(f"TaskSpec.seed must be a non-negative int or None, got {self.seed!r}")
+        if self.seed is not None:
+            object.__setattr__(self, "seed", require_int("TaskSpec.seed (or None)", self.seed, minimum=0))
         if self.seed is None and self.game_file is None:
             raise ValueError("a TaskSpec needs a seed (to generate its game) or a game_file (to play)")
         object.__setattr__(self, "params", dict(sorted(self.params.items())))
@@ -106,11 +107,12 @@ def load_task_set(source: str | os.PathLike | list, *, family: str, on_error: st
     """Read a task set: a JSONL/JSON manifest, a directory of game files, or a list.
 
     ``family`` names the family that game files without a manifest belong to. A bad line
-    raises ``ValueError`` naming the file and line; with ``on_error="warn"`` it is
-    reported as a warning instead and the rest of the set is returned.
+    raises ``ValueError`` naming the file and line (:func:`textagent_envs.jsonl.read_jsonl`);
+    with ``on_error="warn"`` it is reported as a warning instead and the rest of the set is
+    returned (make-tasks does so to resume after an interrupted run, whose last line may be
+    torn).
     """
-    if on_error not in ("raise", "warn"):
-        raise ValueError(f"on_error must be 'raise' or 'warn', got {on_error!r}")
+    require_choice("on_error", on_error, ("raise", "warn"))
     if isinstance(source, (list, tuple)):
         tasks = [_coerce(item, family) for item in source]
     else:
@@ -136,29 +138,18 @@ def load_task_set(source: str | os.PathLike | list, *, family: str, on_error: st
 
 
 def _read_manifest(path: Path, family: str, on_error: str = "raise") -> list[TaskSpec]:
-    text = path.read_text(encoding="utf-8")
     if path.suffix == ".json":
         try:
-            items = json.loads(text)
+            items = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as err:
             raise ValueError(f"{path}: not valid JSON ({err})") from None
         if not isinstance(items, list):
             raise ValueError(f"{path}: a JSON task set must be a list of task dicts")
         return [_coerce(item, family, where=f"{path} item {i}") for i, item in enumerate(items)]
-    tasks = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}:{lineno}: not valid JSON ({err})") from None
-            tasks.append(_coerce(item, family, where=f"{path}:{lineno}"))
-        except ValueError as err:
-            if on_error == "raise":
-                raise
-            warnings.warn(f"skipping a bad task line: {err}", stacklevel=3)
+    from .jsonl import read_jsonl
+
+    records = read_jsonl(path, what="task set", on_error=on_error, convert=lambda item, where: _coerce(item, family, where))
+    tasks = [task for _, task in records]
     # Relative game files in a manifest are relative to the manifest.
     return [
         dataclasses.replace(t, game_file=str((path.parent / t.game_file).resolve()))
@@ -199,8 +190,8 @@ TASK_ORDERS = ("random", "sequential")
 
 def check_seed(seed: Any) -> None:
     """``ValueError`` unless ``seed`` is None or an int in [0, MAX_SEED]."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
-        raise ValueError(f"seed must be an int in [0, {MAX_SEED}], got {seed!r}")
+    if seed is not None:
+        require_int("seed", seed, minimum=0, maximum=MAX_SEED)
 
 
 class TaskSetOrder:

@@ -2,8 +2,8 @@ import numpy as np
 
 from textagent_envs import infos
 from textagent_envs.alfworld.env import ALFWorldEnv
-from textagent_envs.curriculum.generators import generator_for
-from textagent_envs.curriculum.make_tasks import make_tasks
+from textagent_envs.tasksets import generator_for
+from textagent_envs.tasksets import make_tasks
 
 
 def test_generator_protocol():

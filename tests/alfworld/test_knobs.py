@@ -1,7 +1,7 @@
 import pytest
 
 from textagent_envs.alfworld.knobs import TASK_IDS, TASK_TYPES, ALFWorldKnobs
-from textagent_envs.textworld.families import KnobError
+from textagent_envs.knobs import KnobError
 
 
 def test_levels_grow_to_alfworld_size():
@@ -15,11 +15,11 @@ def test_levels_grow_to_alfworld_size():
     "params, message",
     [
         ({"task_type": "make_coffee"}, "task_type must be one of"),
-        ({"nb_receptacles": 1}, "nb_receptacles must be in"),
-        ({"nb_objects": 500}, "nb_objects must be in"),
-        ({"nb_objects": 4, "nb_distractors": 3}, "nb_distractors must be in"),
-        ({"level": 9}, "level must be in"),
-        ({"level": 2, "nb_objects": 4}, "either level or the size knobs"),
+        ({"nb_receptacles": 1}, "nb_receptacles must be an int in"),
+        ({"nb_objects": 500}, "nb_objects must be an int in"),
+        ({"nb_objects": 4, "nb_distractors": 3}, r"nb_distractors must be an int in \[0, 2\]"),
+        ({"level": 9}, "level must be an int in"),
+        ({"level": 2, "nb_objects": 4}, "either level or knobs"),
         ({"rooms": 2}, "unknown knob"),
         ({"nb_receptacles": 2.5}, "must be an int"),
     ],
@@ -35,3 +35,13 @@ def test_task_ids_are_the_six_types_and_round_trip():
     task = knobs.task(7)
     assert ALFWorldKnobs.from_params(task.params) == knobs
     assert task.id == "alfworld-pick_cool_then_place_in_recep-r5-o6-d1-s7"
+
+
+def test_alfworld_knobs_need_no_textworld_helper():
+    import ast
+    import inspect
+
+    import textagent_envs.alfworld.knobs as module
+
+    imported = {node.module for node in ast.walk(ast.parse(inspect.getsource(module))) if isinstance(node, ast.ImportFrom)}
+    assert not any("textworld" in (name or "") for name in imported), imported

@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 
-from textagent_envs.curriculum import SPLITS, generator_for, split_of, split_seeds
-from textagent_envs.textworld.families import FAMILIES, CustomKnobs, KnobError
+from textagent_envs.knobs import GenerationError, KnobError
+from textagent_envs.registry import families
+from textagent_envs.tasksets import SPLITS, generator_for, split_of, split_seeds
+from textagent_envs.textworld.families import CustomKnobs
 
 
 def test_splits_are_disjoint_and_start_at_the_papers_seeds():
@@ -17,7 +19,7 @@ def test_splits_are_disjoint_and_start_at_the_papers_seeds():
         split_seeds("dev")
 
 
-@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("family", [f.name for f in families(generated=True)])
 def test_every_family_has_levels_that_make_valid_knobs(family):
     generator = generator_for(family)
     levels = generator.levels()
@@ -44,3 +46,36 @@ def test_generate_draws_the_seed_from_the_rng():
         generator.knobs({"world_size": 3}, level=2)
     with pytest.raises(KnobError, match="unknown family"):
         generator_for("alfworld-ish")
+    with pytest.raises(KnobError, match="has no task generator"):
+        generator_for("swe-gym")
+
+
+def test_every_generator_comes_from_the_registry_and_its_errors_share_one_base():
+    from textagent_envs.alfworld.households import GenerationError as HouseholdError
+    from textagent_envs.swe.mini import TaskGenerationError
+    from textagent_envs.textworld.games import GameGenerationError
+
+    for item in families(generated=True):
+        generator = generator_for(item.name)
+        assert generator.family == item.name and generator.levels() == item.levels
+        assert generator.generation_errors == (GenerationError,)
+    for error in (GameGenerationError, HouseholdError, TaskGenerationError):
+        assert issubclass(error, GenerationError)
+
+
+@pytest.mark.parametrize("old, name", [
+    ("textagent_envs.curriculum", "generator_for"),
+    ("textagent_envs.curriculum.generators", "TextWorldGenerator"),
+    ("textagent_envs.curriculum.make_tasks", "make_tasks"),
+    ("textagent_envs.curriculum.make_tasks", "measure_difficulty"),
+    ("textagent_envs.curriculum.splits", "split_seeds"),
+])
+def test_old_task_set_paths_still_work_and_warn(old, name):
+    import importlib
+
+    module = importlib.import_module(old)
+    with pytest.warns(DeprecationWarning, match=f"{name} moved to"):
+        value = getattr(module, name)
+    assert callable(value)
+    with pytest.raises(AttributeError):
+        module.not_a_name  # noqa: B018

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from textagent_envs.curriculum.make_tasks import make_tasks
+from textagent_envs.tasksets import make_tasks
 from textagent_envs.tasks import load_task_set
 from textagent_envs.textworld.env import CustomEnv
 
@@ -38,7 +38,7 @@ def test_rerun_resumes_without_duplicates_after_an_interruption(tmp_path):
         sink.write('{"family": "tw-custom", "id": "tw-cus')
     lines = _lines_tolerant(first.manifest)
     (tmp_path / lines[1]["game_file"]).unlink()
-    with pytest.warns(UserWarning, match="skipping a bad task line"):
+    with pytest.warns(UserWarning, match="skipping a bad line"):
         again = make_tasks("tw-custom", level=1, count=3, split="train", out_dir=tmp_path, workers=2, progress=False)
     assert again.reused == 1 and again.generated == 2
     seeds = [line["seed"] for line in _lines(again.manifest)]
@@ -86,4 +86,20 @@ def test_cli_make_tasks(tmp_path):
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert "2 tasks (0 generated now, 2 kept" in again.stdout
     bad = subprocess.run(cmd[:4] + ["--level", "0"] + cmd[4:], capture_output=True, text=True, timeout=300)
-    assert bad.returncode != 0 and "level must be in" in bad.stderr
+    assert bad.returncode != 0 and "level must be an int in [1, 100]" in bad.stderr
+
+
+def test_a_registered_id_stands_for_its_family_with_its_knobs_as_defaults():
+    from textagent_envs.knobs import KnobError
+    from textagent_envs.tasksets import resolve_family
+
+    assert resolve_family("TextWorld-Custom-w4-o6-q8-v0", {"quest_length": 5}) == (
+        "tw-custom", {"world_size": 4, "nb_objects": 6, "quest_length": 5})
+    assert resolve_family("textagent_envs:TextWorld-Custom-w4-o6-q8-v0", level=2) == ("tw-custom", {})
+    kind = "pick_two_obj_and_place"
+    assert resolve_family("ALFWorld-PickTwoObjAndPlace-v0", level=2) == ("alfworld", {"task_type": kind})
+    assert resolve_family("swe-mini", {"nb_bugs": 2}) == ("swe-mini", {"nb_bugs": 2})
+    with pytest.raises(KnobError, match="SWE-Gym-v0 has no task generator"):
+        resolve_family("SWE-Gym-v0")
+    with pytest.raises(KnobError, match="unknown family 'nope'.*tw-custom.*alfworld.*swe-mini"):
+        resolve_family("nope")

@@ -6,8 +6,8 @@ import gymnasium as gym
 import pytest
 
 from textagent_envs import infos
-from textagent_envs.curriculum.generators import generator_for
-from textagent_envs.curriculum.make_tasks import make_tasks
+from textagent_envs.tasksets import generator_for
+from textagent_envs.tasksets import make_tasks
 from textagent_envs.swe.mini import FAMILY, MiniKnobs, ensure_task, load_task_folder, task_dir
 from textagent_envs.tasks import TaskSpec
 

@@ -64,7 +64,7 @@ def test_bad_inputs_are_clear_errors(tmp_path):
 
 
 def test_make_tasks_records_the_search_numbers():
-    from textagent_envs.curriculum.make_tasks import measure_difficulty
+    from textagent_envs.textworld.difficulty import measure_difficulty
 
     facts = measure_difficulty(ensure_game(TASK).with_suffix(".json"))
     assert 1 <= facts["optimal_length"] <= facts["walkthrough_length"]

@@ -78,3 +78,21 @@ def test_a_cooking_level_and_its_skills_name_the_same_game():
     spelled = CookingKnobs(**COOKING_LEVELS[4])
     assert game_path("tw-cooking", CookingKnobs(level=4), 1, "/c") == game_path("tw-cooking", spelled, 1, "/c")
     assert game_path("tw-cooking", CookingKnobs(level=5), 1, "/c") != game_path("tw-cooking", spelled, 1, "/c")
+
+
+def test_each_knob_range_is_declared_once_and_validation_reads_it():
+    import dataclasses
+
+    from textagent_envs.knobs import KnobSpec
+
+    for cls in FAMILIES.values():
+        specs = {spec.name: spec for spec in cls.knob_specs()}
+        assert set(specs) == {f.name for f in dataclasses.fields(cls)}, f"{cls.__name__}: a field without knob()"
+        for spec in specs.values():
+            assert isinstance(spec, KnobSpec) and spec.doc
+            if spec.kind == "int":
+                with pytest.raises(KnobError, match=rf"{spec.name} must be an int in \[{spec.minimum}, {spec.maximum}\]"):
+                    cls(**{spec.name: spec.maximum + 1})
+            if spec.kind == "choice":
+                with pytest.raises(KnobError, match=f"{spec.name} must be one of"):
+                    cls(**{spec.name: "not-a-choice"})

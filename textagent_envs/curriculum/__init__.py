@@ -1,23 +1,28 @@
-"""Task sets and curricula: difficulty levels, seed splits, task generators, make-tasks,
-and curriculum samplers that live outside the env and are fed episode results."""
+"""Curricula: samplers that pick each episode's difficulty level from the results fed to
+them, and the wrapper that plays those levels (:class:`CurriculumWrapper`).
 
-from .generators import TaskGenerator, TextWorldGenerator, generator_for
+Task sets (splits, generators, ``make-tasks``) moved to :mod:`textagent_envs.tasksets`;
+their old names here still work for one release and warn (see CHANGELOG.md).
+"""
+
+from typing import Any
+
+from ._moved import moved
 from .samplers import SAMPLERS, AdaptiveLevel, FixedLevel, LevelSampler, LinearSchedule
-from .splits import SPLITS, split_of, split_seeds
 from .wrapper import CURRICULUM_LEVEL, CurriculumWrapper
 
 __all__ = [
     "CURRICULUM_LEVEL",
     "SAMPLERS",
-    "SPLITS",
     "AdaptiveLevel",
     "CurriculumWrapper",
     "FixedLevel",
     "LevelSampler",
     "LinearSchedule",
-    "TaskGenerator",
-    "TextWorldGenerator",
-    "generator_for",
-    "split_of",
-    "split_seeds",
 ]
+
+_MOVED_HERE = ("SPLITS", "TaskGenerator", "TextWorldGenerator", "generator_for", "split_of", "split_seeds")
+
+
+def __getattr__(name: str) -> Any:
+    return moved(__name__, name, _MOVED_HERE)

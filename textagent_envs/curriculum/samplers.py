@@ -24,11 +24,13 @@ samples (a result fed to the wrong sampler).
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import Any, Iterable, Mapping, Protocol, runtime_checkable
 
 import numpy as np
+
+from ..checks import is_int, is_number, require_int
+from ..knobs import level_range_text
 
 __all__ = ["AdaptiveLevel", "FixedLevel", "LevelSampler", "LinearSchedule", "SAMPLERS"]
 
@@ -56,19 +58,17 @@ class LevelSampler(Protocol):
 
 
 def _check_level(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if not is_int(value) or value < 1:
         raise ValueError(f"{name} must be an int >= 1 (levels start at 1 = easiest), got {value!r}")
     return int(value)
 
 
 def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return int(value)
+    return require_int(name, value, minimum=low)
 
 
 def _check_rate(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not 0.0 <= value <= 1.0:
+    if not is_number(value) or not 0.0 <= value <= 1.0:
         raise ValueError(f"{name} must be a success rate in [0, 1], got {value!r}")
     return float(value)
 
@@ -99,14 +99,14 @@ class _Sampler:
         """Subclasses react to one result here."""
 
     def _check_update(self, level: Any, success: Any, episode_return: Any) -> int:
-        if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or int(level) not in self.levels:
+        if not is_int(level) or int(level) not in self.levels:
             raise ValueError(
                 f"update() got level {level!r}, which {type(self).__name__} never samples; "
-                f"its levels are {_describe(self.levels)}"
+                f"its levels are {level_range_text(self.levels)}"
             )
         if not isinstance(success, (bool, np.bool_)):
             raise TypeError(f"update() needs success as a bool (info['success']), got {type(success).__name__}: {success!r}")
-        if isinstance(episode_return, bool) or not isinstance(episode_return, (int, float, np.number)) or not math.isfinite(episode_return):
+        if not is_number(episode_return):
             raise ValueError(f"update() needs episode_return as a finite number, got {episode_return!r}")
         return int(level)
 
@@ -150,12 +150,6 @@ class _Sampler:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._config().items())
         return f"{type(self).__name__}({args})"
-
-
-def _describe(levels: tuple[int, ...]) -> str:
-    if len(levels) > 3 and levels == tuple(range(levels[0], levels[-1] + 1)):
-        return f"{levels[0]}-{levels[-1]}"
-    return str(list(levels))
 
 
 class FixedLevel(_Sampler):
@@ -279,8 +273,8 @@ class AdaptiveLevel(_Sampler):
         self.levels = levels
         if start_level is None:
             start_level = levels[0]
-        elif isinstance(start_level, bool) or not isinstance(start_level, (int, np.integer)) or int(start_level) not in levels:
-            raise ValueError(f"start_level must be one of levels {_describe(levels)}, got {start_level!r}")
+        elif not is_int(start_level) or int(start_level) not in levels:
+            raise ValueError(f"start_level must be one of levels {level_range_text(levels)}, got {start_level!r}")
         self.start_level = int(start_level)
         self.promote_at = _check_rate("promote_at", promote_at)
         self.demote_at = _check_rate("demote_at", demote_at)
@@ -339,7 +333,7 @@ class AdaptiveLevel(_Sampler):
 
     def _load_extra_state(self, state: Mapping[str, Any]) -> None:
         if state["level"] not in self.levels:
-            raise ValueError(f"this state is at level {state['level']!r}, not one of levels {_describe(self.levels)}")
+            raise ValueError(f"this state is at level {state['level']!r}, not one of levels {level_range_text(self.levels)}")
         self.level = int(state["level"])
         self._recent = deque((bool(x) for x in state["recent"]), maxlen=self.window)
         self._since_move = int(state["since_move"])

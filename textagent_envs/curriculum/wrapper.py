@@ -15,6 +15,9 @@ import gymnasium as gym
 import numpy as np
 
 from .. import infos
+from ..checks import is_int
+from ..jsonl import read_jsonl
+from ..knobs import level_range_text
 from ..tasks import MAX_SEED, TaskSpec
 
 __all__ = ["CURRICULUM_LEVEL", "CurriculumWrapper"]
@@ -115,7 +118,7 @@ class CurriculumWrapper(gym.Wrapper):
             bad = [level for level in self.levels if not self._is_family_level(level)]
             if bad:
                 raise ValueError(
-                    f"the curriculum's levels {_describe(self.levels)} are not all levels of {self.family}: "
+                    f"the curriculum's levels {level_range_text(self.levels)} are not all levels of {self.family}: "
                     f"{bad} outside {self.family}'s levels {self.family_levels.start}-{self.family_levels.stop - 1}"
                 )
 
@@ -131,7 +134,7 @@ class CurriculumWrapper(gym.Wrapper):
         self._reported = True
 
     def _is_family_level(self, level: Any) -> bool:
-        return not isinstance(level, bool) and isinstance(level, (int, np.integer)) and int(level) in self.family_levels
+        return is_int(level) and int(level) in self.family_levels
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict[str, Any]]:
         if seed is not None:
@@ -145,7 +148,7 @@ class CurriculumWrapper(gym.Wrapper):
 
         level = self.sampler.sample(self._rng)
         if not self._is_family_level(level) or (self.levels is not None and int(level) not in self.levels):
-            allowed = _describe(self.levels) if self.levels is not None else (
+            allowed = level_range_text(self.levels) if self.levels is not None else (
                 f"{self.family_levels.start}-{self.family_levels.stop - 1}"
             )
             raise ValueError(f"{type(self.sampler).__name__}.sample() returned level {level!r}, not one of {allowed}")
@@ -190,32 +193,19 @@ class CurriculumWrapper(gym.Wrapper):
         self.episode += 1
 
 
-def _describe(levels: tuple[int, ...] | None) -> str:
-    if not levels:
-        return "[]"
-    if len(levels) > 3 and levels == tuple(range(levels[0], levels[-1] + 1)):
-        return f"{levels[0]}-{levels[-1]}"
-    return str(list(levels))
-
-
 def _next_episode(path: Path) -> int:
-    """The episode number after the last line of an existing log (0 for a new one)."""
+    """The episode number after the last line of an existing log (0 for a new one); a bad
+    line raises naming the file and line (:func:`textagent_envs.jsonl.read_jsonl`)."""
     if not path.exists():
         return 0
-    last, lineno = None, 0
-    with open(path, encoding="utf-8") as log:
-        for number, text in enumerate(log, start=1):
-            if text.strip():
-                last, lineno = text, number
-    if last is None:
+    records = read_jsonl(path, what="curriculum log")
+    if not records:
         return 0
-    try:
-        episode = json.loads(last)["episode"]
-    except (json.JSONDecodeError, KeyError, TypeError):
-        episode = None
-    if isinstance(episode, bool) or not isinstance(episode, int):
+    lineno, last = records[-1]
+    episode = last.get("episode")
+    if not is_int(episode):
         raise ValueError(
             f"{path}:{lineno}: the curriculum log to append to does not end with a line holding an int 'episode'; "
             "give a new log_path or repair the file"
         )
-    return episode + 1
+    return int(episode) + 1

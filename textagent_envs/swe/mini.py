@@ -1,5 +1,5 @@
-"""SWE-Mini task generation: seeded bugs in small Python repositories shipped in
-``tasks/swe_mini/``, with the tests that catch them.
+"""SWE-Mini task generation: seeded bugs in small Python repositories shipped as package
+data (``textagent_envs/swe/repos/``, see :mod:`.knobs`), with the tests that catch them.
 
 :func:`make_task` copies a repository, injects ``nb_bugs`` bugs chosen with a seeded
 generator (:mod:`.mutations`), keeps a bug only if some test that passed now fails, and
@@ -31,24 +31,23 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..cache import cache_root, file_lock
+from ..checks import require_int
+from ..knobs import GenerationError
 from ..progress import waiting
 from ..tasks import TaskSpec
 from .grading import plugin_command, plugin_run
+from .knobs import FAMILY, REPOS_DIR, MiniKnobs, available_repos, repo_path
 from .mutations import MUTATION_KINDS, Mutation, apply_mutation, find_mutations
 from .tools import FileTools, format_tool_call, parse_tool_call
 
-#: Where the practice repositories live (a source checkout's ``tasks/swe_mini``).
-REPOS_DIR = Path(__file__).resolve().parents[2] / "tasks" / "swe_mini"
 TEST_TIMEOUT = 120.0
 #: How a practice repository's tests run (after ``python``), at generation and at grading.
 PYTEST_ARGS = ("-m", "pytest", "-rA", "-q", "-p", "no:cacheprovider", "tests")
-#: The task family name in :class:`~textagent_envs.tasks.TaskSpec`.
-FAMILY = "swe-mini"
 #: Bump when generation changes, so cached tasks are made again.
 GENERATOR_VERSION = "2"
 #: Top-level folders of a practice repository that hold its tests (hidden in hidden-tests mode).
@@ -58,24 +57,14 @@ _FAILURE_CHARS = 1500
 log = logging.getLogger(__name__)
 
 
-class TaskGenerationError(RuntimeError):
+__all__ = [
+    "FAMILY", "REPOS_DIR", "MiniKnobs", "MiniTask", "TaskGenerationError", "available_repos", "ensure_task",
+    "load_task_folder", "make_task", "repo_path", "run_tests", "task_dir",
+]
+
+
+class TaskGenerationError(GenerationError):
     """No task could be made with these knobs (e.g. fewer catchable bug sites than bugs)."""
-
-
-def available_repos() -> list[str]:
-    """Names of the practice repositories."""
-    if not REPOS_DIR.is_dir():
-        return []
-    return sorted(p.name for p in REPOS_DIR.iterdir() if (p / "tests").is_dir())
-
-
-def repo_path(name: str) -> Path:
-    repos = available_repos()
-    if name not in repos:
-        if not repos:
-            raise FileNotFoundError(f"no SWE-Mini repositories at {REPOS_DIR} (they ship in a source checkout's tasks/swe_mini)")
-        raise ValueError(f"unknown SWE-Mini repository {name!r}; available: {repos}")
-    return REPOS_DIR / name
 
 
 def run_tests(repo: Path, timeout: float = TEST_TIMEOUT, *, failures: dict[str, str] | None = None) -> dict[str, str]:
@@ -163,13 +152,11 @@ def make_task(
     kinds: Sequence[str] = MUTATION_KINDS,
 ) -> MiniTask:
     """Write the buggy repository to ``out_dir/<instance_id>`` and return the task."""
-    if isinstance(nb_bugs, bool) or not isinstance(nb_bugs, int) or not 1 <= nb_bugs <= 5:
-        raise ValueError(f"nb_bugs must be an int in [1, 5], got {nb_bugs!r}")
+    require_int("nb_bugs", nb_bugs, minimum=1, maximum=5)
     unknown = set(kinds) - set(MUTATION_KINDS)
     if unknown or not kinds:
         raise ValueError(f"kinds must be a non-empty subset of {list(MUTATION_KINDS)}, got {list(kinds)}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    require_int("seed", seed, minimum=0)
     source_repo = repo_path(repo)
     instance_id = f"swe-mini-{repo}-b{nb_bugs}-s{seed}"
     workspace = Path(out_dir) / instance_id
@@ -273,67 +260,6 @@ def _check_walkthrough(work: Path, walkthrough: list[str], tests: set[str]) -> N
     failing = sorted(t for t in tests if outcomes.get(t) != "PASSED")
     if failing:
         raise TaskGenerationError(f"the walkthrough does not fix the tests {failing}")
-
-
-@dataclass(frozen=True)
-class MiniKnobs:
-    """SWE-Mini's complexity knobs: the repository, how many bugs, and which kinds.
-
-    Levels (1 = easiest): 1 one operator/comparison bug; 2 one bug of any kind; 3 two
-    bugs; 4 three bugs; 5 four bugs (more bugs usually spread over more files and more
-    failing tests, so the failing test points less directly at each bug).
-    """
-
-    family: ClassVar[str] = FAMILY
-    repo: str = "calckit"
-    nb_bugs: int = 1
-    kinds: tuple[str, ...] = MUTATION_KINDS
-
-    _LEVELS = {
-        1: dict(nb_bugs=1, kinds=("operator_swap", "comparison_swap")),
-        2: dict(nb_bugs=1),
-        3: dict(nb_bugs=2),
-        4: dict(nb_bugs=3),
-        5: dict(nb_bugs=4),
-    }
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.repo, str):
-            raise TypeError(f"repo must be a str, got {self.repo!r}")
-        if isinstance(self.nb_bugs, bool) or not isinstance(self.nb_bugs, int) or not 1 <= self.nb_bugs <= 5:
-            raise ValueError(f"nb_bugs must be an int in [1, 5], got {self.nb_bugs!r}")
-        kinds = (self.kinds,) if isinstance(self.kinds, str) else tuple(self.kinds)
-        unknown = set(kinds) - set(MUTATION_KINDS)
-        if unknown or not kinds:
-            raise ValueError(f"kinds must be a non-empty subset of {list(MUTATION_KINDS)}, got {list(kinds)}")
-        object.__setattr__(self, "kinds", tuple(k for k in MUTATION_KINDS if k in kinds))
-
-    @classmethod
-    def levels(cls) -> range:
-        return range(1, len(cls._LEVELS) + 1)
-
-    @classmethod
-    def from_level(cls, level: int, repo: str = "calckit") -> "MiniKnobs":
-        if isinstance(level, bool) or not isinstance(level, int) or level not in cls.levels():
-            raise ValueError(f"level must be an int in [1, {len(cls._LEVELS)}], got {level!r}")
-        return cls(repo=repo, **cls._LEVELS[level])
-
-    @classmethod
-    def from_params(cls, params: dict[str, Any]) -> "MiniKnobs":
-        unknown = set(params) - {"repo", "nb_bugs", "kinds"}
-        if unknown:
-            raise ValueError(f"unknown knob(s) {sorted(unknown)} for {FAMILY}; its knobs are ['kinds', 'nb_bugs', 'repo']")
-        return cls(**params)
-
-    def to_params(self) -> dict[str, Any]:
-        return {"repo": self.repo, "nb_bugs": self.nb_bugs, "kinds": list(self.kinds)}
-
-    def slug(self) -> str:
-        kinds = "all" if self.kinds == MUTATION_KINDS else "+".join(k.split("_")[0] for k in self.kinds)
-        return f"{self.repo}-b{self.nb_bugs}-{kinds}"
-
-    def task(self, seed: int) -> TaskSpec:
-        return TaskSpec(FAMILY, self.to_params(), seed, id=f"{FAMILY}-{self.slug()}-s{seed}")
 
 
 def task_dir(knobs: MiniKnobs, seed: int, cache_dir: str | os.PathLike | None = None) -> Path:

@@ -12,7 +12,7 @@ import warnings
 from typing import Any, Sequence
 
 from .. import infos
-from .games import TEXTWORLD_LOCK
+from .shared import TEXTWORLD_LOCK
 
 # The interpreter's closing prompt line: ">", padding, then the status line
 # ("-= Studio =-0/2": room, score/moves).

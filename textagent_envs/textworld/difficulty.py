@@ -8,7 +8,8 @@ length, the mean branching factor and the number of reachable states::
     d = difficulty(TaskSpec("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, seed=1))
     d.optimal_length, d.branching_factor, d.reachable_states
 
-``make-tasks`` records these numbers in every TextWorld task's metadata.
+``make-tasks`` records these numbers in every TextWorld task's metadata
+(:func:`measure_difficulty`, called by the TextWorld task generator).
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..checks import require_int
+
 #: States visited at most, unless ``max_states`` says otherwise.
 DEFAULT_MAX_STATES = 100_000
+#: States the difficulty search of make-tasks visits at most per game (a few seconds).
+DIFFICULTY_MAX_STATES = 20_000
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,7 @@ def difficulty(game_or_task: Any, max_states: int = DEFAULT_MAX_STATES, cache_di
         max_states: stop after this many distinct states (>= 1).
         cache_dir: where a task's game is generated (see :mod:`textagent_envs.cache`).
     """
-    if isinstance(max_states, bool) or not isinstance(max_states, int) or max_states < 1:
-        raise ValueError(f"max_states must be a positive int, got {max_states!r}")
+    require_int("max_states", max_states, minimum=1)
     from .native.search import explore
 
     game = _native_game(game_or_task, cache_dir)
@@ -101,3 +105,28 @@ def _native_game(obj: Any, cache_dir):
         "difficulty() takes a TaskSpec (or its dict), a .z8/.json game file, a textworld Game or a NativeGame, "
         f"got {type(obj).__name__}: {obj!r:.80}"
     )
+
+
+def measure_difficulty(game_json: str | os.PathLike) -> dict[str, Any]:
+    """Difficulty facts of a generated game, as make-tasks records them: walkthrough
+    length, rooms, objects, max score, and from a bounded :func:`difficulty` search
+    (:data:`DIFFICULTY_MAX_STATES`) the optimal solution length, the mean branching factor
+    and the reachable states."""
+    import textworld
+
+    game = textworld.Game.load(str(game_json))
+    types = [info.type for info in game.infos.values()]
+    facts = {
+        "walkthrough_length": len(game.walkthrough or []),
+        "nb_rooms": sum(t == "r" for t in types),
+        "nb_objects": sum(t not in {"r", "d", "P", "I"} for t in types),
+        "max_score": int(game.max_score),
+    }
+    measured = difficulty(game, max_states=DIFFICULTY_MAX_STATES).to_metadata()
+    facts.update({
+        "optimal_length": measured["optimal_length"],
+        "branching_factor": measured["branching_factor"],
+        "reachable_states": measured["reachable_states"],
+        "reachable_states_exhaustive": measured["exhaustive"],
+    })
+    return facts

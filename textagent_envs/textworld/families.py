@@ -1,7 +1,8 @@
 """The TextWorld game families, their knobs, and how a (knobs, seed) pair becomes a game.
 
-Each family is a frozen dataclass of knobs (validated on construction, with one integer
-``level`` where the family has one) and a ``make_game(options)`` that calls TextWorld's
+Each family is a frozen :class:`~textagent_envs.knobs.Knobs` dataclass (each knob's range
+declared once with :func:`~textagent_envs.knobs.knob`, validated on construction, with one
+integer ``level`` where the family has one) and a ``make_game(options)`` that calls TextWorld's
 own generator with ``options.seeds = seed``. The games are therefore the same games
 ``tw-make <family> ... --seed S`` makes.
 
@@ -12,77 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
-from ..tasks import TaskSpec
+from ..checks import require_int
+from ..knobs import KnobError, Knobs, knob
+from ..registry import families
 
-
-class KnobError(ValueError):
-    """A knob value outside what the family supports."""
-
-
-def _check_int(name: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise KnobError(f"{name} must be an int in [{low}, {high}], got {value!r}")
-    if not low <= value <= high:
-        raise KnobError(f"{name} must be in [{low}, {high}], got {value}")
-
-
-def _check_choice(name: str, value: Any, choices: tuple) -> None:
-    if value not in choices:
-        raise KnobError(f"{name} must be one of {list(choices)}, got {value!r}")
-
-
-def _check_bool(name: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise KnobError(f"{name} must be a bool, got {value!r}")
-
-
-@dataclass(frozen=True)
-class Knobs:
-    """Base of every family's knobs. Subclasses set ``family`` and implement ``make_game``."""
-
-    family: ClassVar[str]
-
-    def to_params(self) -> dict[str, Any]:
-        """The knobs as a dict that ``from_params`` turns back into these knobs."""
-        return dataclasses.asdict(self)
-
-    def canonical(self) -> "Knobs":
-        """The one spelling of these knobs that names the game (the cache key)."""
-        return self
-
-    def task(self, seed: int) -> TaskSpec:
-        """The task of the game these knobs make with ``seed``, e.g. ``tw-custom-w2-o3-q4-s1``."""
-        return TaskSpec(self.family, self.to_params(), seed, id=f"{self.family}-{self.slug()}-s{seed}")
-
-    def slug(self) -> str:
-        """A short readable name of these knobs, used in task ids and cache folders."""
-        return "-".join(f"{k}{v}" for k, v in self.to_params().items())
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "Knobs":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(params) - names
-        if unknown:
-            raise KnobError(f"unknown knob(s) {sorted(unknown)} for {cls.family}; its knobs are {sorted(names)}")
-        return cls(**params)
-
-    @classmethod
-    def levels(cls) -> range:
-        """The integer difficulty levels this family maps to knobs (1 = easiest)."""
-        return range(1, len(cls._LEVELS) + 1)
-
-    @classmethod
-    def from_level(cls, level: int) -> "Knobs":
-        """The knobs of difficulty ``level`` (see :meth:`levels`)."""
-        _check_int("level", level, 1, len(cls.levels()))
-        return cls(**cls._LEVELS[level])
-
-    _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {}
-
-    def make_game(self, options):  # pragma: no cover - abstract
-        raise NotImplementedError
+__all__ = [
+    "COOKING_LEVELS", "CoinCollectorKnobs", "CookingKnobs", "CustomKnobs", "KnobError", "Knobs", "SimpleKnobs",
+    "TreasureHunterKnobs", "family_knobs",
+]
 
 
 @dataclass(frozen=True)
@@ -107,17 +47,13 @@ class CustomKnobs(Knobs):
         7: dict(world_size=4, nb_objects=6, quest_length=8),
     }
 
-    world_size: int = 2
-    nb_objects: int = 3
-    quest_length: int = 4
-    quest_breadth: int | None = None
-
-    def __post_init__(self) -> None:
-        _check_int("world_size", self.world_size, 1, 100)
-        _check_int("nb_objects", self.nb_objects, 0, 200)
-        _check_int("quest_length", self.quest_length, 1, 50)
-        if self.quest_breadth is not None:
-            _check_int("quest_breadth", self.quest_breadth, 1, 10)
+    world_size: int = knob(2, "number of rooms (`--world-size`)", minimum=1, maximum=100)
+    nb_objects: int = knob(3, "minimum number of objects; the quest's own count, distractors fill up to it (`--nb-objects`)",
+                          minimum=0, maximum=200)
+    quest_length: int = knob(4, "actions in the quest (`--quest-length`: its minimum, maximum and depth)", minimum=1,
+                            maximum=50)
+    quest_breadth: int | None = knob(None, "sub-quests (`--quest-breadth`); None keeps tw-make's 1-5", minimum=1,
+                                     maximum=10, optional=True)
 
     def make_game(self, options):
         import textworld.generator
@@ -157,14 +93,9 @@ class SimpleKnobs(Knobs):
     #: The house is fixed; what gets harder is how much the goal text tells.
     _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {1: dict(goal="detailed"), 2: dict(goal="brief"), 3: dict(goal="none")}
 
-    rewards: str = "dense"
-    goal: str = "detailed"
-    test: bool = False
-
-    def __post_init__(self) -> None:
-        _check_choice("rewards", self.rewards, ("dense", "balanced", "sparse"))
-        _check_choice("goal", self.goal, ("detailed", "brief", "none"))
-        _check_bool("test", self.test)
+    rewards: str = knob("dense", "which steps score (`--rewards`)", choices=("dense", "balanced", "sparse"))
+    goal: str = knob("detailed", "how much of the objective is shown (`--goal`)", choices=("detailed", "brief", "none"))
+    test: bool = knob(False, "draw the target's name from the test foods (`--test`)")
 
     def make_game(self, options):
         return _challenge("tw-simple", {"rewards": self.rewards, "goal": self.goal, "test": self.test}, options)
@@ -202,20 +133,21 @@ class CookingKnobs(Knobs):
     family: ClassVar[str] = "tw-cooking"
     _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {level: dict(level=level) for level in COOKING_LEVELS}
 
-    level: int | None = None
-    recipe: int = 1
-    take: int = 0
-    go: int = 1
-    open: bool = False
-    cook: bool = False
-    cut: bool = False
-    drop: bool = False
-    recipe_seed: int = 0
-    split: str | None = None
+    level: int | None = knob(None, "sets recipe, take, go and the skills from the level table", minimum=1, maximum=max(COOKING_LEVELS),
+                             optional=True, note="not with those knobs")
+    recipe: int = knob(1, "ingredients (`--recipe`)", minimum=1, maximum=5)
+    take: int = knob(0, "ingredients to find; the rest start in the inventory (`--take`)", minimum=0, maximum=5, note="at most recipe")
+    go: int = knob(1, "rooms (`--go`)", choices=(1, 6, 9, 12))
+    open: bool = knob(False, "doors and containers start closed (`--open`)")
+    cook: bool = knob(False, "ingredients must be cooked (`--cook`)")
+    cut: bool = knob(False, "ingredients must be cut (`--cut`)")
+    drop: bool = knob(False, "the inventory has limited room (`--drop`)")
+    recipe_seed: int = knob(0, "above 0, another recipe in the same world (`--recipe-seed`)", minimum=0, maximum=2**31 - 1, note="> 0 needs take >= 1")
+    split: str | None = knob(None, "food and preparation split (`--split`); None = all", choices=("train", "valid", "test"),
+                             optional=True)
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         if self.level is not None:
-            _check_int("level", self.level, 1, max(COOKING_LEVELS))
             skills = COOKING_LEVELS[self.level]
             defaults = {f.name: f.default for f in dataclasses.fields(self) if f.name in _COOKING_SKILLS}
             overridden = [k for k, v in defaults.items() if getattr(self, k) != v]
@@ -223,15 +155,9 @@ class CookingKnobs(Knobs):
                 raise KnobError(f"give either level or the skills {overridden}, not both")
             for key, value in {**defaults, **skills}.items():
                 object.__setattr__(self, key, value)
-        _check_int("recipe", self.recipe, 1, 5)
-        _check_int("take", self.take, 0, self.recipe)
-        _check_choice("go", self.go, (1, 6, 9, 12))
-        for name in ("open", "cook", "cut", "drop"):
-            _check_bool(name, getattr(self, name))
-        _check_int("recipe_seed", self.recipe_seed, 0, 2**31 - 1)
+        require_int("take", self.take, minimum=0, maximum=self.recipe, error=KnobError)
         if self.recipe_seed > 0 and self.take == 0:
             raise KnobError("recipe_seed > 0 shuffles the recipe and needs take >= 1")
-        _check_choice("split", self.split, (None, "train", "valid", "test"))
 
     def to_params(self) -> dict[str, Any]:
         params = dataclasses.asdict(self)
@@ -268,10 +194,10 @@ class CoinCollectorKnobs(Knobs):
     family: ClassVar[str] = "tw-coin_collector"
     _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {level: dict(level=level) for level in range(1, 101)}
 
-    level: int = 1
+    level: int = knob(1, "quest length and distractor rooms, as in the level table (`--level`)", minimum=1, maximum=300,
+                      note="playable: 1-150 and 201-233")
 
-    def __post_init__(self) -> None:
-        _check_int("level", self.level, 1, 300)
+    def validate(self) -> None:
         rooms = ((self.level - 1) % 100 + 1) * ((self.level - 1) // 100 + 1)
         if rooms > 100:
             raise KnobError(
@@ -295,10 +221,7 @@ class TreasureHunterKnobs(Knobs):
     family: ClassVar[str] = "tw-treasure_hunter"
     _LEVELS: ClassVar[dict[int, dict[str, Any]]] = {level: dict(level=level) for level in range(1, 31)}
 
-    level: int = 1
-
-    def __post_init__(self) -> None:
-        _check_int("level", self.level, 1, 30)
+    level: int = knob(1, "mode (rooms, doors, containers, keys) and quest length (`--level`)", minimum=1, maximum=30)
 
     def make_game(self, options):
         return _challenge("tw-treasure_hunter", {"level": self.level}, options)
@@ -307,13 +230,15 @@ class TreasureHunterKnobs(Knobs):
         return f"level{self.level}"
 
 
-FAMILIES: dict[str, type[Knobs]] = {
-    k.family: k for k in (CustomKnobs, SimpleKnobs, CookingKnobs, CoinCollectorKnobs, TreasureHunterKnobs)
-}
-
-
 def family_knobs(family: str) -> type[Knobs]:
-    try:
-        return FAMILIES[family]
-    except KeyError:
-        raise KnobError(f"unknown TextWorld family {family!r}; known: {sorted(FAMILIES)}") from None
+    """The knobs class of a TextWorld family (from :mod:`textagent_envs.registry`)."""
+    found = {f.name: f for f in families(group="textworld")}
+    if family not in found:
+        raise KnobError(f"unknown TextWorld family {family!r}; known: {sorted(found)}")
+    return found[family].knobs_class
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FAMILIES":  # a view of the registry's TextWorld families, read when asked for
+        return {f.name: f.knobs_class for f in families(group="textworld")}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

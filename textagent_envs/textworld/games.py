@@ -29,25 +29,25 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import warnings
 from pathlib import Path
 
 from ..cache import cache_root, file_lock
+from ..knobs import GenerationError
 from ..progress import waiting
 from ..tasks import TaskSpec
 from .families import Knobs, family_knobs
+# The process-wide TextWorld state lives in .shared (the native backend needs it without
+# this module); it is re-exported here, where it was defined before.
+from .shared import _GENERATED, _GENERATED_KEPT, TEXTWORLD_LOCK, share_knowledge_bases, take_generated  # noqa: F401
 
 
 logger = logging.getLogger(__name__)
 
-#: Held while TextWorld generates, compiles or loads a game in this process (its parser,
-#: grammar and knowledge-base state are shared and not thread-safe). Re-entrant.
-TEXTWORLD_LOCK = threading.RLock()
 
 
-class GameGenerationError(RuntimeError):
-    """TextWorld could not make a game for these knobs and seed."""
+class GameGenerationError(GenerationError):
+    """TextWorld could not make a game for these knobs and seed (a ``RuntimeError``)."""
 
 
 class GameFileError(ValueError):
@@ -151,12 +151,6 @@ def game_path(family: str, knobs: Knobs, seed: int, cache_dir: str | os.PathLike
     return cache_root(cache_dir) / "textworld" / family / f"{knobs.slug()}-{digest}" / f"s{seed}.z8"
 
 
-#: Games generated in this process for the native backend, by ``.json`` path, so that
-#: playing one right after generating it skips parsing it back (at most a few kept).
-_GENERATED: dict[str, object] = {}
-_GENERATED_KEPT = 8
-
-
 def ensure_game(task: TaskSpec, cache_dir: str | os.PathLike | None = None, backend: str = "inform7") -> Path:
     """The game file of ``task``: its own game file, or the cached game, generated if
     missing. ``backend="inform7"`` needs the compiled ``.z8`` (returned, its ``.json``
@@ -200,50 +194,6 @@ def _check_user_game(path: Path, task: TaskSpec, backend: str) -> Path:
         if problem is not None:
             raise GameFileError(f"game file {str(file)!r} of task {task.id!r} cannot be played: {problem}")
     return path
-
-
-def take_generated(json_file: str | os.PathLike):
-    """The ``Game`` object this process generated into ``json_file``, if it still holds
-    it (each is handed out once), else None."""
-    return _GENERATED.pop(str(json_file), None)
-
-
-def share_knowledge_bases() -> None:
-    """Parse each TextWorld knowledge base (the game logic) once per process.
-
-    textworld re-parses the logic files with its grammar parser for every tw-cooking game
-    it makes (about 1.2 s of a 2 s generation) and for every ``Game.load`` (0.2-0.6 s).
-    The parsed knowledge base is read-only afterwards, so this makes
-    ``KnowledgeBase.load`` and ``KnowledgeBase.deserialize`` return the object parsed
-    the first time for the same files or the same serialized logic. Idempotent.
-    """
-    with TEXTWORLD_LOCK:
-        _share_knowledge_bases()
-
-
-def _share_knowledge_bases() -> None:
-    from textworld.generator.data import KnowledgeBase
-
-    if getattr(KnowledgeBase, "_textagent_shared", False):
-        return
-    load, deserialize = KnowledgeBase.load.__func__, KnowledgeBase.deserialize.__func__
-    parsed: dict = {}
-
-    def shared_load(cls, target_dir=None, logic_path=None, grammar_path=None):
-        key = ("load", cls, target_dir, logic_path, grammar_path)
-        if key not in parsed:
-            parsed[key] = load(cls, target_dir, logic_path, grammar_path)
-        return parsed[key]
-
-    def shared_deserialize(cls, data):
-        key = ("data", cls, str(data["logic"]), data["text_grammars_path"])
-        if key not in parsed:
-            parsed[key] = deserialize(cls, data)
-        return parsed[key]
-
-    KnowledgeBase.load = classmethod(shared_load)
-    KnowledgeBase.deserialize = classmethod(shared_deserialize)
-    KnowledgeBase._textagent_shared = True
 
 
 def _make(knobs: Knobs, seed: int, options):

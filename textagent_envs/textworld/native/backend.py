@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ... import infos
-from ..games import TEXTWORLD_LOCK, share_knowledge_bases, take_generated
+from ..shared import TEXTWORLD_LOCK, share_knowledge_bases, take_generated
 from .engine import NativeGame
 
 #: Compiled games kept per backend, and in the process-wide cache (a compiled game is a
