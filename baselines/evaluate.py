@@ -65,7 +65,7 @@ def play_random(make_env: Callable[[], Any], seeds: Sequence[int], seed: int = 0
     """Episodes of the random-admissible-command policy (uniform over
     ``info["admissible_commands"]`` every turn)."""
     rng = np.random.default_rng(seed)
-    return play_rule(make_env, seeds, lambda turn, commands: int(rng.integers(len(commands))))
+    return play_rule(make_env, seeds, lambda turn, commands, info: int(rng.integers(len(commands))))
 
 
 #: Positional rules: which offered command to send (0 first, -1 last) on the first turn and afterwards.
@@ -76,11 +76,12 @@ POSITIONAL_RULES = {"first offered, every turn": (0, 0), "last offered, every tu
 def play_positional(make_env: Callable[[], Any], seeds: Sequence[int], first: int, then: int) -> list[dict[str, Any]]:
     """Episodes of a fixed positional rule: the ``first``-th offered command on turn 1 and the
     ``then``-th on every later turn (``info["admissible_commands"]`` order; -1 is the last)."""
-    return play_rule(make_env, seeds, lambda turn, commands: first if turn == 0 else then)
+    return play_rule(make_env, seeds, lambda turn, commands, info: first if turn == 0 else then)
 
 
-def play_rule(make_env: Callable[[], Any], seeds: Sequence[int], choose: Callable[[int, list], int]) -> list[dict[str, Any]]:
-    """Episodes of a policy that sends ``commands[choose(turn, commands)]`` every turn."""
+def play_rule(make_env: Callable[[], Any], seeds: Sequence[int], choose: Callable[[int, list, dict], int]) -> list[dict[str, Any]]:
+    """Episodes of a policy that sends ``commands[choose(turn, commands, info)]`` every turn
+    (``turn`` counts from 0 in each episode; ``info`` is the env's latest info dict)."""
     env = make_env()
     episodes = []
     try:
@@ -91,7 +92,7 @@ def play_rule(make_env: Callable[[], Any], seeds: Sequence[int], choose: Callabl
                 commands = list(info.get(infos.ADMISSIBLE_COMMANDS) or [])
                 if not commands:
                     raise ValueError("the rule-based baselines need info['admissible_commands']")
-                obs, reward, terminated, truncated, info = env.step(commands[choose(steps, commands)])
+                obs, reward, terminated, truncated, info = env.step(commands[choose(steps, commands, info)])
                 total, steps, done = total + float(reward), steps + 1, terminated or truncated
             episodes.append({"seed": int(s), "success": bool(info.get(infos.SUCCESS, False)), "return": total, "steps": steps})
     finally:
