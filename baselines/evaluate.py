@@ -4,8 +4,10 @@ baseline.
 ``python -m baselines.evaluate --run runs/ppo`` evaluates a trained run's last checkpoint on
 the first ``--episodes`` seeds of the test split and writes JSON; ``--model smollm2`` (or
 ``tiny``, or a local folder) evaluates a model zero-shot, ``--model random`` plays a uniformly
-random admissible command. The JSON holds success rate (Wilson 95% interval), mean return
-and mean steps (normal 95% intervals), and every episode.
+random admissible command, ``--model trivial`` plays every trivial policy of
+:mod:`baselines.trivial` and reports the best (all of them under ``policies``). The JSON
+holds success rate (Wilson 95% interval), mean return and mean steps (normal 95%
+intervals), and every episode.
 """
 
 from __future__ import annotations
@@ -127,7 +129,8 @@ def evaluate_agent(agent: Any, envs: Sequence[Any], seeds: Sequence[int], *, gre
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m baselines.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", help="a training run directory (its config and last checkpoint)")
-    parser.add_argument("--model", help="instead of --run: tiny | smollm2 | random | a local model folder")
+    parser.add_argument("--model", help="instead of --run: tiny | smollm2 | random | trivial (every trivial policy, "
+                        "the best reported) | a local model folder")
     parser.add_argument("--env", help="env id (default: the run's)")
     parser.add_argument("--env-kwargs", type=json.loads, help='JSON knobs, e.g. \'{"level": 2}\'')
     parser.add_argument("--mode", choices=["text", "choice"])
@@ -182,6 +185,14 @@ def _evaluate(args: argparse.Namespace) -> int:
         rows = play_random(lambda: make_env(cfg), seeds)
         summary = summarize(rows)
         result.update(model="random-admissible", mode="choice")
+    elif args.model == "trivial":
+        from .trivial import TRIVIAL, best_of, play_trivial
+
+        played = {name: play_trivial(name, lambda: make_env(cfg), seeds) for name in TRIVIAL}
+        policies = {name: summarize(episodes) for name, episodes in played.items()}
+        best, summary = best_of(policies)
+        rows = played[best]
+        result.update(model=f"best trivial policy: {best}", mode="choice", policies=policies)
     else:
         from .trainer import Trainer
 

@@ -128,3 +128,18 @@ def test_trivial_policy_errors_name_the_choices():
         best_trivial("TextWorld-CoinCollector-v0", [])
     with pytest.raises(ValueError, match="no trivial policy results"):
         best_of({})
+
+
+def test_evaluate_command_reports_the_best_trivial_policy(tmp_path):
+    import json
+
+    from baselines.evaluate import main
+
+    from .conftest import ENV_ID, MAX_TURNS
+
+    out = tmp_path / "trivial.json"
+    assert main(["--model", "trivial", "--env", ENV_ID, "--env-kwargs", '{"level": 2}', "--max-turns", str(MAX_TURNS),
+                 "--episodes", "2", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["model"] == "best trivial policy: first offered on turn 1, last afterwards"
+    assert result["summary"]["success_rate"] == 1.0 and len(result["policies"]) == 9 and len(result["episodes"]) == 2
