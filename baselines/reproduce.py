@@ -147,10 +147,17 @@ def run_unit(out: Path, unit: Unit, episodes: int) -> dict:
 # --- calibration and the CPU budget ---------------------------------------------------------
 def calibrate(out: Path) -> dict[str, float]:
     """CPU seconds of the study's parts, measured once here (a short run of the setting on
-    the base game) and kept in ``<out>/calibration.json``."""
+    the base game) and kept in ``<out>/calibration.json`` (measured again when
+    :data:`baselines.study.SETTING` changed)."""
     path = out / CALIBRATION
+    setting = json.dumps(study.SETTING, sort_keys=True)
     if path.exists():
-        return json.loads(path.read_text())
+        try:
+            kept = json.loads(path.read_text())
+        except ValueError:
+            kept = {}
+        if kept.get("setting") == setting:
+            return kept
     import shutil
 
     import textagent_envs
@@ -179,7 +186,7 @@ def calibrate(out: Path) -> dict[str, float]:
     shutil.rmtree(run, ignore_errors=True)
     result = {"build_s": t1 - t0, "demo_s": (t2 - t1) / 4, "train_episode_s": (t3 - t2) / study.SETTING["tasks_per_iter"],
               "eval_episode_s": (t4 - t3) / 8, "env_episode_s": (t5 - t4) / 4, "machine": platform.machine(),
-              "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+              "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "setting": setting}
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1) + "\n")
     return result

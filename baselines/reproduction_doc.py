@@ -171,6 +171,7 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
         f"seed splits), the tiny model (a random-init 2-layer Qwen2 with a tokenizer trained on local game text) in "
         f"{setting['mode']} mode, `backend=\"native\"`, SFT on walkthrough demonstrations of `released-validation` then RL "
         f"(8 episodes an iteration, temperature {setting['temperature']} while training).",
+        f"- {study.MODE_NOTE}",
         "- Every table puts the best of the trivial policies (`baselines.trivial`: random admissible, positional and "
         "lexical rules) beside the trained ones, so that no rule passes for learning.",
         "",
@@ -186,8 +187,18 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
         tables[finding.name] = f"{finding.title}\n{table}"
         lines += [f"## {finding.title}", "", f"Setting: {finding.setting}. Paper: {finding.paper}.", "", table, ""]
         if finding.name == "headline":
-            lines += [headline_target(pooled, finding), ""]
-            tables[finding.name] += "\n" + headline_target(pooled, finding)
+            target = headline_target(pooled, finding)
+            if "not met" in target:
+                best = max((p["success_rate"] for p in pooled.values() if p is not None), default=0.0)
+                target += (f" Best held-out success of any condition in this table: {pct(best)}. What limits it, as far as "
+                           "this run shows: ")
+                target += (f"compute first (the headline runs trained {', '.join(map(str, head_iters))} RL iteration(s) "
+                           "to fit the budget; the curve below is where they stood), then the tiny model's capacity "
+                           "(see the note on text mode above)." if scale < 1.0 else
+                           "the tiny model's capacity (see the note on text mode above) and exploration (the curve "
+                           "below shows where the runs stood at each evaluation).")
+            lines += [target, ""]
+            tables[finding.name] += "\n" + target
         lines += ["Verdicts:", ""] + [f"- {sentence}" for _, sentence in claim_lines(finding, pooled)] + [""]
         picture = draw_finding(figures / f"reproduction-{finding.name}.png", finding, pooled)
         if picture is not None:

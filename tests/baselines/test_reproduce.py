@@ -191,3 +191,16 @@ def test_bad_arguments_are_refused_with_a_clear_message(argv, message, capsys):
 def test_quick_defaults_to_the_issue_budget():
     assert reproduce.parse_args(["--quick"]).budget_minutes == reproduce.QUICK_MINUTES
     assert reproduce.parse_args([]).budget_minutes is None
+
+
+def test_a_headline_short_of_the_target_says_by_how_much_and_why(tmp_path):
+    from baselines.reproduction_doc import write_doc
+
+    units = study.plan([0], quick=True)
+    results = _fake_results(units, {"ppo-sft40": 0.35, "trivial/": 0.15, "start/": 0.05})
+    args = types.SimpleNamespace(seeds=[0], episodes=100, quick=True, budget_minutes=3.0)
+    tables = write_doc(tmp_path / "r.md", tmp_path / "img", tmp_path / "runs", results, args, units, "cmd", 300.0, 0.1)
+    text = (tmp_path / "r.md").read_text()
+    assert "Ours: 35%, +20 points above the better of the two: **not met**, short by 25 points." in text
+    assert "compute first" in text and "not met" in tables["headline"]
+    assert "the trained model beats the best trivial policy: **reproduced**" in text
