@@ -40,6 +40,8 @@ RESULT = "result.json"
 CALIBRATION = "calibration.json"
 #: The issue's CPU budget of ``--quick`` (minutes).
 QUICK_MINUTES = 45.0
+#: Training seeds of every condition and held-out games, unless ``--seeds`` / ``--episodes``.
+DEFAULT_SEEDS, DEFAULT_EPISODES = [0, 1, 2], 100
 
 
 def _log(message: str) -> None:
@@ -250,8 +252,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         f"within {QUICK_MINUTES:.0f} CPU-minutes unless --budget-minutes says otherwise")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and its CPU budget; run nothing")
     parser.add_argument("--out", default="runs/reproduce", help="the study's directory (results, runs, calibration)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds of every condition")
-    parser.add_argument("--episodes", type=int, default=100, help="held-out test games (seeds 1..N of released-test)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=DEFAULT_SEEDS, help="training seeds of every condition")
+    parser.add_argument("--episodes", type=int, default=DEFAULT_EPISODES, help="held-out test games (seeds 1..N of released-test)")
     parser.add_argument("--budget-minutes", type=positive_minutes, default=None,
                         help="CPU minutes the run may take: RL iterations are scaled down to fit")
     parser.add_argument("--doc", default="docs/reproduction.md", help="the page written from the results")
@@ -308,8 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .reproduction_doc import write_doc
 
     command = "python -m baselines.reproduce " + " ".join(argv if argv is not None else sys.argv[1:])
-    full = study.plan(args.seeds)
-    full_minutes = sum(estimate(u, cal, args.episodes) for u in full) / 60
+    full_minutes = sum(estimate(u, cal, DEFAULT_EPISODES) for u in study.plan(DEFAULT_SEEDS)) / 60
     tables = write_doc(Path(args.doc), Path(args.figures), out, results, args, units, command.strip(), full_minutes, scale)
     if args.quick:
         print(tables["headline"])

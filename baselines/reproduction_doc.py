@@ -158,8 +158,9 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
         f"- This invocation's plan: {'the headline row alone (`--quick`)' if args.quick else 'the whole grid'}, "
         f"{finished} of its {len(units)} units finished; training seeds {', '.join(map(str, args.seeds))}; held-out games: "
         f"seeds 1-{args.episodes} of `{study.TEST_SPLIT}`, played greedily.",
-        f"- The whole grid with these seeds and games is estimated at **{full_minutes:.0f} CPU-minutes** on this machine "
-        f"(from `{out.as_posix()}/calibration.json`). Findings whose conditions have no results say *not run*.",
+        f"- The whole grid (`make reproduce`: training seeds 0, 1, 2; 100 held-out games) is estimated at "
+        f"**{full_minutes:.0f} CPU-minutes** on this machine (from `{out.as_posix()}/calibration.json`). Findings whose "
+        "conditions have no results say *not run*.",
     ]
     if scale < 1.0:
         lines.append(f"- `--budget-minutes {args.budget_minutes:g}` scaled the RL iterations by {scale:.2f}: the headline runs "
