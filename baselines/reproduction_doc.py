@@ -175,6 +175,8 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
         f"- {study.MODE_NOTE}",
         "- Every table puts the best of the trivial policies (`baselines.trivial`: random admissible, positional and "
         "lexical rules) beside the trained ones, so that no rule passes for learning.",
+        f"- Each training run is a run directory, `{out.as_posix()}/<unit>/run`: `python -m baselines.view` on it draws "
+        "its curves and shows its transcripts; each unit's numbers are in `<unit>/result.json`.",
         "",
         "## The verdict rule",
         "",
