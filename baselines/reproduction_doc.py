@@ -100,8 +100,9 @@ def draw_finding(path: Path, finding: Finding, pooled: dict[str, dict | None]) -
     ax = fig.subplots()
     y = list(range(len(rows)))[::-1]
     rates = [pooled[r.label]["success_rate"] for r in rows]
-    err = [[rate - pooled[r.label]["ci95"][0] for r, rate in zip(rows, rates)],
-           [pooled[r.label]["ci95"][1] - rate for r, rate in zip(rows, rates)]]
+    # (a Wilson bound can sit a rounding error inside its point estimate: errors are clipped at 0)
+    err = [[max(0.0, rate - pooled[r.label]["ci95"][0]) for r, rate in zip(rows, rates)],
+           [max(0.0, pooled[r.label]["ci95"][1] - rate) for r, rate in zip(rows, rates)]]
     ax.barh(y, rates, xerr=err, color="#4c78a8", capsize=3, label="ours (95% CI)")
     paper = [(yy, _paper_value(r.paper)) for yy, r in zip(y, rows) if _paper_value(r.paper) is not None]
     if paper:

@@ -197,7 +197,7 @@ def test_a_headline_short_of_the_target_says_by_how_much_and_why(tmp_path):
     from baselines.reproduction_doc import write_doc
 
     units = study.plan([0], quick=True)
-    results = _fake_results(units, {"ppo-sft40": 0.35, "trivial/": 0.15, "start/": 0.05})
+    results = _fake_results(units, {"ppo-sft40": 0.35, "trivial/": 0.15, "start/": 0.0})  # 0%: a zero-width lower error
     args = types.SimpleNamespace(seeds=[0], episodes=100, quick=True, budget_minutes=3.0)
     tables = write_doc(tmp_path / "r.md", tmp_path / "img", tmp_path / "runs", results, args, units, "cmd", 300.0, 0.1)
     text = (tmp_path / "r.md").read_text()
