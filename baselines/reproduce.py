@@ -311,7 +311,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     command = "python -m baselines.reproduce " + " ".join(argv if argv is not None else sys.argv[1:])
     full_minutes = sum(estimate(u, cal, DEFAULT_EPISODES) for u in study.plan(DEFAULT_SEEDS)) / 60
-    tables = write_doc(Path(args.doc), Path(args.figures), out, results, args, units, command.strip(), full_minutes, scale)
+    quick = fit_budget(study.plan(DEFAULT_SEEDS, quick=True), cal, DEFAULT_EPISODES, QUICK_MINUTES)[0]
+    quick_minutes = sum(estimate(u, cal, DEFAULT_EPISODES) for u in quick) / 60
+    tables = write_doc(Path(args.doc), Path(args.figures), out, results, args, units, command.strip(), full_minutes, scale,
+                       quick_minutes)
     if args.quick:
         print(tables["headline"])
     _log(f"wrote {args.doc}")

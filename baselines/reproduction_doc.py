@@ -73,9 +73,9 @@ def headline_target(pooled: dict[str, dict | None], finding: Finding) -> str:
     rate = trained["success_rate"]
     margin = rate - max(start["success_rate"], trivial["success_rate"])
     met = rate >= TARGET_SUCCESS and margin >= TARGET_MARGIN
+    side = f"{100 * margin:.0f} points above" if margin >= 0 else f"{-100 * margin:.0f} points below"
     text = (f"Target (issue 13 §3): at least {pct(TARGET_SUCCESS)} success and {100 * TARGET_MARGIN:.0f} points above both "
-            f"the starting point and the best trivial policy. Ours: {pct(rate)}, {100 * margin:+.0f} points above the "
-            f"better of the two: ")
+            f"the starting point and the best trivial policy. Ours: {pct(rate)}, {side} the better of the two: ")
     if met:
         return text + "**met**."
     short = max(TARGET_SUCCESS - rate, TARGET_MARGIN - margin)
@@ -113,23 +113,41 @@ def draw_finding(path: Path, finding: Finding, pooled: dict[str, dict | None]) -
     ax.set_xlabel("held-out success rate (greedy)")
     ax.set_title(finding.title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     return path
 
 
-def draw_curves(path: Path, runs: Sequence[Path], labels: Sequence[str], baseline: float | None) -> Path | None:
-    runs = [r for r in runs if (r / "metrics.csv").exists()]
-    if not runs:
-        return None
-    from .plot import plot_runs
+def draw_curves(path: Path, runs: Sequence[Path], labels: Sequence[str], trivial: float | None) -> Path | None:
+    """Held-out success at each evaluation of each run (x: RL episodes), with the best
+    trivial policy as a dashed line."""
+    from .plot import read_metrics
 
-    try:
-        return plot_runs(runs, path, labels=labels[: len(runs)], baseline=baseline)
-    except ValueError:
+    curves = [([r["episodes"] for r in rows if "eval/success_rate" in r],
+               [r["eval/success_rate"] for r in rows if "eval/success_rate" in r], label)
+              for run, label in zip(runs, labels) if (run / "metrics.csv").exists() for rows in [read_metrics(run)]]
+    curves = [c for c in curves if c[0]]
+    if not curves:
         return None
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.subplots()
+    for x, y, label in curves:
+        ax.plot(x, y, marker="o", label=label)
+    if trivial is not None:
+        ax.axhline(trivial, color="grey", linestyle="--", label="best trivial policy")
+    ax.set_xlabel("RL episodes (0: after the SFT warm start)")
+    ax.set_ylabel("held-out success (greedy)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path
 
 
 def _rel(target: Path, doc: Path) -> str:
@@ -139,10 +157,13 @@ def _rel(target: Path, doc: Path) -> str:
 
 
 def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], args: Any, units: Sequence[study.Unit],
-              command: str, full_minutes: float, scale: float) -> dict[str, str]:
-    """Write the page (and the figures) from ``results``; returns each finding's table."""
+              command: str, full_minutes: float, scale: float, quick_minutes: float | None = None) -> dict[str, str]:
+    """Write the page (and the figures) from ``results``; returns each finding's table.
+    ``full_minutes`` and ``quick_minutes`` are the estimates of the default grid and of the
+    default ``--quick`` run."""
     found = study.findings(args.seeds, quick=False)
-    finished = sum(1 for u in units if u.key in results)
+    keys = {u.key for u in units}
+    finished = len(keys & set(results))
     head_iters = sorted({u.config.get("iterations") for u in units if u.key.startswith("train/w2-o3-q4/ppo-sft")})
     setting = study.SETTING
     lines = [
@@ -159,10 +180,18 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
         f"- This invocation's plan: {'the headline row alone (`--quick`)' if args.quick else 'the whole grid'}, "
         f"{finished} of its {len(units)} units finished; training seeds {', '.join(map(str, args.seeds))}; held-out games: "
         f"seeds 1-{args.episodes} of `{study.TEST_SPLIT}`, played greedily.",
+        f"- CPU time of those units: {sum(r.get('cpu_s', 0.0) for k, r in results.items() if k in keys) / 60:.1f} "
+        "CPU-minutes (the one-off calibration not counted).",
         f"- The whole grid (`make reproduce`: training seeds 0, 1, 2; 100 held-out games) is estimated at "
         f"**{full_minutes:.0f} CPU-minutes** on this machine (from `{out.as_posix()}/calibration.json`). Findings whose "
         "conditions have no results say *not run*.",
     ]
+    grid = {u.key for u in study.plan(args.seeds)}
+    if not grid <= set(results):
+        lines.append(f"- **The full grid has not been run**: {len(grid & set(results))} of its {len(grid)} units "
+                     f"(for training seeds {', '.join(map(str, args.seeds))}) have results."
+                     + (f" The default `--quick` (the headline with seeds 0, 1, 2 on 100 games) is estimated at "
+                        f"{quick_minutes:.0f} CPU-minutes." if quick_minutes is not None else ""))
     if scale < 1.0:
         lines.append(f"- `--budget-minutes {args.budget_minutes:g}` scaled the RL iterations by {scale:.2f}: the headline runs "
                      f"trained {', '.join(map(str, head_iters))} RL iteration(s) of 8 episodes instead of "
@@ -193,14 +222,14 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
         if finding.name == "headline":
             target = headline_target(pooled, finding)
             if "not met" in target:
-                best = max((p["success_rate"] for p in pooled.values() if p is not None), default=0.0)
-                target += (f" Best held-out success of any condition in this table: {pct(best)}. What limits it, as far as "
-                           "this run shows: ")
-                target += (f"compute first (the headline runs trained {', '.join(map(str, head_iters))} RL iteration(s) "
-                           "to fit the budget; the curve below is where they stood), then the tiny model's capacity "
-                           "(see the note on text mode above)." if scale < 1.0 else
-                           "the tiny model's capacity (see the note on text mode above) and exploration (the curve "
-                           "below shows where the runs stood at each evaluation).")
+                trained = pooled[finding.rows[2].label]
+                best = max(trained["per_seed"]) if trained is not None else 0.0
+                target += (f" Best held-out success of a trained model (its best training seed): {pct(best)}. What limits "
+                           "it is not settled by this run; the possible causes: ")
+                target += (f"compute (the headline runs trained only {', '.join(map(str, head_iters))} RL iteration(s), "
+                           "to fit the budget), " if scale < 1.0 else "")
+                target += ("the tiny model's capacity (see the note on text mode above) and exploration; the curve below "
+                           "shows where the runs stood at each evaluation.")
             lines += [target, ""]
             tables[finding.name] += "\n" + target
         lines += ["Verdicts:", ""] + [f"- {sentence}" for _, sentence in claim_lines(finding, pooled)] + [""]
@@ -215,8 +244,8 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
                                 trivial["success_rate"] if trivial else None)
             if curve is not None:
                 lines += ["Learning curves of the headline runs (held-out success on the first "
-                          f"{setting['eval_tasks']} test games at each evaluation; the dashed line is the best trivial "
-                          "policy, labelled by the plotting helper as its reference line):", "",
+                          f"{setting['eval_tasks']} test games at each evaluation during training; the dashed line is the "
+                          "best trivial policy on the table's games):", "",
                           f"![headline learning curves]({_rel(curve, doc)})", ""]
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text("\n".join(lines).rstrip() + "\n")
