@@ -134,7 +134,7 @@ def run_unit(out: Path, unit: Unit, episodes: int) -> dict:
         else:
             source = out / unit.source / "run"
             cfg = TrainConfig.load(source / "config.json")
-            cfg = dataclasses.replace(cfg, env=unit.config["env"], max_turns=unit.config["max_turns"])
+            cfg = dataclasses.replace(cfg, env=unit.config["env"], max_turns=unit.config["max_turns"], out=str(source))
             resume = True
         trainer = Trainer(cfg, resume=resume, for_eval=True)
         try:
