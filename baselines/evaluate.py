@@ -186,9 +186,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         summary = summarize(rows)
         result.update(model="random-admissible", mode="choice")
     elif args.model == "trivial":
-        from .trivial import TRIVIAL, best_of, play_trivial
+        from .trivial import best_of, play_all
 
-        played = {name: play_trivial(name, lambda: make_env(cfg), seeds) for name in TRIVIAL}
+        played = play_all(lambda: make_env(cfg), seeds)
         policies = {name: summarize(episodes) for name, episodes in played.items()}
         best, summary = best_of(policies)
         rows = played[best]

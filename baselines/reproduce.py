@@ -101,14 +101,14 @@ def run_unit(out: Path, unit: Unit, episodes: int) -> dict:
         import textagent_envs
 
         from .evaluate import summarize
-        from .trivial import TRIVIAL, best_of, play_trivial
+        from .trivial import best_of, play_all
 
         cfg = unit.config
 
         def make_env():
             return textagent_envs.make(cfg["env"], reward=cfg["reward"], max_episode_steps=cfg["max_turns"], **cfg["env_kwargs"])
 
-        played = {name: play_trivial(name, make_env, seeds) for name in TRIVIAL}
+        played = play_all(make_env, seeds)
         summaries = {name: summarize(rows) for name, rows in played.items()}
         best, _ = best_of(summaries)
         return save_result(out, unit, episodes, {"best": best, "policies": summaries,

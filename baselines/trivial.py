@@ -109,10 +109,15 @@ def play_trivial(name: str, make_env: Callable[[], Any], seeds: Sequence[int]) -
     return play_rule(make_env, seeds, TRIVIAL[name]())
 
 
+def play_all(make_env: Callable[[], Any], seeds: Sequence[int], names: Sequence[str] | None = None) -> dict[str, list[dict]]:
+    """The episodes of each trivial policy in ``names`` (default: all) on ``seeds``."""
+    return {name: play_trivial(name, make_env, list(seeds)) for name in (names or TRIVIAL)}
+
+
 def trivial_results(make_env: Callable[[], Any], seeds: Sequence[int], names: Sequence[str] | None = None) -> dict[str, dict]:
     """Summary (success rate with its Wilson 95% interval, return, steps) of each trivial
     policy in ``names`` (default: all) on ``seeds``."""
-    return {name: summarize(play_trivial(name, make_env, list(seeds))) for name in (names or TRIVIAL)}
+    return {name: summarize(episodes) for name, episodes in play_all(make_env, seeds, names).items()}
 
 
 def best_of(results: dict[str, dict]) -> tuple[str, dict]:
