@@ -207,3 +207,13 @@ def test_a_headline_short_of_the_target_says_by_how_much_and_why(tmp_path):
     assert "compute (the headline runs trained only" in text and "not met" in tables["headline"]
     assert "Best held-out success of a trained model (its best training seed): 35%" in text
     assert "the trained model beats the best trivial policy: **reproduced**" in text
+
+
+def test_dry_run_prints_the_plan_and_budget_and_runs_nothing(tmp_path, capsys):
+    (tmp_path / reproduce.CALIBRATION).write_text(json.dumps({**CAL, "setting": json.dumps(study.SETTING, sort_keys=True)}))
+    assert reproduce.main(["--dry-run", "--out", str(tmp_path), "--doc", str(tmp_path / "r.md")]) == 0
+    printed = capsys.readouterr().out
+    assert f"{len(study.plan(SEEDS))} units, estimated" in printed and "train/w2-o3-q4/grpo-sft40-sparse/seed2" in printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == [reproduce.CALIBRATION]  # no unit ran, no page written
+    assert reproduce.main(["--dry-run", "--quick", "--out", str(tmp_path)]) == 0
+    assert "5 units" in capsys.readouterr().out
