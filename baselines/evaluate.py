@@ -4,8 +4,10 @@ baseline.
 ``python -m baselines.evaluate --run runs/ppo`` evaluates a trained run's last checkpoint on
 the first ``--episodes`` seeds of the test split and writes JSON; ``--model smollm2`` (or
 ``tiny``, or a local folder) evaluates a model zero-shot, ``--model random`` plays a uniformly
-random admissible command. The JSON holds success rate (Wilson 95% interval), mean return
-and mean steps (normal 95% intervals), and every episode.
+random admissible command, ``--model trivial`` plays every trivial policy of
+:mod:`baselines.trivial` and reports the best (all of them under ``policies``). The JSON
+holds success rate (Wilson 95% interval), mean return and mean steps (normal 95%
+intervals), and every episode.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def play_random(make_env: Callable[[], Any], seeds: Sequence[int], seed: int = 0
     """Episodes of the random-admissible-command policy (uniform over
     ``info["admissible_commands"]`` every turn)."""
     rng = np.random.default_rng(seed)
-    return play_rule(make_env, seeds, lambda turn, commands: int(rng.integers(len(commands))))
+    return play_rule(make_env, seeds, lambda turn, commands, info: int(rng.integers(len(commands))))
 
 
 #: Positional rules: which offered command to send (0 first, -1 last) on the first turn and afterwards.
@@ -76,11 +78,12 @@ POSITIONAL_RULES = {"first offered, every turn": (0, 0), "last offered, every tu
 def play_positional(make_env: Callable[[], Any], seeds: Sequence[int], first: int, then: int) -> list[dict[str, Any]]:
     """Episodes of a fixed positional rule: the ``first``-th offered command on turn 1 and the
     ``then``-th on every later turn (``info["admissible_commands"]`` order; -1 is the last)."""
-    return play_rule(make_env, seeds, lambda turn, commands: first if turn == 0 else then)
+    return play_rule(make_env, seeds, lambda turn, commands, info: first if turn == 0 else then)
 
 
-def play_rule(make_env: Callable[[], Any], seeds: Sequence[int], choose: Callable[[int, list], int]) -> list[dict[str, Any]]:
-    """Episodes of a policy that sends ``commands[choose(turn, commands)]`` every turn."""
+def play_rule(make_env: Callable[[], Any], seeds: Sequence[int], choose: Callable[[int, list, dict], int]) -> list[dict[str, Any]]:
+    """Episodes of a policy that sends ``commands[choose(turn, commands, info)]`` every turn
+    (``turn`` counts from 0 in each episode; ``info`` is the env's latest info dict)."""
     env = make_env()
     episodes = []
     try:
@@ -91,7 +94,7 @@ def play_rule(make_env: Callable[[], Any], seeds: Sequence[int], choose: Callabl
                 commands = list(info.get(infos.ADMISSIBLE_COMMANDS) or [])
                 if not commands:
                     raise ValueError("the rule-based baselines need info['admissible_commands']")
-                obs, reward, terminated, truncated, info = env.step(commands[choose(steps, commands)])
+                obs, reward, terminated, truncated, info = env.step(commands[choose(steps, commands, info)])
                 total, steps, done = total + float(reward), steps + 1, terminated or truncated
             episodes.append({"seed": int(s), "success": bool(info.get(infos.SUCCESS, False)), "return": total, "steps": steps})
     finally:
@@ -128,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m baselines.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", help="a training run directory (its config and last checkpoint)")
-    parser.add_argument("--model", help="instead of --run: tiny | smollm2 | random | a local model folder")
+    parser.add_argument("--model", help="instead of --run: tiny | smollm2 | random | trivial (every trivial policy, "
+                        "the best reported) | a local model folder")
     parser.add_argument("--env", help="env id (default: the run's)")
     add_knob_arguments(parser)  # --knob NAME=VALUE (repeatable); --env-kwargs JSON, deprecated
     parser.add_argument("--mode", choices=["text", "choice"])
@@ -184,6 +188,14 @@ def _evaluate(args: argparse.Namespace) -> int:
         rows = play_random(lambda: make_env(cfg), seeds)
         summary = summarize(rows)
         result.update(model="random-admissible", mode="choice")
+    elif args.model == "trivial":
+        from .trivial import best_of, play_all
+
+        played = play_all(lambda: make_env(cfg), seeds)
+        policies = {name: summarize(episodes) for name, episodes in played.items()}
+        best, summary = best_of(policies)
+        rows = played[best]
+        result.update(model=f"best trivial policy: {best}", mode="choice", policies=policies)
     else:
         from .trainer import Trainer
 

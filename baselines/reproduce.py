@@ -1,0 +1,357 @@
+"""``python -m baselines.reproduce``: the paper's findings in miniature, by one command.
+
+    python -m baselines.reproduce                 # the whole grid (make reproduce)
+    python -m baselines.reproduce --quick         # the headline row alone, then its table
+    python -m baselines.reproduce --dry-run       # the plan and its CPU budget, nothing run
+
+Runs the grid of :mod:`baselines.study` (algorithms, reward density, SFT:RL budget mixes,
+transfer; every training condition with each of ``--seeds``), evaluates greedily on the
+held-out test seeds, draws the figures and writes docs/reproduction.md: a table per finding,
+our numbers beside the paper's, and a verdict per claim (:data:`baselines.study.VERDICT_RULE`).
+
+Resumable: each unit's result is saved to ``<out>/<key>/result.json`` as it finishes (written
+to a temporary file and renamed, so a half-written result is never taken as finished); a
+rerun skips finished units and continues cut-off training runs from their checkpoints.
+
+The CPU budget is stated up front, estimated from a calibration (``<out>/calibration.json``:
+CPU seconds per demonstration, training episode and evaluation episode, measured once on
+this machine). ``--budget-minutes`` caps it: the RL iterations of the runs that have no fixed
+unit budget are scaled down (never below one) so the estimate fits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from textagent_envs.checks import require_int, require_number
+
+from . import study
+from .study import Unit
+
+RESULT = "result.json"
+CALIBRATION = "calibration.json"
+#: The issue's CPU budget of ``--quick`` (minutes).
+QUICK_MINUTES = 45.0
+#: Training seeds of every condition and held-out games, unless ``--seeds`` / ``--episodes``.
+DEFAULT_SEEDS, DEFAULT_EPISODES = [0, 1, 2], 100
+
+
+def _log(message: str) -> None:
+    print(f"[reproduce {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- results on disk ------------------------------------------------------------------------
+def fingerprint(unit: Unit, episodes: int) -> str:
+    """What a unit's result depends on; a saved result with another fingerprint is stale."""
+    return json.dumps({"kind": unit.kind, "config": unit.config, "source": unit.source, "episodes": episodes},
+                      sort_keys=True)
+
+
+def load_result(out: Path, unit: Unit, episodes: int) -> dict | None:
+    """The unit's finished result, or None when it has none (no file, a half-written or
+    unreadable one, or one not marked complete). Raises when the saved result was made by a
+    different setting (change ``--out`` or delete that directory)."""
+    path = out / unit.key / RESULT
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(result, dict) or result.get("complete") is not True:
+        return None
+    if result.get("fingerprint") != fingerprint(unit, episodes):
+        raise ValueError(f"{path} was made with other settings than this study asks for "
+                         f"(another --seeds, --episodes or --budget-minutes?); use another --out or delete {path.parent}")
+    return result
+
+
+def save_result(out: Path, unit: Unit, episodes: int, result: dict) -> dict:
+    """Write ``result`` as the unit's finished result, atomically."""
+    folder = out / unit.key
+    folder.mkdir(parents=True, exist_ok=True)
+    result = {**result, "key": unit.key, "kind": unit.kind, "fingerprint": fingerprint(unit, episodes), "complete": True}
+    tmp = folder / (RESULT + ".tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    os.replace(tmp, folder / RESULT)
+    return result
+
+
+# --- running one unit -------------------------------------------------------------------------
+def test_seeds(episodes: int) -> list[int]:
+    from .presets import split_seeds
+
+    return split_seeds(study.TEST_SPLIT, episodes)
+
+
+def run_unit(out: Path, unit: Unit, episodes: int) -> dict:
+    """Run ``unit`` (its result is saved and returned)."""
+    from .config import TrainConfig
+    from .trainer import CHECKPOINT, Trainer
+
+    seeds = test_seeds(episodes)
+    start = time.process_time()
+    if unit.kind == "trivial":
+        import textagent_envs
+
+        from .evaluate import summarize
+        from .trivial import best_of, play_all
+
+        cfg = unit.config
+
+        def make_env():
+            return textagent_envs.make(cfg["env"], reward=cfg["reward"], max_episode_steps=cfg["max_turns"], **cfg["env_kwargs"])
+
+        played = play_all(make_env, seeds)
+        summaries = {name: summarize(rows) for name, rows in played.items()}
+        best, _ = best_of(summaries)
+        return save_result(out, unit, episodes, {"best": best, "policies": summaries,
+                                                 "successes": [bool(e["success"]) for e in played[best]],
+                                                 "cpu_s": time.process_time() - start})
+    if unit.kind == "train":
+        run = out / unit.key / "run"
+        cfg = TrainConfig(**unit.config, out=str(run))
+        trainer = Trainer(cfg, resume=(run / CHECKPOINT).exists())
+        try:
+            trainer.train(progress=False)
+            trainer.save_checkpoint()
+            summary, rows = trainer.evaluate(seeds)
+        finally:
+            trainer.close()
+        return save_result(out, unit, episodes, {
+            "summary": summary, "successes": [bool(r["success"]) for r in rows], "iteration": trainer.iteration,
+            "train_cpu_s": trainer.cpu_s, "cpu_s": time.process_time() - start, "run": str(run)})
+    if unit.kind == "eval":
+        if unit.source is None:
+            cfg = TrainConfig(**unit.config, out="")
+            resume = False
+        else:
+            source = out / unit.source / "run"
+            cfg = TrainConfig.load(source / "config.json")
+            cfg = dataclasses.replace(cfg, env=unit.config["env"], max_turns=unit.config["max_turns"], out=str(source))
+            resume = True
+        trainer = Trainer(cfg, resume=resume, for_eval=True)
+        try:
+            summary, rows = trainer.evaluate(seeds)
+        finally:
+            trainer.close()
+        return save_result(out, unit, episodes, {"summary": summary, "successes": [bool(r["success"]) for r in rows],
+                                                 "iteration": trainer.iteration, "cpu_s": time.process_time() - start})
+    raise ValueError(f"unknown unit kind {unit.kind!r}; one of {study.KINDS}")
+
+
+# --- calibration and the CPU budget ---------------------------------------------------------
+def calibrate(out: Path) -> dict[str, float]:
+    """CPU seconds of the study's parts, measured once here (a short run of the setting on
+    the base game) and kept in ``<out>/calibration.json`` (measured again when
+    :data:`baselines.study.SETTING` changed)."""
+    path = out / CALIBRATION
+    setting = json.dumps(study.SETTING, sort_keys=True)
+    if path.exists():
+        try:
+            kept = json.loads(path.read_text())
+        except ValueError:
+            kept = {}
+        if kept.get("setting") == setting:
+            return kept
+    import shutil
+
+    import textagent_envs
+
+    from .config import TrainConfig
+    from .trainer import Trainer
+    from .trivial import play_trivial
+
+    _log("calibrating: a short run of the study's setting to measure CPU time per episode")
+    run = out / "calibration-run"
+    shutil.rmtree(run, ignore_errors=True)
+    t0 = time.process_time()
+    trainer = Trainer(TrainConfig(**{**study.SETTING, "sft_demos": 4, "sft_epochs": 1, "iterations": 1, "seed": 0,
+                                     "eval_every": 0, "out": str(run)}))
+    t1 = time.process_time()
+    trainer.warm_start()
+    t2 = time.process_time()
+    trainer.step()
+    t3 = time.process_time()
+    trainer.evaluate(list(range(101, 109)))
+    t4 = time.process_time()
+    trainer.close()
+    make = lambda: textagent_envs.make(study.BASE_ENV, max_episode_steps=study.TURNS[study.BASE_ENV], backend="native")  # noqa: E731
+    play_trivial("random admissible", make, list(range(111, 115)))
+    t5 = time.process_time()
+    shutil.rmtree(run, ignore_errors=True)
+    result = {"build_s": t1 - t0, "demo_s": (t2 - t1) / 4, "train_episode_s": (t3 - t2) / study.SETTING["tasks_per_iter"],
+              "eval_episode_s": (t4 - t3) / 8, "env_episode_s": (t5 - t4) / 4, "machine": platform.machine(),
+              "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "setting": setting}
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+def rl_iterations(unit: Unit) -> int:
+    from .config import TrainConfig
+
+    return TrainConfig(**unit.config).resolved().iterations
+
+
+def estimate(unit: Unit, cal: dict[str, float], episodes: int) -> float:
+    """Estimated CPU seconds of ``unit`` (episode costs scale with the turn budget over the
+    calibration's 8 turns)."""
+    c = unit.config
+    turns = c.get("max_turns", 8) / 8
+    if unit.kind == "trivial":
+        from .trivial import TRIVIAL
+
+        return len(TRIVIAL) * episodes * cal["env_episode_s"] * turns
+    evaluation = cal["build_s"] + episodes * cal["eval_episode_s"] * turns
+    if unit.kind == "eval":
+        return evaluation
+    iterations = rl_iterations(unit)
+    per_iter = c["tasks_per_iter"] * c["group_size"]
+    evals = (iterations // c["eval_every"] + 1 if c["eval_every"] else 0) * c["eval_tasks"]
+    return (evaluation + c["sft_demos"] * c["sft_epochs"] * cal["demo_s"] + iterations * per_iter * cal["train_episode_s"] * turns
+            + evals * cal["eval_episode_s"] * turns)
+
+
+def fit_budget(units: list[Unit], cal: dict[str, float], episodes: int, minutes: float | None) -> tuple[list[Unit], float]:
+    """The units with the RL iterations of the runs without a unit budget scaled down so the
+    estimate fits ``minutes`` (never below one iteration; unchanged without ``minutes``), and
+    the scale applied (1.0: none)."""
+    if minutes is None:
+        return units, 1.0
+    total = sum(estimate(u, cal, episodes) for u in units)
+    scalable = [u for u in units if u.kind == "train" and not u.config.get("budget_units")]
+    rl = sum(estimate(u, cal, episodes) - estimate(dataclasses.replace(u, config={**u.config, "iterations": 0}), cal, episodes)
+             for u in scalable)
+    if total <= minutes * 60 or rl <= 0:
+        return units, 1.0
+    scale = max(0.0, (minutes * 60 - (total - rl)) / rl)
+    fitted = [dataclasses.replace(u, config={**u.config, "iterations": max(1, int(u.config["iterations"] * scale))})
+              if u in scalable else u for u in units]
+    return fitted, scale
+
+
+# --- the command ----------------------------------------------------------------------------
+def positive_minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--budget-minutes takes a number of CPU minutes, got {text!r}") from None
+    return require_number("--budget-minutes", value, positive=True, error=argparse.ArgumentTypeError)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m baselines.reproduce", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="the headline row alone (SFT then RL on w2-o3-q4), "
+                        f"within {QUICK_MINUTES:.0f} CPU-minutes unless --budget-minutes says otherwise")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan and its CPU budget; run nothing")
+    parser.add_argument("--out", default="runs/reproduce", help="the study's directory (results, runs, calibration)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=DEFAULT_SEEDS, help="training seeds of every condition")
+    parser.add_argument("--episodes", type=int, default=DEFAULT_EPISODES, help="held-out test games (seeds 1..N of released-test)")
+    parser.add_argument("--budget-minutes", type=positive_minutes, default=None,
+                        help="CPU minutes the run may take: RL iterations are scaled down to fit")
+    parser.add_argument("--doc", default="docs/reproduction.md", help="the page written from the results")
+    parser.add_argument("--figures", default="docs/img", help="folder of the figures")
+    args = parser.parse_args(argv)
+    try:
+        require_int("--episodes", args.episodes, minimum=1, maximum=len(study_test_range()))
+        for s in args.seeds:
+            require_int("--seeds", s, minimum=0)
+    except ValueError as err:
+        parser.error(str(err))
+    if len(set(args.seeds)) != len(args.seeds):
+        parser.error(f"--seeds repeats a seed: {args.seeds}")
+    if args.quick and args.budget_minutes is None:
+        args.budget_minutes = QUICK_MINUTES
+    return args
+
+
+def study_test_range() -> range:
+    from .presets import SEED_SPLITS
+
+    return SEED_SPLITS[study.TEST_SPLIT]
+
+
+def describe_plan(units: list[Unit], cal: dict[str, float], episodes: int, scale: float, minutes: float | None) -> list[str]:
+    costs = [estimate(u, cal, episodes) for u in units]
+    lines = [f"{'unit':<58} {'kind':<8} {'RL it.':>6} {'CPU min':>8}"]
+    for unit, cost in zip(units, costs):
+        it = str(rl_iterations(unit)) if unit.kind == "train" else ""
+        lines.append(f"{unit.key:<58} {unit.kind:<8} {it:>6} {cost / 60:>8.1f}")
+    lines.append(f"{len(units)} units, estimated {sum(costs) / 60:.0f} CPU-minutes "
+                 f"(calibration: {cal['train_episode_s']:.2f} CPU-s a training episode, {cal['eval_episode_s']:.2f} an "
+                 f"evaluation episode, {cal['demo_s']:.2f} a demonstration epoch)")
+    if scale < 1.0:
+        lines.append(f"RL iterations scaled by {scale:.2f} to fit --budget-minutes {minutes:g}")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    out = Path(args.out)
+    units = study.plan(args.seeds, quick=args.quick)
+    cal = calibrate(out)
+    units, scale = fit_budget(units, cal, args.episodes, args.budget_minutes)
+    plan_lines = describe_plan(units, cal, args.episodes, scale, args.budget_minutes)
+    print("\n".join(plan_lines), flush=True)
+    if args.dry_run:
+        return 0
+    try:
+        results = run_all(out, units, cal, args.episodes)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    from .reproduction_doc import write_doc
+
+    command = "python -m baselines.reproduce " + " ".join(argv if argv is not None else sys.argv[1:])
+    full_minutes = sum(estimate(u, cal, DEFAULT_EPISODES) for u in study.plan(DEFAULT_SEEDS)) / 60
+    quick = fit_budget(study.plan(DEFAULT_SEEDS, quick=True), cal, DEFAULT_EPISODES, QUICK_MINUTES)[0]
+    quick_minutes = sum(estimate(u, cal, DEFAULT_EPISODES) for u in quick) / 60
+    tables = write_doc(Path(args.doc), Path(args.figures), out, results, args, units, command.strip(), full_minutes, scale,
+                       quick_minutes)
+    if args.quick:
+        print(tables["headline"])
+    _log(f"wrote {args.doc}")
+    return 0
+
+
+def run_all(out: Path, units: list[Unit], cal: dict[str, float], episodes: int) -> dict[str, dict]:
+    """Run every unfinished unit in order (finished ones are read back); a bar with the time
+    left (on a terminal) advances by each unit's estimated CPU time."""
+    from .trainer import progress_bar
+
+    costs = {u.key: estimate(u, cal, episodes) for u in units}
+    results: dict[str, dict] = {}
+    todo = []
+    for unit in units:
+        done = load_result(out, unit, episodes)
+        if done is not None:
+            results[unit.key] = done
+        else:
+            todo.append(unit)
+    _log(f"{len(results)} of {len(units)} units already finished; {len(todo)} to run, "
+         f"estimated {sum(costs[u.key] for u in todo) / 60:.1f} CPU-minutes")
+    bar = progress_bar(True, total=round(sum(costs[u.key] for u in todo)), desc="reproduce", unit="est. CPU-s")
+    try:
+        for unit in todo:
+            if bar is None:
+                _log(f"running {unit.key} (estimated {costs[unit.key] / 60:.1f} CPU-minutes)")
+            else:
+                bar.set_postfix_str(unit.key)
+            results[unit.key] = run_unit(out, unit, episodes)
+            if bar is not None:
+                bar.update(round(costs[unit.key]))
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(main())

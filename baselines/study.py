@@ -1,0 +1,296 @@
+"""The study of ``python -m baselines.reproduce``: the paper's findings as a grid of runs,
+the paper's numbers, and the rule that turns our numbers into a verdict.
+
+- :data:`SETTING`: the one training setting every run starts from (the paper's preset, the
+  tiny model in text mode, ``backend="native"``), and :func:`plan`, the grid as
+  :class:`Unit` s (training runs, evaluations of a trained run on other games, trivial
+  policies), each with a key that names its directory under the study's ``--out``;
+- :data:`FINDINGS`: for each finding, its rows (conditions), the paper's numbers, and the
+  claims to check;
+- :func:`verdict`: reproduced / not reproduced / inconclusive, by comparing 95% intervals
+  (:data:`VERDICT_RULE` says it in words; docs/reproduction.md prints it);
+- :func:`pooled_interval`: a condition's success rate over its training seeds, with a 95%
+  interval that counts both the held-out games and the training seeds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from .evaluate import wilson_interval
+from .presets import SETTINGS
+
+#: The base game (the paper's main setting) and the held-out test seeds.
+BASE_ENV = "TextWorld-Custom-w2-o3-q4-v0"
+TEST_SPLIT = "released-test"
+#: What every training run shares (TrainConfig fields): the paper's preset (prompt,
+#: observation, whole-reply action, released seed splits, 8 turns), the tiny model in choice
+#: mode (see :data:`MODE_NOTE`) on the native engine. Sampling at temperature 1 while
+#: training; evaluation is greedy.
+SETTING: dict[str, Any] = {**SETTINGS["paper"], "preset": "paper", **dict(
+    model="tiny", mode="choice", env=BASE_ENV, env_kwargs={"backend": "native"}, max_turns=8, temperature=1.0,
+    max_new_tokens=10, tasks_per_iter=8, num_envs=8, minibatch=8, epochs=2, lr=1e-3, sft_epochs=20, sft_lr=3e-3,
+    train_tasks=500, eval_tasks=20, eval_every=10, save_every=5, transcripts_per_iter=1, transcripts_eval=5,
+)}
+#: Why choice mode (the issue: text mode if it can, choice mode otherwise), as measured here.
+MODE_NOTE = (
+    "Choice mode, because text mode did not work with the tiny model: after SFT on all 100 walkthroughs of "
+    "`released-validation` (20 epochs) it won 0 of 50 held-out w2-o3-q4 games greedily, misspelling the objects' names "
+    "(\"drop shirinter\"); in choice mode the same SFT (10 epochs) won 2 of 50. SmolLM2-135M-Instruct is "
+    "too slow for this grid on this CPU until rollouts keep the KV cache (issue 13 §2).")
+#: SFT demonstrations of the headline (and algorithm) runs, and their RL iterations.
+HEADLINE_DEMOS = 40
+HEADLINE_ITERATIONS = 60
+#: Turn budgets (the paper: 8-12 turns for w2-o3-q4, 24 for w4-o6-q8 and tw-simple).
+TURNS = {"TextWorld-Custom-w2-o3-q4-v0": 8, "TextWorld-Custom-w8-o3-q4-v0": 12, "TextWorld-Custom-w2-o12-q4-v0": 12,
+         "TextWorld-Custom-w8-o12-q4-v0": 12, "TextWorld-Custom-w4-o6-q8-v0": 24, "TextWorld-Simple-v0": 24}
+TRANSFER_ENVS = ("TextWorld-Custom-w8-o3-q4-v0", "TextWorld-Custom-w2-o12-q4-v0", "TextWorld-Custom-w8-o12-q4-v0",
+                 "TextWorld-Custom-w4-o6-q8-v0")
+#: The SFT:RL budget (the paper's units) and the demonstration counts of the mixes.
+BUDGET_UNITS, BUDGET_MIXES = 1000, (0, 20, 40, 60, 80, 100)
+ALGOS = ("ppo", "grpo", "rloo")
+DENSITY_ALGOS, DENSITIES = ("ppo", "rloo"), ("sparse", "dense")
+DENSITY_ENV, DENSITY_DEMOS, DENSITY_ITERATIONS = "TextWorld-Simple-v0", 20, 40
+#: Group size of GRPO and RLOO: 2 tasks x 4 rollouts = PPO's 8 episodes an iteration.
+GROUP = {"ppo": dict(tasks_per_iter=8, group_size=1), "grpo": dict(tasks_per_iter=2, group_size=4),
+         "rloo": dict(tasks_per_iter=2, group_size=4)}
+
+KINDS = ("train", "eval", "trivial")
+#: In a claim: the best of a finding's rows other than its first and last (the budget mixes).
+BEST_MIX = "best mix"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One piece of work; its result goes to ``<out>/<key>/result.json``.
+
+    ``train``: a training run (``config``: TrainConfig fields), then a greedy evaluation of
+    its last checkpoint on the held-out seeds. ``eval``: the checkpoint of the training unit
+    ``source`` (or, with ``source=None``, the untrained model of ``config``) evaluated on
+    ``config["env"]``. ``trivial``: every trivial policy on ``config["env"]``."""
+
+    key: str
+    kind: str
+    config: dict = field(default_factory=dict, hash=False, compare=False)
+    source: str | None = None
+
+
+def _env_slug(env: str) -> str:
+    return env.removeprefix("TextWorld-").removesuffix("-v0").removeprefix("Custom-").lower()
+
+
+def train_key(env: str, algo: str, demos: int, reward: str, seed: int, budget: bool = False) -> str:
+    tag = f"budget-d{demos}" if budget else f"sft{demos}"
+    return f"train/{_env_slug(env)}/{algo}-{tag}-{reward}/seed{seed}"
+
+
+def train_unit(env: str, algo: str, demos: int, reward: str, seed: int, *, iterations: int | None = None,
+               budget: bool = False) -> Unit:
+    cfg = {**SETTING, "env": env, "max_turns": TURNS[env], "algo": algo, "reward": reward, "seed": seed,
+           "sft_demos": demos, **GROUP[algo]}
+    if budget:
+        cfg.update(budget_units=BUDGET_UNITS, iterations=0)
+    else:
+        cfg["iterations"] = iterations
+    return Unit(train_key(env, algo, demos, reward, seed, budget), "train", cfg)
+
+
+def trivial_unit(env: str) -> Unit:
+    return Unit(f"trivial/{_env_slug(env)}", "trivial", {"env": env, "env_kwargs": dict(SETTING["env_kwargs"]),
+                                                         "max_turns": TURNS[env], "reward": "sparse"})
+
+
+def start_unit(env: str) -> Unit:
+    """The untrained model of the setting (the starting point) on ``env``."""
+    return Unit(f"start/{_env_slug(env)}", "eval", {**SETTING, "env": env, "max_turns": TURNS[env], "algo": "ppo",
+                                                      "iterations": 0, "sft_demos": 0})
+
+
+def transfer_unit(source: Unit, env: str) -> Unit:
+    return Unit(f"transfer/{_env_slug(env)}/{source.key.split('/', 2)[2]}", "eval",
+                {"env": env, "max_turns": TURNS[env]}, source=source.key)
+
+
+def headline_units(seeds: Sequence[int]) -> list[Unit]:
+    return [train_unit(BASE_ENV, "ppo", HEADLINE_DEMOS, "sparse", s, iterations=HEADLINE_ITERATIONS) for s in seeds]
+
+
+def plan(seeds: Sequence[int], quick: bool = False) -> list[Unit]:
+    """The units of the whole grid (or, ``quick``, of the headline row alone), each once, in
+    the order they run: trivial policies and starting points first, then training, then the
+    evaluations that need a trained run."""
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("the study needs at least one training seed")
+    head = headline_units(seeds)
+    units = [trivial_unit(BASE_ENV), start_unit(BASE_ENV), *head]
+    if not quick:
+        units += [train_unit(BASE_ENV, algo, HEADLINE_DEMOS, "sparse", s, iterations=HEADLINE_ITERATIONS)
+                  for algo in ALGOS for s in seeds]
+        units += [trivial_unit(DENSITY_ENV)]
+        units += [train_unit(DENSITY_ENV, algo, DENSITY_DEMOS, reward, s, iterations=DENSITY_ITERATIONS)
+                  for algo in DENSITY_ALGOS for reward in DENSITIES for s in seeds]
+        units += [train_unit(BASE_ENV, "ppo", d, "sparse", s, budget=True) for d in BUDGET_MIXES for s in seeds]
+        for env in TRANSFER_ENVS:
+            units += [trivial_unit(env), start_unit(env)] + [transfer_unit(u, env) for u in head]
+    unique: dict[str, Unit] = {}
+    for unit in units:
+        unique.setdefault(unit.key, unit)
+    return list(unique.values())
+
+
+# --- findings: rows, the paper's numbers, claims -----------------------------------------------
+@dataclass(frozen=True)
+class Row:
+    """One condition of a finding: the units whose held-out results are pooled, and the
+    paper's number for it (a string, as the paper gives it; "" when it has none)."""
+
+    label: str
+    keys: tuple[str, ...]
+    paper: str = ""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """``a > b`` (a is clearly better) or ``a ~ b`` (no difference), between row labels;
+    :data:`BEST_MIX` as ``a`` stands for the intermediate row with the highest success."""
+
+    text: str
+    a: str
+    op: str
+    b: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    title: str
+    paper: str
+    rows: tuple[Row, ...]
+    claims: tuple[Claim, ...]
+    setting: str
+
+
+def _train_keys(env, algo, demos, reward, seeds, budget=False):
+    return tuple(train_key(env, algo, demos, reward, s, budget) for s in seeds)
+
+
+def findings(seeds: Sequence[int], quick: bool = False) -> list[Finding]:
+    """The findings checked by the study (only the headline with ``quick``)."""
+    seeds = list(seeds)
+    base, triv, start = _env_slug(BASE_ENV), f"trivial/{_env_slug(BASE_ENV)}", f"start/{_env_slug(BASE_ENV)}"
+    head = _train_keys(BASE_ENV, "ppo", HEADLINE_DEMOS, "sparse", seeds)
+    out = [Finding(
+        "headline", "Headline: SFT then RL on w2-o3-q4",
+        "Qwen2.5-1.5B, base to PPO: 17% to 88% (8-12 turns)",
+        (Row("best trivial policy", (triv,)), Row("starting point (untrained)", (start,), "17% (base 1.5B)"),
+         Row(f"SFT ({HEADLINE_DEMOS} demos) + PPO", head, "88% (PPO, 12 turns)")),
+        (Claim("the trained model beats the best trivial policy", f"SFT ({HEADLINE_DEMOS} demos) + PPO", ">",
+               "best trivial policy"),
+         Claim("the trained model beats its starting point", f"SFT ({HEADLINE_DEMOS} demos) + PPO", ">",
+               "starting point (untrained)")),
+        f"`{BASE_ENV}`, {TURNS[BASE_ENV]} turns, greedy, held-out seeds of `{TEST_SPLIT}`")]
+    if quick:
+        return out
+    paper_algo = {"ppo": "88%", "rloo": "51%", "grpo": "about 18%"}
+    out.append(Finding(
+        "algorithms", "Algorithms: PPO vs GRPO vs RLOO", "PPO most robust, RLOO also learns, GRPO weak on TextWorld "
+        "(1.5B on w2-o3-q4: PPO 88, RLOO 51, GRPO about 18)",
+        (Row("best trivial policy", (triv,)),) + tuple(
+            Row(algo.upper(), _train_keys(BASE_ENV, algo, HEADLINE_DEMOS, "sparse", seeds), paper_algo[algo]) for algo in ALGOS),
+        (Claim("PPO beats GRPO", "PPO", ">", "GRPO"), Claim("RLOO beats GRPO", "RLOO", ">", "GRPO"),
+         Claim("RLOO learns: beats the best trivial policy", "RLOO", ">", "best trivial policy")),
+        f"`{BASE_ENV}`, SFT on {HEADLINE_DEMOS} demos then {HEADLINE_ITERATIONS} iterations of 8 episodes"))
+    paper_density = {("ppo", "sparse"): "41%", ("ppo", "dense"): "58%", ("rloo", "sparse"): "55%", ("rloo", "dense"): "55%"}
+    out.append(Finding(
+        "density", "Reward density: sparse vs dense on tw-simple", "dense helps PPO (41% to 58%), RLOO indifferent (55% both)",
+        (Row("best trivial policy", (f"trivial/{_env_slug(DENSITY_ENV)}",)),) + tuple(
+            Row(f"{algo.upper()} {reward}", _train_keys(DENSITY_ENV, algo, DENSITY_DEMOS, reward, seeds),
+                paper_density[algo, reward]) for algo in DENSITY_ALGOS for reward in DENSITIES),
+        (Claim("dense rewards help PPO", "PPO dense", ">", "PPO sparse"),
+         Claim("RLOO is indifferent to density", "RLOO dense", "~", "RLOO sparse")),
+        f"`{DENSITY_ENV}`, {TURNS[DENSITY_ENV]} turns, SFT on {DENSITY_DEMOS} demos then {DENSITY_ITERATIONS} iterations"))
+    paper_budget = {60: "85% (60 demos + 400 episodes)", 100: "95% (100 demos, no RL)"}
+    mixes = tuple(Row(f"{d} demos + {BUDGET_UNITS - 10 * d} episodes", _train_keys(BASE_ENV, "ppo", d, "sparse", seeds, True),
+                      paper_budget.get(d, "")) for d in BUDGET_MIXES)
+    out.append(Finding(
+        "budget", "SFT:RL budget: 1000 units, a demonstration 10, an episode 1", "a mix beats either alone",
+        mixes, (Claim("the best mix beats RL alone", BEST_MIX, ">", mixes[0].label),
+                Claim("the best mix beats SFT alone", BEST_MIX, ">", mixes[-1].label)),
+        f"`{BASE_ENV}`, PPO; RL episodes = 1000 - 10 x demonstrations"))
+    paper_transfer = {"TextWorld-Custom-w4-o6-q8-v0": "59% (60 demos + 400 episodes); 55% (100 demos)",
+                      BASE_ENV: "85% (60 demos + 400 episodes)"}
+    trows = [Row(f"{_env_slug(BASE_ENV)} (trained on)", head, paper_transfer[BASE_ENV])]
+    for env in TRANSFER_ENVS:
+        slug = _env_slug(env)
+        trows += [Row(f"{slug}: best trivial policy", (f"trivial/{slug}",)), Row(f"{slug}: untrained", (f"start/{slug}",)),
+                  Row(f"{slug}: trained on {base}", tuple(f"transfer/{slug}/{k.split('/', 2)[2]}" for k in head),
+                      paper_transfer.get(env, ""))]
+    out.append(Finding(
+        "transfer", "Transfer: train on w2-o3-q4, test on larger games", "object count hurts more than room count; "
+        "skills transfer from simple to complex games",
+        tuple(trows),
+        (Claim("object count hurts more than room count", f"w8-o3-q4: trained on {base}", ">", f"w2-o12-q4: trained on {base}"),)
+        + tuple(Claim(f"{_env_slug(e)}: transfer beats the best trivial policy", f"{_env_slug(e)}: trained on {base}", ">",
+                      f"{_env_slug(e)}: best trivial policy") for e in TRANSFER_ENVS),
+        "the headline runs' checkpoints, greedy, each game's own turn budget (12; 24 for w4-o6-q8)"))
+    return out
+
+
+# --- intervals and the verdict rule --------------------------------------------------------
+VERDICT_RULE = (
+    "Each condition's success rate pools its training seeds' held-out episodes; its 95% interval is the Wilson "
+    "interval for one training seed and otherwise a two-level bootstrap (resample training seeds, then episodes within "
+    "each; 2,000 draws; 2.5 and 97.5 percentiles), so it counts the spread between seeds as well as the games. "
+    "A claim \"A beats B\" is **reproduced** when A's interval lies wholly above B's, **not reproduced** when it lies "
+    "wholly below, and **inconclusive** when they overlap. A claim \"A and B do not differ\" is **not reproduced** when "
+    "the intervals are disjoint, **reproduced** when each point estimate lies inside the other's interval, and "
+    "**inconclusive** otherwise. A finding with a condition that has no results yet is **not run**.")
+
+
+def pooled_interval(per_seed: Sequence[Sequence[bool]], draws: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Success rate over every episode of every training seed, its 95% interval (see
+    :data:`VERDICT_RULE`), and the per-seed rates."""
+    per_seed = [np.asarray(s, dtype=float) for s in per_seed if len(s)]
+    if not per_seed:
+        raise ValueError("no episodes to pool")
+    everything = np.concatenate(per_seed)
+    rate = float(everything.mean())
+    if len(per_seed) == 1:
+        low, high = wilson_interval(int(everything.sum()), len(everything))
+    else:
+        rng = np.random.default_rng(seed)
+        means = np.empty(draws)
+        for d in range(draws):
+            picks = rng.integers(len(per_seed), size=len(per_seed))
+            means[d] = np.mean(np.concatenate([rng.choice(per_seed[i], size=len(per_seed[i])) for i in picks]))
+        low, high = float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+    return {"success_rate": rate, "ci95": [low, high], "per_seed": [float(s.mean()) for s in per_seed],
+            "episodes": int(len(everything))}
+
+
+REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_RUN = "reproduced", "not reproduced", "inconclusive", "not run"
+
+
+def verdict(a: dict | None, op: str, b: dict | None) -> str:
+    """The verdict of a claim between two pooled results (``{"success_rate", "ci95"}``):
+    see :data:`VERDICT_RULE`."""
+    if a is None or b is None:
+        return NOT_RUN
+    (al, ah), (bl, bh) = a["ci95"], b["ci95"]
+    if op == ">":
+        return REPRODUCED if al > bh else NOT_REPRODUCED if ah < bl else INCONCLUSIVE
+    if op == "~":
+        if ah < bl or bh < al:
+            return NOT_REPRODUCED
+        inside = al <= b["success_rate"] <= ah and bl <= a["success_rate"] <= bh
+        return REPRODUCED if inside else INCONCLUSIVE
+    raise ValueError(f"unknown claim operator {op!r}; use '>' or '~'")
+
+
+def pct(x: float) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.0f}%"

@@ -1,0 +1,219 @@
+"""``python -m baselines.reproduce``: the plan covers the grid, finished units are skipped and
+half-written ones are not, the verdict rule, the page with every table, argument errors."""
+
+import json
+import types
+
+import pytest
+
+from baselines import reproduce, study
+from baselines.study import Unit
+
+from .conftest import ENV_ID, KNOBS, MAX_TURNS
+
+SEEDS = [0, 1, 2]
+CAL = {"build_s": 1.0, "demo_s": 0.1, "train_episode_s": 0.5, "eval_episode_s": 0.1, "env_episode_s": 0.01}
+
+
+def test_the_plan_covers_the_grid():
+    units = study.plan(SEEDS)
+    by_key = {u.key: u for u in units}
+    assert len(by_key) == len(units)  # each unit once (PPO of the algorithms row is the headline run)
+    train = [u for u in units if u.kind == "train"]
+    for algo in study.ALGOS:
+        assert sorted(u.config["seed"] for u in train if u.config["algo"] == algo and u.config["env"] == study.BASE_ENV
+                      and not u.config.get("budget_units")) == SEEDS
+    density = {(u.config["algo"], u.config["reward"], u.config["seed"]) for u in train if u.config["env"] == study.DENSITY_ENV}
+    assert density == {(a, r, s) for a in ("ppo", "rloo") for r in ("sparse", "dense") for s in SEEDS}
+    budget = [u for u in train if u.config.get("budget_units")]
+    assert sorted({u.config["sft_demos"] for u in budget}) == [0, 20, 40, 60, 80, 100] and len(budget) == 6 * len(SEEDS)
+    for u in budget:  # 1000 units: a demonstration costs 10, an episode 1
+        assert reproduce.rl_iterations(u) * 8 == 1000 - 10 * u.config["sft_demos"]
+    for env in study.TRANSFER_ENVS:
+        sources = sorted(u.source for u in units if u.kind == "eval" and u.config["env"] == env and u.source)
+        assert sources == sorted(u.key for u in study.headline_units(SEEDS))
+        assert any(u.kind == "trivial" and u.config["env"] == env for u in units)
+    assert all(u.config["max_turns"] == 24 for u in units if u.config.get("env") == "TextWorld-Custom-w4-o6-q8-v0")
+    assert all(u.source in by_key and units.index(by_key[u.source]) < units.index(u) for u in units if u.source)
+    # every row of every finding is made of units of the plan, so the page can be written
+    for finding in study.findings(SEEDS):
+        assert finding.claims and all(k in by_key for row in finding.rows for k in row.keys)
+        labels = {row.label for row in finding.rows} | {study.BEST_MIX}
+        assert all(c.a in labels and c.b in labels for c in finding.claims)
+    quick = study.plan(SEEDS, quick=True)
+    assert {u.kind for u in quick} == {"trivial", "eval", "train"} and len(quick) == 2 + len(SEEDS)
+    assert all(k in {u.key for u in quick} for row in study.findings(SEEDS, quick=True)[0].rows for k in row.keys)
+
+
+def test_budget_scales_rl_iterations_to_fit_and_states_the_estimate():
+    units = study.plan([0], quick=True)
+    full = sum(reproduce.estimate(u, CAL, 100) for u in units) / 60
+    fitted, scale = reproduce.fit_budget(units, CAL, 100, full / 2)
+    assert 0 < scale < 1
+    assert sum(reproduce.estimate(u, CAL, 100) for u in fitted) <= full / 2 * 60 + 1e-6
+    assert all(u.config["iterations"] >= 1 for u in fitted if u.kind == "train")
+    assert reproduce.fit_budget(units, CAL, 100, full * 2) == (units, 1.0)
+    tiny, _ = reproduce.fit_budget(units, CAL, 100, 0.01)
+    assert all(u.config["iterations"] == 1 for u in tiny if u.kind == "train")  # never below one iteration
+    lines = reproduce.describe_plan(fitted, CAL, 100, scale, full / 2)
+    assert "estimated" in lines[-2] and "CPU-minutes" in lines[-2] and "scaled" in lines[-1]
+
+
+def _trivial_unit():
+    return Unit("trivial/cc", "trivial", {"env": ENV_ID, "env_kwargs": dict(KNOBS), "max_turns": MAX_TURNS, "reward": "sparse"})
+
+
+def test_resume_skips_finished_units_and_reruns_half_written_ones(tmp_path, monkeypatch):
+    unit = _trivial_unit()
+    calls = []
+    real = reproduce.run_unit
+
+    def counting(out, u, episodes):
+        calls.append(u.key)
+        return real(out, u, episodes)
+
+    monkeypatch.setattr(reproduce, "run_unit", counting)
+    first = reproduce.run_all(tmp_path, [unit], CAL, 2)
+    assert calls == ["trivial/cc"] and first["trivial/cc"]["complete"] is True
+    assert first["trivial/cc"]["best"] == "first offered on turn 1, last afterwards" and first["trivial/cc"]["successes"] == [True, True]
+    again = reproduce.run_all(tmp_path, [unit], CAL, 2)
+    assert calls == ["trivial/cc"] and again["trivial/cc"] == first["trivial/cc"]  # finished: read back, not rerun
+    path = tmp_path / "trivial/cc/result.json"
+    text = path.read_text()
+    for broken in (text[: len(text) // 2], json.dumps({**json.loads(text), "complete": False})):
+        path.write_text(broken)  # cut off mid-write, or never marked complete
+        reproduce.run_all(tmp_path, [unit], CAL, 2)
+        assert calls[-1] == "trivial/cc" and json.loads(path.read_text())["complete"] is True
+    assert len(calls) == 3
+    with pytest.raises(ValueError, match="other settings.*use another --out or delete"):
+        reproduce.load_result(tmp_path, unit, 3)  # made for 2 held-out games, asked for 3
+
+
+def test_a_training_unit_and_an_evaluation_of_its_checkpoint_end_to_end(tmp_path):
+    config = dict(env=ENV_ID, env_kwargs=dict(KNOBS), max_turns=MAX_TURNS, algo="ppo", tasks_per_iter=2, group_size=1,
+                  num_envs=2, minibatch=2, epochs=1, iterations=1, train_tasks=2, eval_tasks=2, eval_every=0, save_every=0,
+                  sft_demos=2, sft_epochs=1, seed=0)
+    train = Unit("train/cc/ppo/seed0", "train", config)
+    evaluation = Unit("transfer/cc3/ppo/seed0", "eval", {"env": ENV_ID, "max_turns": MAX_TURNS + 1}, source=train.key)
+    results = reproduce.run_all(tmp_path, [train, evaluation], CAL, 2)
+    assert results[train.key]["iteration"] == 1 and len(results[train.key]["successes"]) == 2
+    assert results[evaluation.key]["iteration"] == 1  # the trained checkpoint, not a fresh model
+    assert (tmp_path / train.key / "run" / "checkpoint.pt").exists()
+
+
+def test_verdict_rule_on_synthetic_results():
+    def r(rate, low, high):
+        return {"success_rate": rate, "ci95": [low, high]}
+
+    better, worse, middle = r(0.8, 0.7, 0.9), r(0.3, 0.2, 0.4), r(0.6, 0.35, 0.75)
+    assert study.verdict(better, ">", worse) == study.REPRODUCED
+    assert study.verdict(worse, ">", better) == study.NOT_REPRODUCED
+    assert study.verdict(middle, ">", worse) == study.INCONCLUSIVE and study.verdict(better, ">", middle) == study.INCONCLUSIVE
+    assert study.verdict(r(0.5, 0.4, 0.6), "~", r(0.52, 0.42, 0.62)) == study.REPRODUCED
+    assert study.verdict(better, "~", worse) == study.NOT_REPRODUCED
+    assert study.verdict(r(0.5, 0.45, 0.55), "~", r(0.62, 0.5, 0.7)) == study.INCONCLUSIVE
+    assert study.verdict(None, ">", worse) == study.NOT_RUN
+    with pytest.raises(ValueError, match="unknown claim operator"):
+        study.verdict(better, "<", worse)
+
+
+def test_pooled_interval_counts_games_and_training_seeds():
+    from baselines.evaluate import wilson_interval
+
+    one = study.pooled_interval([[True] * 30 + [False] * 70])
+    assert one["success_rate"] == 0.3 and one["ci95"] == list(wilson_interval(30, 100))
+    agree = study.pooled_interval([[True] * 50 + [False] * 50] * 3)
+    disagree = study.pooled_interval([[True] * 100, [False] * 100, [True] * 50 + [False] * 50])
+    assert agree["success_rate"] == disagree["success_rate"] == 0.5
+    width = lambda p: p["ci95"][1] - p["ci95"][0]  # noqa: E731
+    assert width(disagree) > 2 * width(agree)  # seeds that disagree widen the interval
+    assert disagree["per_seed"] == [1.0, 0.0, 0.5]
+
+
+def _fake_results(units, rates):
+    """A finished result for every unit: success rate by the unit key's first matching fragment."""
+    out = {}
+    for u in units:
+        rate = next((v for k, v in rates.items() if k in u.key), 0.2)
+        wins = round(100 * rate)
+        out[u.key] = {"successes": [True] * wins + [False] * (100 - wins), "best": "most objective words"}
+    return out
+
+
+def test_the_page_has_every_table_and_says_what_it_comes_from(tmp_path):
+    from baselines.reproduction_doc import write_doc
+
+    units = study.plan(SEEDS)
+    results = _fake_results(units, {"transfer/w8-o3": 0.6, "transfer/w2-o12": 0.3, "grpo": 0.1, "ppo-sft40": 0.9,
+                                    "rloo": 0.5, "trivial/": 0.15, "start/": 0.05, "d60": 0.8, "d0-": 0.3, "d100": 0.5})
+    args = types.SimpleNamespace(seeds=SEEDS, episodes=100, quick=False, budget_minutes=None)
+    doc = tmp_path / "docs" / "reproduction.md"
+    tables = write_doc(doc, tmp_path / "docs" / "img", tmp_path / "runs", results, args, units, "python -m baselines.reproduce",
+                       343.0, 1.0)
+    text = doc.read_text()
+    for finding in study.findings(SEEDS):
+        assert f"## {finding.title}" in text and finding.name in tables
+        assert (tmp_path / "docs" / "img" / f"reproduction-{finding.name}.png").exists()
+        for row in finding.rows:
+            assert f"| {row.label}" in text
+    assert "estimated at **343 CPU-minutes**" in text and study.VERDICT_RULE in text
+    assert "PPO beats GRPO: **reproduced**" in text and "RLOO beats GRPO: **reproduced**" in text
+    assert "the best mix beats RL alone: **reproduced** (best mix (60 demos + 400 episodes)" in text
+    assert "object count hurts more than room count: **reproduced**" in text
+    assert "RLOO is indifferent to density: **reproduced**" in text  # both at the default 0.2
+    assert "dense rewards help PPO: **inconclusive**" in text
+    assert "Ours: 90%, 75 points above the better of the two: **met**." in text
+    assert "has not been run" not in text
+    assert "| 88% (PPO, 12 turns) |" in text and "| not run |" not in text and ": **not run**" not in text
+
+    missing = {k: v for k, v in results.items() if "grpo" not in k}
+    args = types.SimpleNamespace(seeds=SEEDS, episodes=30, quick=True, budget_minutes=3.0)
+    write_doc(doc, tmp_path / "docs" / "img", tmp_path / "runs", missing, args, units, "cmd --quick", 343.0, 0.05)
+    text = doc.read_text()
+    assert "| GRPO | not run |" in text and "PPO beats GRPO: **not run**" in text
+    assert "`--budget-minutes 3` scaled the RL iterations by 0.05" in text and "This is a reduced run" in text
+    assert "the headline row alone (`--quick`)" in text
+    assert f"**The full grid has not been run**: {len(results) - len(SEEDS)} of its {len(units)} units" in text
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--episodes", "0"], "--episodes must be an int in [1, 100], got 0"),
+    (["--episodes", "101"], "--episodes must be an int in [1, 100], got 101"),
+    (["--seeds", "-1"], "--seeds must be an int >= 0, got -1"),
+    (["--seeds", "1", "1"], "--seeds repeats a seed"),
+    (["--budget-minutes", "0"], "--budget-minutes must be a positive number, got 0.0"),
+    (["--budget-minutes", "soon"], "--budget-minutes takes a number of CPU minutes, got 'soon'"),
+])
+def test_bad_arguments_are_refused_with_a_clear_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        reproduce.parse_args(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_quick_defaults_to_the_issue_budget():
+    assert reproduce.parse_args(["--quick"]).budget_minutes == reproduce.QUICK_MINUTES
+    assert reproduce.parse_args([]).budget_minutes is None
+
+
+def test_a_headline_short_of_the_target_says_by_how_much_and_why(tmp_path):
+    from baselines.reproduction_doc import write_doc
+
+    units = study.plan([0], quick=True)
+    results = _fake_results(units, {"ppo-sft40": 0.35, "trivial/": 0.15, "start/": 0.0})  # 0%: a zero-width lower error
+    args = types.SimpleNamespace(seeds=[0], episodes=100, quick=True, budget_minutes=3.0)
+    tables = write_doc(tmp_path / "r.md", tmp_path / "img", tmp_path / "runs", results, args, units, "cmd", 300.0, 0.1)
+    text = (tmp_path / "r.md").read_text()
+    assert "Ours: 35%, 20 points above the better of the two: **not met**, short by 25 points." in text
+    assert "compute (the headline runs trained only" in text and "not met" in tables["headline"]
+    assert "Best held-out success of a trained model (its best training seed): 35%" in text
+    assert "the trained model beats the best trivial policy: **reproduced**" in text
+
+
+def test_dry_run_prints_the_plan_and_budget_and_runs_nothing(tmp_path, capsys):
+    (tmp_path / reproduce.CALIBRATION).write_text(json.dumps({**CAL, "setting": json.dumps(study.SETTING, sort_keys=True)}))
+    assert reproduce.main(["--dry-run", "--out", str(tmp_path), "--doc", str(tmp_path / "r.md")]) == 0
+    printed = capsys.readouterr().out
+    assert f"{len(study.plan(SEEDS))} units, estimated" in printed and "train/w2-o3-q4/grpo-sft40-sparse/seed2" in printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == [reproduce.CALIBRATION]  # no unit ran, no page written
+    assert reproduce.main(["--dry-run", "--quick", "--out", str(tmp_path)]) == 0
+    assert "5 units" in capsys.readouterr().out
