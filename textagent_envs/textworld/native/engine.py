@@ -129,15 +129,17 @@ class NativeGame:
         # Actions by what the player types: a command shape and its objects.
         self._by_command: dict[str, list[GroundAction]] = {}
         self._by_shape: dict[tuple, list[GroundAction]] = {}
+        orders: dict[str, tuple[str, ...]] = {}
+        shapes = [_shape(action, game.kb, orders) for action in logic.actions]
         for action in sorted(logic.actions, key=lambda a: -a.n_pre):
             self._by_command.setdefault(action.command.lower(), []).append(action)
-            self._by_shape.setdefault(_shape(action, game.kb), []).append(action)
+            self._by_shape.setdefault(shapes[action.index], []).append(action)
         self._words = {o: _words(self.names[o], infos[o].synonyms if o in infos else None) for o in objects}
         # Objects whose full name another object's words also cover ("key" and "rusty key"):
         # naming them makes Inform 7 say which one it took.
         self._rivals = {o: [r for r in objects if r != o and all(w in self._words[r] for w in self.names[o].lower().split()
                                                                   if w not in ("of", "the"))] for o in objects}
-        self._nouns = {a.index: [x for x in _shape(a, game.kb)[1:] if x in self._kind] for a in logic.actions}
+        self._nouns = {a.index: [x for x in shapes[a.index][1:] if x in self._kind] for a in logic.actions}
         self._has_drink = "drink" in game.kb.rules
         self._has_recipe = any(rule.startswith("make/recipe") for rule in game.kb.rules)
         self._has_cooking = "slice" in game.kb.rules
@@ -926,8 +928,9 @@ _VERB_SHAPES = {
 }
 
 
-def _shape(action: GroundAction, kb) -> tuple:
-    """What the player says to do ``action``: a verb and its objects in command order."""
+def _shape(action: GroundAction, kb, orders: dict | None = None) -> tuple:
+    """What the player says to do ``action``: a verb and its objects in command order.
+    ``orders``: a memo of each rule's placeholder order, shared over one game's actions."""
     rule = action.rule
     b = action.binding
     if rule.startswith("examine"):
@@ -940,8 +943,12 @@ def _shape(action: GroundAction, kb) -> tuple:
     if rule.startswith("make/recipe"):
         return ("prepare meal",)
     verb = _VERB_SHAPES.get(rule, rule)
-    template = kb.rules[rule].command_template or ""
-    order = [m.group(1) for m in re.finditer(r"\{([^}]+)\}", template)]
+    order = orders.get(rule) if orders is not None else None
+    if order is None:
+        template = kb.rules[rule].command_template or ""
+        order = tuple(m.group(1) for m in re.finditer(r"\{([^}]+)\}", template))
+        if orders is not None:
+            orders[rule] = order
     return (verb, *(b[p] for p in order))
 
 

@@ -73,53 +73,136 @@ def _supertypes(kb) -> dict[str, frozenset[str]]:
     return out
 
 
-def _bindings(preconditions, index, types, supertypes, constants=None):
-    """Every injective binding of placeholders to objects that makes all
-    ``preconditions`` facts of ``index`` (predicate name -> set of arg tuples)."""
-    preds = [(p.name, tuple((ph.name, ph.type) for ph in p.parameters)) for p in preconditions]
-    results = []
+class _FactStore:
+    """The facts found so far, by predicate, with hash indexes on bound argument
+    positions (built on first use, kept up to date as facts arrive)."""
 
-    def fits(obj, type_name):
-        return type_name in supertypes.get(types.get(obj, ""), ())
+    def __init__(self):
+        self.by_pred: dict[str, list[tuple]] = {}
+        self.known: set[Fact] = set()
+        self._indexes: dict[tuple[str, tuple[int, ...]], dict[tuple, list[tuple]]] = {}
+        self._patterns: dict[str, list[tuple[tuple[int, ...], dict]]] = {}
 
-    def extend(k, binding, used):
-        if k == len(preds):
-            results.append(dict(binding))
-            return
-        # Next: the precondition with the most placeholders already bound.
-        best, best_score = None, -1
-        for j in range(k, len(preds)):
-            score = sum(ph in binding for ph, _ in preds[j][1])
-            if score > best_score:
-                best, best_score = j, score
-        preds[k], preds[best] = preds[best], preds[k]
-        name, params = preds[k]
-        for args in index.get(name, ()):
-            if len(args) != len(params):
-                continue
-            new = []
-            ok = True
-            for (ph, ph_type), obj in zip(params, args):
-                bound = binding.get(ph)
-                if bound is None:
-                    if obj in used or not fits(obj, ph_type):
-                        ok = False
-                        break
-                    binding[ph] = obj
-                    used.add(obj)
-                    new.append(ph)
-                elif bound != obj:
+    def add(self, fact: Fact) -> bool:
+        if fact in self.known:
+            return False
+        self.known.add(fact)
+        name, args = fact[0], fact[1:]
+        self.by_pred.setdefault(name, []).append(args)
+        for positions, table in self._patterns.get(name, ()):
+            table.setdefault(tuple(args[i] for i in positions if i < len(args)), []).append(args)
+        return True
+
+    def matching(self, name: str, positions: tuple[int, ...], values: tuple) -> list[tuple]:
+        """Argument tuples of ``name`` facts with ``values`` at ``positions``."""
+        if not positions:
+            return self.by_pred.get(name, ())
+        table = self._indexes.get((name, positions))
+        if table is None:
+            table = {}
+            for args in self.by_pred.get(name, ()):
+                table.setdefault(tuple(args[i] for i in positions if i < len(args)), []).append(args)
+            self._indexes[(name, positions)] = table
+            self._patterns.setdefault(name, []).append((positions, table))
+        return table.get(values, ())
+
+
+def _plan(preds: list, first: int | None, bound: set[str]) -> list:
+    """A join order for ``preds`` (name, ((placeholder, type), ...)): ``first`` (if given)
+    first, then always the precondition with the most placeholders already bound (among
+    equals: the most bound by an earlier step rather than a constant such as ``P``, which
+    matches fewer facts; then the earliest). Each step: (name, params, positions of bound placeholders)."""
+    fixed = set(bound)
+    bound = set(bound)
+    left = list(range(len(preds)))
+    order = []
+    if first is not None:
+        left.remove(first)
+        order.append(first)
+        bound |= {ph for ph, _ in preds[first][1]}
+    while left:
+        best = max(left, key=lambda j: (sum(ph in bound for ph, _ in preds[j][1]),
+                                        sum(ph in bound and ph not in fixed for ph, _ in preds[j][1]), -j))
+        left.remove(best)
+        order.append(best)
+        bound |= {ph for ph, _ in preds[best][1]}
+    steps = []
+    bound_now = fixed
+    for j in order:
+        name, params = preds[j]
+        positions = tuple(i for i, (ph, _) in enumerate(params) if ph in bound_now)
+        steps.append((name, params, positions))
+        bound_now |= {ph for ph, _ in params}
+    return steps
+
+
+class _Rule:
+    """A rule prepared for grounding: its preconditions as (name, ((placeholder, type), ...)),
+    its constants, and its join orders (one per starting precondition, made once)."""
+
+    def __init__(self, rule, constants: dict[str, str]):
+        self.rule = rule
+        self.name = rule.name
+        self.order = [ph.name for ph in rule.placeholders]
+        self.preds = [(p.name, tuple((ph.name, ph.type) for ph in p.parameters)) for p in rule.preconditions]
+        self.posts = [(p.name, tuple(ph.name for ph in p.parameters)) for p in rule.postconditions]
+        self.fixed = {ph.name: constants[ph.name] for ph in rule.placeholders if ph.name in constants}
+        self._plans: dict[int | None, list] = {}
+
+    def plan(self, first: int | None) -> list:
+        steps = self._plans.get(first)
+        if steps is None:
+            steps = self._plans[first] = _plan(self.preds, first, set(self.fixed))
+        return steps
+
+
+def _bindings(rule: _Rule, store: _FactStore, fitting: dict[str, frozenset],
+              delta: dict[str, list[tuple]] | None = None) -> list[dict]:
+    """Every injective binding of ``rule``'s placeholders to objects that makes all its
+    preconditions facts of ``store``; with ``delta`` (new facts by predicate), only
+    bindings that use at least one of them (semi-naive evaluation: the others were
+    found before)."""
+    results: list[dict] = []
+    if delta is None:
+        plans = [(rule.plan(None), None)]
+    else:
+        plans = [(rule.plan(j), delta[name]) for j, (name, _) in enumerate(rule.preds) if name in delta]
+    for steps, first_facts in plans:
+        _join(steps, 0, first_facts, store, fitting, dict(rule.fixed), set(rule.fixed.values()), results)
+    return results
+
+
+def _join(steps, k, first_facts, store, fitting, binding, used, results) -> None:
+    if k == len(steps):
+        results.append(dict(binding))
+        return
+    name, params, positions = steps[k]
+    if k == 0 and first_facts is not None:
+        candidates = first_facts
+    else:
+        candidates = store.matching(name, positions, tuple(binding[params[i][0]] for i in positions))
+    n = len(params)
+    for args in candidates:
+        if len(args) != n:
+            continue
+        new = []
+        ok = True
+        for (ph, ph_type), obj in zip(params, args):
+            bound = binding.get(ph)
+            if bound is None:
+                if obj in used or obj not in fitting.get(ph_type, ()):
                     ok = False
                     break
-            if ok:
-                extend(k + 1, binding, used)
-            for ph in new:
-                used.discard(binding.pop(ph))
-        preds[k], preds[best] = preds[best], preds[k]
-
-    start = dict(constants or {})
-    extend(0, start, set(start.values()))
-    return results
+                binding[ph] = obj
+                used.add(obj)
+                new.append(ph)
+            elif bound != obj:
+                ok = False
+                break
+        if ok:
+            _join(steps, k + 1, first_facts, store, fitting, binding, used, results)
+        for ph in new:
+            used.discard(binding.pop(ph))
 
 
 def _complete(rule, bindings, types, supertypes):
@@ -142,8 +225,19 @@ def _complete(rule, bindings, types, supertypes):
     return out
 
 
-def _format(template: str, names: dict[str, str]) -> str:
-    return _PLACEHOLDER.sub(lambda m: names.get(m.group(1), m.group(1)), template)
+def _template(template: str) -> list[tuple[str, str | None]]:
+    """``"open {c}"`` as [("open ", "c")]: literal text, then a placeholder (or None)."""
+    parts, last = [], 0
+    for m in _PLACEHOLDER.finditer(template):
+        parts.append((template[last:m.start()], m.group(1)))
+        last = m.end()
+    parts.append((template[last:], None))
+    return parts
+
+
+def _fill(parts: list[tuple[str, str | None]], names: dict[str, str]) -> str:
+    """A template from :func:`_template` with its placeholders named (unknown ones kept)."""
+    return "".join(text + ("" if ph is None else names.get(ph, ph)) for text, ph in parts)
 
 
 def compile_logic(game) -> CompiledLogic:
@@ -161,30 +255,39 @@ def compile_logic(game) -> CompiledLogic:
         types.setdefault(variable.name, variable.type)
 
     constants = {ph.name: var.name for ph, var in kb.types.constants_mapping.items()}
-    reachable: set[Fact] = set(initial_facts)
-    index: dict[str, set[tuple]] = {}
-    for fact in reachable:
-        index.setdefault(fact[0], set()).add(fact[1:])
-    rules = list(kb.rules.values())
-    found: dict[tuple[str, tuple], tuple[Any, dict]] = {}
-    changed = True
-    while changed:
-        changed = False
+    fitting: dict[str, frozenset] = {}
+    for obj, type_name in types.items():
+        for super_name in supertypes.get(type_name, ()):
+            fitting.setdefault(super_name, set()).add(obj)
+    fitting = {name: frozenset(objs) for name, objs in fitting.items()}
+    store = _FactStore()
+    for fact in initial_facts:
+        store.add(fact)
+    rules = [_Rule(rule, constants) for rule in kb.rules.values()]
+    found: dict[str, dict[tuple, dict]] = {rule.name: {} for rule in rules}  # rule -> args -> binding
+    # Semi-naive fixpoint: a first pass over everything, then each pass only joins
+    # bindings that use a fact the pass before found.
+    delta: dict[str, list[tuple]] | None = None
+    known = store.known
+    while True:
+        fresh: dict[str, list[tuple]] = {}
         for rule in rules:
-            order = [ph.name for ph in rule.placeholders]
-            fixed = {ph.name: constants[ph.name] for ph in rule.placeholders if ph.name in constants}
-            for binding in _complete(rule, _bindings(rule.preconditions, index, types, supertypes, fixed), types, supertypes):
-                key = (rule.name, tuple(binding.get(ph) for ph in order))
-                if key in found:
+            seen = found[rule.name]
+            order = rule.order
+            for binding in _complete(rule.rule, _bindings(rule, store, fitting, delta), types, supertypes):
+                args = tuple([binding.get(ph) for ph in order])
+                if args in seen:
                     continue
-                found[key] = (rule, binding)
-                for post in rule.postconditions:
-                    fact = (post.name, *(binding[ph.name] for ph in post.parameters))
-                    if fact not in reachable:
-                        reachable.add(fact)
-                        index.setdefault(fact[0], set()).add(fact[1:])
-                        changed = True
+                seen[args] = binding
+                for name, params in rule.posts:
+                    fact = (name, *[binding[ph] for ph in params])
+                    if fact not in known and store.add(fact):
+                        fresh.setdefault(name, []).append(fact[1:])
+        if not fresh:
+            break
+        delta = fresh
 
+    reachable = store.known
     facts = sorted(reachable)
     fact_ids = {fact: i for i, fact in enumerate(facts)}
     initial = 0
@@ -192,23 +295,40 @@ def compile_logic(game) -> CompiledLogic:
         initial |= 1 << fact_ids[fact]
 
     names = {entity_id: (info.name or entity_id) for entity_id, info in game.infos.items()}
-    rule_order = {name: i for i, name in enumerate(kb.rules)}
     events = kb.inform7_events
     rooms = {obj for obj, t in types.items() if "r" in supertypes.get(t, ())}
     actions: list[GroundAction] = []
-    for (rule_name, args), (rule, binding) in sorted(found.items(), key=lambda kv: (rule_order[kv[0][0]], kv[0][1])):
-        pre_facts = [(p.name, *(binding[ph.name] for ph in p.parameters)) for p in rule.preconditions]
-        post_facts = [(p.name, *(binding[ph.name] for ph in p.parameters)) for p in rule.postconditions]
-        pre = sum(1 << fact_ids[f] for f in set(pre_facts))
-        post = sum(1 << fact_ids[f] for f in set(post_facts))
-        room = next((f[2] for f in pre_facts if f[0] == "at" and f[1] == "P" and f[2] in rooms), None)
-        mapping = {ph: names.get(obj, obj) for ph, obj in binding.items()}
-        actions.append(GroundAction(
-            index=len(actions), rule=rule_name, args=args, binding=binding,
-            pre=pre, delete=pre & ~post, add=post & ~pre, n_pre=len(rule.preconditions), room=room,
-            command=_format(rule.command_template or "", mapping),
-            event=_format(events.get(rule_name, ""), mapping).lower(),
-        ))
+    for rule in rules:  # in the knowledge base's rule order, then by arguments
+        rule_name = rule.name
+        pre_templates = [(name, tuple(ph for ph, _ in params)) for name, params in rule.preds]
+        command = _template(rule.rule.command_template or "")
+        event = _template(events.get(rule_name, ""))
+        text_placeholders = sorted({ph for _, ph in command + event if ph is not None})
+        text_memo: dict[tuple, tuple[str, str]] = {}
+        seen = found[rule_name]
+        for args in sorted(seen):
+            binding = seen[args]
+            pre = post = 0
+            room = None
+            for name, params in pre_templates:
+                fact = (name, *[binding[ph] for ph in params])
+                pre |= 1 << fact_ids[fact]
+                if room is None and name == "at" and fact[1] == "P" and fact[2] in rooms:
+                    room = fact[2]
+            for name, params in rule.posts:
+                post |= 1 << fact_ids[(name, *[binding[ph] for ph in params])]
+            # Actions that differ only in objects their texts do not name (inventory
+            # slots) share their texts: made once.
+            text_key = tuple([binding.get(ph) for ph in text_placeholders])
+            texts = text_memo.get(text_key)
+            if texts is None:
+                mapping = {ph: names.get(obj, obj) for ph, obj in binding.items()}
+                texts = text_memo[text_key] = (_fill(command, mapping), _fill(event, mapping).lower())
+            actions.append(GroundAction(
+                index=len(actions), rule=rule_name, args=args, binding=binding,
+                pre=pre, delete=pre & ~post, add=post & ~pre, n_pre=len(pre_templates), room=room,
+                command=texts[0], event=texts[1],
+            ))
 
     by_room: dict[str | None, list[GroundAction]] = {}
     for action in actions:
