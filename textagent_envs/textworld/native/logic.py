@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Iterable
 
 Fact = tuple  # (predicate name, arg name, ...)
 
@@ -39,19 +39,67 @@ class GroundAction:
     event: str = ""  # the Inform 7 action it is reported as ("opening the chest")
 
 
-@dataclass
 class CompiledLogic:
-    """A game's logic, grounded: facts numbered, actions as masks."""
+    """A game's logic, grounded: facts numbered, actions as masks.
 
-    fact_ids: dict[Fact, int]
-    facts: list[Fact]
-    initial: int
-    actions: list[GroundAction]
-    by_room: dict[str | None, list[GroundAction]]
-    by_event: dict[str, list[GroundAction]]
-    player_at: dict[int, str]  # bit of at(P, room) -> room id
-    types: dict[str, str]  # object id -> type name
-    supertypes: dict[str, frozenset[str]]  # type name -> itself and its ancestors
+    Every action is found, numbered and assigned its room when the game is compiled;
+    its :class:`GroundAction` (masks and texts) is made the first time its room is
+    asked for (:meth:`room_actions`), so a large game is ready to play after grounding
+    the rooms the player has been in. :attr:`actions`, :attr:`by_room` and
+    :attr:`by_event` make every room's."""
+
+    def __init__(self, fact_ids: dict[Fact, int], facts: list[Fact], initial: int, player_at: dict[int, str],
+                 types: dict[str, str], supertypes: dict[str, frozenset[str]], maker: "_ActionMaker",
+                 pending: dict[str | None, list[tuple[int, int, tuple]]], n_actions: int):
+        self.fact_ids = fact_ids
+        self.facts = facts
+        self.initial = initial
+        self.player_at = player_at  # bit of at(P, room) -> room id
+        self.types = types  # object id -> type name
+        self.supertypes = supertypes  # type name -> itself and its ancestors
+        self.n_actions = n_actions
+        self._maker = maker
+        self._pending = pending  # room -> [(action index, rule number, args)], until made
+        self._by_room: dict[str | None, list[GroundAction]] = {}
+        self._by_index: dict[int, GroundAction] = {}
+
+    def room_actions(self, room: str | None) -> list[GroundAction]:
+        """The actions that need the player in ``room`` (None: those that need no room),
+        in action-table order."""
+        made = self._by_room.get(room)
+        if made is None:
+            made = [self._maker.make(index, rule, args) for index, rule, args in self._pending.get(room, ())]
+            for action in made:
+                self._by_index[action.index] = action
+            self._by_room[room] = made  # after _by_index: a reader that sees the room finds its actions
+        return made
+
+    def action(self, index: int) -> GroundAction:
+        """The action numbered ``index`` (its room's actions are made if they were not)."""
+        action = self._by_index.get(index)
+        if action is None:
+            room = self._maker.room_of[index]
+            self.room_actions(room)
+            action = self._by_index[index]
+        return action
+
+    @property
+    def by_room(self) -> dict[str | None, list[GroundAction]]:
+        """Every room's actions (all of them made)."""
+        return {room: self.room_actions(room) for room in self._pending}
+
+    @property
+    def actions(self) -> list[GroundAction]:
+        """Every action, in action-table order (all of them made)."""
+        return sorted((a for actions in self.by_room.values() for a in actions), key=lambda a: a.index)
+
+    @property
+    def by_event(self) -> dict[str, list[GroundAction]]:
+        """Actions by the Inform 7 event they are reported as, most preconditions first."""
+        out: dict[str, list[GroundAction]] = {}
+        for action in sorted(self.actions, key=lambda a: -a.n_pre):  # stable: rule order among equals
+            out.setdefault(action.event, []).append(action)
+        return out
 
     def bit(self, *fact: str) -> int:
         """The bit of a fact, 0 if the fact can never hold in this game."""
@@ -295,49 +343,70 @@ def compile_logic(game) -> CompiledLogic:
         initial |= 1 << fact_ids[fact]
 
     names = {entity_id: (info.name or entity_id) for entity_id, info in game.infos.items()}
-    events = kb.inform7_events
     rooms = {obj for obj, t in types.items() if "r" in supertypes.get(t, ())}
-    actions: list[GroundAction] = []
-    for rule in rules:  # in the knowledge base's rule order, then by arguments
-        rule_name = rule.name
-        pre_templates = [(name, tuple(ph for ph, _ in params)) for name, params in rule.preds]
-        command = _template(rule.rule.command_template or "")
-        event = _template(events.get(rule_name, ""))
-        text_placeholders = sorted({ph for _, ph in command + event if ph is not None})
-        text_memo: dict[tuple, tuple[str, str]] = {}
-        seen = found[rule_name]
+    maker = _ActionMaker(rules, found, fact_ids, names, kb.inform7_events)
+    pending: dict[str | None, list[tuple[int, int, tuple]]] = {}
+    room_of = maker.room_of
+    index = 0
+    for number, rule in enumerate(rules):  # in the knowledge base's rule order, then by arguments
+        # The room: the first precondition at(P, r) with r a room.
+        spots = [params for name, params in rule.preds if name == "at" and len(params) == 2]
+        seen = found[rule.name]
         for args in sorted(seen):
             binding = seen[args]
-            pre = post = 0
             room = None
-            for name, params in pre_templates:
-                fact = (name, *[binding[ph] for ph in params])
-                pre |= 1 << fact_ids[fact]
-                if room is None and name == "at" and fact[1] == "P" and fact[2] in rooms:
-                    room = fact[2]
-            for name, params in rule.posts:
-                post |= 1 << fact_ids[(name, *[binding[ph] for ph in params])]
-            # Actions that differ only in objects their texts do not name (inventory
-            # slots) share their texts: made once.
-            text_key = tuple([binding.get(ph) for ph in text_placeholders])
-            texts = text_memo.get(text_key)
-            if texts is None:
-                mapping = {ph: names.get(obj, obj) for ph, obj in binding.items()}
-                texts = text_memo[text_key] = (_fill(command, mapping), _fill(event, mapping).lower())
-            actions.append(GroundAction(
-                index=len(actions), rule=rule_name, args=args, binding=binding,
-                pre=pre, delete=pre & ~post, add=post & ~pre, n_pre=len(pre_templates), room=room,
-                command=texts[0], event=texts[1],
+            for (who, _), (where, _) in spots:
+                if binding[who] == "P" and binding[where] in rooms:
+                    room = binding[where]
+                    break
+            pending.setdefault(room, []).append((index, number, args))
+            room_of.append(room)
+            index += 1
+    player_at = {1 << i: fact[2] for fact, i in fact_ids.items() if fact[0] == "at" and fact[1] == "P"}
+    return CompiledLogic(fact_ids, facts, initial, player_at, types, supertypes, maker, pending, index)
+
+
+class _ActionMaker:
+    """Makes the :class:`GroundAction` of a found binding: its masks and its texts."""
+
+    def __init__(self, rules: list[_Rule], found: dict[str, dict[tuple, dict]], fact_ids: dict[Fact, int],
+                 names: dict[str, str], events: dict[str, str]):
+        self.rules = rules
+        self.found = found
+        self.fact_ids = fact_ids
+        self.names = names
+        self.room_of: list[str | None] = []  # action index -> its room
+        self._shapes = []
+        for rule in rules:
+            command = _template(rule.rule.command_template or "")
+            event = _template(events.get(rule.name, ""))
+            self._shapes.append((
+                [(name, tuple(ph for ph, _ in params)) for name, params in rule.preds],
+                command, event, sorted({ph for _, ph in command + event if ph is not None}), {},
             ))
 
-    by_room: dict[str | None, list[GroundAction]] = {}
-    for action in actions:
-        by_room.setdefault(action.room, []).append(action)
-    by_event: dict[str, list[GroundAction]] = {}
-    for action in sorted(actions, key=lambda a: -a.n_pre):  # stable: rule order among equals
-        by_event.setdefault(action.event, []).append(action)
-    player_at = {1 << i: fact[2] for fact, i in fact_ids.items() if fact[0] == "at" and fact[1] == "P"}
-    return CompiledLogic(fact_ids, facts, initial, actions, by_room, by_event, player_at, types, supertypes)
+    def make(self, index: int, number: int, args: tuple) -> GroundAction:
+        rule = self.rules[number]
+        pre_templates, command, event, text_placeholders, text_memo = self._shapes[number]
+        binding = self.found[rule.name][args]
+        fact_ids = self.fact_ids
+        pre = post = 0
+        for name, params in pre_templates:
+            pre |= 1 << fact_ids[(name, *[binding[ph] for ph in params])]
+        for name, params in rule.posts:
+            post |= 1 << fact_ids[(name, *[binding[ph] for ph in params])]
+        # Actions that differ only in objects their texts do not name (inventory slots)
+        # share their texts: made once.
+        text_key = tuple([binding.get(ph) for ph in text_placeholders])
+        texts = text_memo.get(text_key)
+        if texts is None:
+            mapping = {ph: self.names.get(obj, obj) for ph, obj in binding.items()}
+            texts = text_memo[text_key] = (_fill(command, mapping), _fill(event, mapping).lower())
+        return GroundAction(
+            index=index, rule=rule.name, args=args, binding=binding,
+            pre=pre, delete=pre & ~post, add=post & ~pre, n_pre=len(pre_templates), room=self.room_of[index],
+            command=texts[0], event=texts[1],
+        )
 
 
 def condition_mask(logic: CompiledLogic, propositions: Iterable) -> int | None:
