@@ -1,7 +1,9 @@
 """A TextWorld game played in Python from its ``Game`` object, with Inform 7's text.
 
 :class:`NativeGame` is built once per game (grounding, text templates, quest masks:
-a few milliseconds) and then plays any number of episodes: ``reset()`` and
+a few milliseconds, under 0.1 s of CPU for tw-cooking level 8's ~6,700 actions; a room's
+actions and command tables are made the first time the player is there) and then
+plays any number of episodes: ``reset()`` and
 ``step(command)`` return the game's text, and the state (score, moves, won, lost,
 location, inventory, admissible commands) is read off properties. A state is a small
 tuple of ints; :meth:`NativeGame.get_state` / :meth:`NativeGame.set_state` copy it

@@ -39,7 +39,7 @@ class _Group:
     """The actions of one room (or of no room): each with its preconditions minus the
     player's presence in the room, and the index from fact to the actions reading it."""
 
-    __slots__ = ("pairs", "readers", "mask", "here", "command")
+    __slots__ = ("pairs", "readers", "reader_sets", "mask", "here", "command")
 
     def __init__(self, actions: list[GroundAction], here: int):
         self.here = here  # the bit of at(P, room); 0 for the actions of no room
@@ -52,6 +52,7 @@ class _Group:
             for i in bits(pair[1]):
                 self.readers.setdefault(i, []).append(pair)
         self.mask = mask  # every fact one of these actions reads
+        self.reader_sets = {bit: frozenset(i for i, _ in pairs) for bit, pairs in self.readers.items()}
 
 
 class ActionIndex:
@@ -86,12 +87,23 @@ class ActionIndex:
             if changed is None or changed.bit_count() > REBUILD_BITS:
                 valid = frozenset(i for i, pre in group.pairs if facts & pre == pre)
             else:
-                add, drop = set(), set()
-                readers = group.readers
-                for bit in bits(changed):
-                    for i, pre in readers.get(bit, ()):
-                        (add if facts & pre == pre else drop).add(i)
-                valid = last[1].difference(drop).union(add)
+                # A fact that went away invalidates every action reading it; one that
+                # appeared can validate only actions reading it, tested in full.
+                valid = set(last[1])
+                reader_sets, readers = group.reader_sets, group.readers
+                gone = changed & ~facts
+                while gone:
+                    low = gone & -gone
+                    gone ^= low
+                    valid.difference_update(reader_sets.get(low.bit_length() - 1, ()))
+                came = changed & facts
+                while came:
+                    low = came & -came
+                    came ^= low
+                    for i, pre in readers.get(low.bit_length() - 1, ()):
+                        if facts & pre == pre:
+                            valid.add(i)
+                valid = frozenset(valid)
             if last is not None and valid == last[1]:
                 commands = last[2]
             else:

@@ -32,6 +32,7 @@ class ActionTables:
         self._shape = shape
         self._kinds = kinds
         self._rooms: dict[str | None, tuple[dict[str, list[GroundAction]], dict[tuple, list[GroundAction]]]] = {}
+        self._shapes: dict[int, tuple] = {}
         self._nouns: dict[int, list[str]] = {}
 
     def _room(self, room: str | None) -> tuple[dict[str, list[GroundAction]], dict[tuple, list[GroundAction]]]:
@@ -43,12 +44,14 @@ class ActionTables:
                 actions += logic.room_actions(None)
             by_command: dict[str, list[GroundAction]] = {}
             by_shape: dict[tuple, list[GroundAction]] = {}
+            shapes = self._shapes
             for action in sorted(actions, key=lambda a: (-a.n_pre, a.index)):
-                shape = self._shape(action)
+                shape = shapes.get(action.index)
+                if shape is None:  # once per action (those of no room are in every room's tables)
+                    shape = shapes[action.index] = self._shape(action)
+                    self._nouns[action.index] = [x for x in shape[1:] if x in self._kinds]
                 by_command.setdefault(action.command.lower(), []).append(action)
                 by_shape.setdefault(shape, []).append(action)
-                if action.index not in self._nouns:
-                    self._nouns[action.index] = [x for x in shape[1:] if x in self._kinds]
             tables = self._rooms[room] = (by_command, by_shape)
         return tables
 
