@@ -66,6 +66,7 @@ class ActionIndex:
         # room -> (facts, indices of the valid actions, their commands sorted): the answer
         # for the last facts seen in that room.
         self._last: dict[str | None, tuple[int, frozenset[int], tuple[str, ...]]] = {}
+        self._merged: tuple = ((), (), [])  # the last merge of a room's and the no-room commands
 
     def _group(self, room: str | None) -> _Group:
         group = self._groups.get(room)
@@ -128,7 +129,10 @@ class ActionIndex:
             return list(here)
         if not here:
             return list(anywhere)
-        return sorted(set(here).union(anywhere))
+        merged = self._merged
+        if merged[0] is not here or merged[1] is not anywhere:  # the entries keep unchanged lists
+            merged = self._merged = (here, anywhere, sorted(set(here).union(anywhere)))
+        return list(merged[2])
 
 
 class QuestIndex:
