@@ -29,11 +29,14 @@ Run from the repository root (~5-10 minutes on a busy 2-core machine)::
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_native_scale.py --out docs/benchmarks.md
 
 Options: ``--steps N`` (native steps per game, default 2000; Inform 7 plays N/40, at
-least 20), ``--seeds S`` (games per preset, default 1), ``--big`` (adds tw-custom games of 20
+least 20), ``--rounds R`` (env and engine measured in turn R times, default 3; medians),
+``--seeds S`` (games per preset, default 1), ``--big`` (adds tw-custom games of 20
 to 40 rooms, where TextWorld's generator takes minutes), ``--timeout T`` (seconds for a
-process, default 300), ``--only NAME`` (presets whose name contains NAME), ``--quick``.
+process, default 300), ``--only A,B`` (presets whose name contains A or B), ``--quick``.
 With ``--out FILE`` the section between ``<!-- bench_native_scale:start -->`` and
-``<!-- bench_native_scale:end -->`` is replaced (or appended with its markers).
+``<!-- bench_native_scale:end -->`` is replaced (or appended with its markers);
+``--section NAME`` writes the ``bench_NAME`` section instead (the large games of
+``--big`` have their own: ``--big --only w20,w30,w40 --section native_scale_big``).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ import warnings
 from importlib.metadata import version
 from pathlib import Path
 
-from markdown_section import write_section  # benchmarks/markdown_section.py (scripts run from their folder)
+from markdown_section import markers, write_section  # benchmarks/markdown_section.py (scripts run from their folder)
 
 import gymnasium as gym
 
@@ -72,8 +75,6 @@ from textagent_envs.textworld.native.backend import NativeBackend
 from textagent_envs.textworld.native.compare import REQUESTED
 from textagent_envs.textworld.native.engine import NativeGame
 
-START_MARKER = "<!-- bench_native_scale:start -->"
-END_MARKER = "<!-- bench_native_scale:end -->"
 EXTRA = [infos.DESCRIPTION, infos.INVENTORY, infos.LOCATION]
 
 
@@ -190,10 +191,27 @@ def run_process(argv: list[str], timeout: float) -> tuple[float | None, float | 
     return wall, cpu, done.stdout
 
 
-def bench_preset(preset, seed: int, n_steps: int, timeout: float, tw_make: str) -> dict:
+_KEYS = ("generate", "build", "rooms", "actions", "facts", "walkthrough", "env", "engine", "env_engine", "compile", "inform7",
+         "tw_make", "tw_make_cpu", "native_process", "native_process_cpu", "native_imports")
+
+
+def bench_preset(preset, seed: int, n_steps: int, rounds: int, timeout: float, tw_make: str) -> dict:
     name, knobs, env_id, env_kwargs, tw_make_args = preset
-    out = {}
+    out = dict.fromkeys(_KEYS)
     clock = time.process_time
+    # First the whole processes, with the timeout: a game TextWorld's generator cannot make
+    # within it is not made in this process either (it could not be stopped).
+    with tempfile.TemporaryDirectory() as tmp:
+        out["tw_make"], out["tw_make_cpu"], _ = run_process(
+            [tw_make, *tw_make_args, "--seed", str(seed), "--output", str(Path(tmp) / "m.z8"), "--silent", "-f"], timeout)
+    out["native_process"], out["native_process_cpu"], report = run_process(
+        [sys.executable, "-c", _NATIVE_PROCESS, json.dumps([knobs.family, knobs.to_params(), seed])], timeout)
+    out["native_imports"] = json.loads(report.strip().splitlines()[-1])["imports"] if report else None
+    progress(f"  {name} s{seed}: tw-make process {_seconds(out['tw_make'], timeout)} s "
+             f"(CPU {_seconds(out['tw_make_cpu'], timeout)}), native process {_seconds(out['native_process'], timeout)} s "
+             f"(CPU {_seconds(out['native_process_cpu'], timeout)}, imports {_seconds(out['native_imports'], timeout)})")
+    if out["native_process"] is None:
+        return out
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         started = clock()
@@ -208,18 +226,22 @@ def bench_preset(preset, seed: int, n_steps: int, timeout: float, tw_make: str) 
     progress(f"  {name} s{seed}: generate {out['generate']:.2f} s, native build {out['build']:.3f} s, "
              f"{out['rooms']} rooms, {out['actions']} actions")
 
-    # Each on a game compiled afresh: both pay for making each room's actions and
-    # tables on the first visit.
-    native_backend._COMPILED.clear()
-    env = ColdEnv(env_id, env_kwargs, seed)
-    out["env"] = steps_per_second(env, n_steps, seed)
-    env.env.close()
-    native_backend._COMPILED.clear()
-    native_file = ensure_game(knobs.task(seed), backend="native")
-    engine = ColdBackend(extra_infos=REQUESTED)
-    engine.load(str(native_file))
-    out["engine"] = steps_per_second(engine, n_steps, seed)
-    progress(f"  {name} s{seed}: env {out['env']:,.0f} steps/s, engine {out['engine']:,.0f} steps/s")
+    # Rounds of env then engine (the machine's load changes), each on a game compiled
+    # afresh: both pay for making each room's actions and tables on the first visit.
+    env_rates, engine_rates = [], []
+    for _ in range(rounds):
+        native_backend._COMPILED.clear()
+        env = ColdEnv(env_id, env_kwargs, seed)
+        env_rates.append(steps_per_second(env, n_steps, seed))
+        env.env.close()
+        native_backend._COMPILED.clear()
+        engine = ColdBackend(extra_infos=REQUESTED)
+        engine.load(str(ensure_game(knobs.task(seed), backend="native")))
+        engine_rates.append(steps_per_second(engine, n_steps, seed))
+    out["env"], out["engine"] = statistics.median(env_rates), statistics.median(engine_rates)
+    out["env_engine"] = statistics.median(e / g for e, g in zip(env_rates, engine_rates))
+    progress(f"  {name} s{seed}: env {out['env']:,.0f} steps/s, engine {out['engine']:,.0f} steps/s "
+             f"(rounds: env {[round(r) for r in env_rates]}, engine {[round(r) for r in engine_rates]})")
 
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
@@ -232,14 +254,6 @@ def bench_preset(preset, seed: int, n_steps: int, timeout: float, tw_make: str) 
         out["inform7"] = steps_per_second(jericho, max(20, n_steps // 40), seed)
         jericho.close()
         progress(f"  {name} s{seed}: generate + compile {out['compile']:.2f} s, inform7 {out['inform7']:,.0f} steps/s")
-        out["tw_make"], out["tw_make_cpu"], _ = run_process(
-            [tw_make, *tw_make_args, "--seed", str(seed), "--output", str(Path(tmp) / "m.z8"), "--silent", "-f"], timeout)
-    out["native_process"], out["native_process_cpu"], report = run_process(
-        [sys.executable, "-c", _NATIVE_PROCESS, json.dumps([knobs.family, knobs.to_params(), seed])], timeout)
-    out["native_imports"] = json.loads(report.strip().splitlines()[-1])["imports"] if report else None
-    progress(f"  {name} s{seed}: tw-make process {_seconds(out['tw_make'], timeout)} s "
-             f"(CPU {_seconds(out['tw_make_cpu'], timeout)}), native process {_seconds(out['native_process'], timeout)} s "
-             f"(CPU {_seconds(out['native_process_cpu'], timeout)}, imports {_seconds(out['native_imports'], timeout)})")
     return out
 
 
@@ -257,9 +271,10 @@ def _median(runs: list[dict], key: str):
 def render(command: str, results: dict[str, list[dict]], args) -> str:
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     t = args.timeout
+    start, end = markers(args.section)
     lines = [
-        START_MARKER,
-        "## TextWorld: the native engine as games grow",
+        start,
+        "## TextWorld: the native engine as games grow" + ("" if args.section == "native_scale" else f" ({args.section})"),
         "",
         f"Produced by `{command}` (from the repository root) on {when}.",
         "",
@@ -271,7 +286,8 @@ def render(command: str, results: dict[str, list[dict]], args) -> str:
         f"Steps on never-seen states (each run on a game compiled afresh, so the rooms' actions and tables are made "
         f"on first visits within it; the engine's text memo emptied before each step; admissible commands, "
         f"description, inventory and location requested; {args.steps} native steps, "
-        f"{max(20, args.steps // 40)} Inform 7 steps per game; walkthrough, then seeded random admissible commands):",
+        f"{max(20, args.steps // 40)} Inform 7 steps per game; walkthrough, then seeded random admissible commands; "
+        f"env and engine measured in turn, {args.rounds} rounds, medians and the median of per-round ratios):",
         "",
         "| preset | rooms | actions | walkthrough | env steps/s | engine steps/s | env / engine | inform7 steps/s "
         "| env / inform7 |",
@@ -280,15 +296,18 @@ def render(command: str, results: dict[str, list[dict]], args) -> str:
     medians = {name: {k: _median(runs, k) for k in runs[0]} for name, runs in results.items()}
     for name, runs in results.items():
         r = medians[name]
+        if r["env"] is None:
+            lines.append(f"| {name} | - | - | - | - | - | - | - | - (not generated within {t:.0f} s) |")
+            continue
         lines.append(
             f"| {name} | {r['rooms']:.0f} | {r['actions']:,.0f} | {r['walkthrough']:.0f} | {r['env']:,.0f} | "
-            f"{r['engine']:,.0f} | {statistics.median(x['env'] / x['engine'] for x in runs):.2f} | {r['inform7']:,.0f} | "
+            f"{r['engine']:,.0f} | {r['env_engine']:.2f} | {r['inform7']:,.0f} | "
             f"{statistics.median(x['env'] / x['inform7'] for x in runs):.0f}x |")
     lines += [
         "",
         "A new game. `generate`: TextWorld's generator making the `Game` in this warm process (the family's "
-        "generator used once before; the same for both engines). `native build`: the native engine built from it (grounding, first room's tables), reset and first "
-        "admissible commands. `generate + compile`: our Inform 7 path (generate, then compile the `.z8` with Inform 7). "
+        "generator used once before; the same for both engines). `native build`: the native engine built from it "
+        "(grounding, the first room's tables), reset and first admissible commands. `generate + compile`: our Inform 7 path (generate, then compile the `.z8` with Inform 7). "
         f"Whole processes: a fresh `tw-make` process, and a fresh Python process that imports the package, generates "
         f"the same game and builds the native engine (`> {t:.0f}`: killed at the timeout).",
         "",
@@ -299,11 +318,15 @@ def render(command: str, results: dict[str, list[dict]], args) -> str:
     for name, r in medians.items():
         ratio = ("-" if r["tw_make_cpu"] is None or r["native_process_cpu"] is None
                  else f"{r['tw_make_cpu'] / r['native_process_cpu']:.1f}x")
+        if r["generate"] is None:  # the game was not made within the timeout
+            made = [f"> {t:.0f}", "-", "-", "-"]
+        else:
+            made = [f"{r['generate']:.2f}", f"{r['build']:.3f}", f"{r['generate'] / r['build']:.0f}x", f"{r['compile']:.2f}"]
         lines.append(
-            f"| {name} | {r['generate']:.2f} | {r['build']:.3f} | {r['generate'] / r['build']:.0f}x | {r['compile']:.2f} | "
+            f"| {name} | {' | '.join(made)} | "
             f"{_seconds(r['tw_make'], t)} ({_seconds(r['tw_make_cpu'], t)}) | {_seconds(r['native_process'], t)} "
             f"({_seconds(r['native_process_cpu'], t)}; {_seconds(r['native_imports'], t)}) | {ratio} |")
-    lines.append(END_MARKER)
+    lines.append(end)
     return "\n".join(lines)
 
 
@@ -311,9 +334,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="env/engine step measurements per game (median)")
     parser.add_argument("--big", action="store_true", help="add tw-custom games of 20 to 40 rooms (TextWorld's generator takes minutes)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a process is killed")
-    parser.add_argument("--only", default="", help="presets whose name contains this")
+    parser.add_argument("--only", default="", help="presets whose name contains one of these (comma-separated)")
+    parser.add_argument("--section", default="native_scale", help="the section of --out to write (bench_SECTION markers)")
     parser.add_argument("--quick", action="store_true", help="a smoke test: few steps, the smallest presets")
     parser.add_argument("--out", type=Path, help="markdown file whose bench_native_scale section is replaced")
     args = parser.parse_args()
@@ -321,7 +346,7 @@ def main() -> None:
     if args.quick:
         args.steps, args.seeds = 200, 1
         presets = presets[:1]
-    presets = [p for p in presets if args.only in p[0]]
+    presets = [p for p in presets if any(part in p[0] for part in args.only.split(","))]
     command = "python benchmarks/bench_native_scale.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     tw_make = str(Path(sys.executable).with_name("tw-make"))
     results = {}
@@ -333,11 +358,12 @@ def main() -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 make_game_object(preset[1], 10_000)
-        results[preset[0]] = [bench_preset(preset, seed, args.steps, args.timeout, tw_make) for seed in range(1, args.seeds + 1)]
+        results[preset[0]] = [bench_preset(preset, seed, args.steps, args.rounds, args.timeout, tw_make)
+                              for seed in range(1, args.seeds + 1)]
     section = render(command.strip(), results, args)
     print(section)
     if args.out:
-        write_section(args.out, "native_scale", section)
+        write_section(args.out, args.section, section)
 
 
 if __name__ == "__main__":
