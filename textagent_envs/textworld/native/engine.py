@@ -24,8 +24,8 @@ import re
 from typing import Any, Sequence
 
 from .incremental import ActionIndex, QuestIndex, bits
-from .tables import ActionTables
 from .logic import CompiledLogic, GroundAction, compile_logic, condition_mask
+from .tables import ActionTables
 from .text import (
     UnsupportedText,
     tidy,
