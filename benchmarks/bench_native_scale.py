@@ -47,6 +47,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
 import datetime
+import gc
 import json
 import platform
 import random
@@ -145,6 +146,7 @@ class ColdBackend(NativeBackend):
 
 def steps_per_second(backend, n_steps: int, seed: int) -> float:
     """CPU-time steps/s over ``n_steps`` steps: the walkthrough, then seeded admissible picks."""
+    gc.collect()  # what earlier measurements left behind is not collected during this one
     rng = random.Random(seed)
     state = backend.reset()
     plan = list(state[infos.WALKTHROUGH])
@@ -261,6 +263,13 @@ def _seconds(value: float | None, timeout: float) -> str:
     return f"> {timeout:.0f}" if value is None else f"{value:.2f}"
 
 
+def _process(wall: float | None, cpu: float | None, imports: float | None, timeout: float) -> str:
+    """``wall (cpu)`` or ``wall (cpu; imports)`` seconds of a process, ``> timeout`` if it was killed."""
+    if wall is None:
+        return f"> {timeout:.0f}"
+    return f"{wall:.2f} ({cpu:.2f})" if imports is None else f"{wall:.2f} ({cpu:.2f}; {imports:.2f})"
+
+
 def _median(runs: list[dict], key: str):
     values = [r[key] for r in runs]
     if any(v is None for v in values):
@@ -324,8 +333,8 @@ def render(command: str, results: dict[str, list[dict]], args) -> str:
             made = [f"{r['generate']:.2f}", f"{r['build']:.3f}", f"{r['generate'] / r['build']:.0f}x", f"{r['compile']:.2f}"]
         lines.append(
             f"| {name} | {' | '.join(made)} | "
-            f"{_seconds(r['tw_make'], t)} ({_seconds(r['tw_make_cpu'], t)}) | {_seconds(r['native_process'], t)} "
-            f"({_seconds(r['native_process_cpu'], t)}; {_seconds(r['native_imports'], t)}) | {ratio} |")
+            f"{_process(r['tw_make'], r['tw_make_cpu'], None, t)} | "
+            f"{_process(r['native_process'], r['native_process_cpu'], r['native_imports'], t)} | {ratio} |")
     lines.append(end)
     return "\n".join(lines)
 
