@@ -90,14 +90,12 @@ def command_stream(backend, n_steps: int, seed: int) -> float:
 
 
 class ColdNativeBackend(NativeBackend):
-    """The native backend with its memo tables emptied before every step: the speed on
-    states it has never seen (a fresh game every episode)."""
+    """The native backend with its text memo emptied before every step: the speed on
+    states it has never seen (a fresh game every episode). Admissible commands and quest
+    checks keep no memo of states: they are updated from the facts each step changed."""
 
     def step(self, command: str) -> dict:
-        game = self.game
-        game._text_cache.clear()
-        game._quest_cache.clear()
-        game._admissible_cache.clear()
+        self.game._text_cache.clear()
         return super().step(command)
 
 
@@ -213,8 +211,8 @@ def render(command: str, steps: dict, new_games: dict, resets: dict, express: fl
         f"Steps: {args.games} game(s) per preset, the same command stream for both backends (walkthrough, then seeded "
         f"admissible picks; reset on a win or loss; only step time counted), {args.steps} steps native and "
         f"{max(20, args.steps // 10)} inform7 per game; admissible commands, description, inventory and location "
-        "requested at every step. `native` memoises text and admissible commands per state; `native cold` empties "
-        "those tables before every step (the speed on never-seen states, e.g. a fresh game every episode). "
+        "requested at every step. `native` memoises text per state; `native cold` empties "
+        "that memo before every step (the speed on never-seen states, e.g. a fresh game every episode). "
         "`env` is the native backend through `gym.make(..., backend=\"native\")`. "
         "Values are medians over games; the ratio is the median of per-game ratios.",
         "",

@@ -1,8 +1,10 @@
 """The native TextWorld engine: games played from their ``Game`` object, in Python, with
 the reference's text and state (``backend="native"``; see docs/textworld/native.md).
 
-Modules: :mod:`.logic` (grounding the rules into bit masks), :mod:`.text` (Inform 7
-text templates and lists), :mod:`.engine` (:class:`~.engine.NativeGame`),
+Modules: :mod:`.logic` (grounding the rules into bit masks), :mod:`.incremental`
+(admissible actions and quest checks updated from the facts that changed), :mod:`.tables`
+(what a command names, per room), :mod:`.text` (Inform 7 text templates and lists),
+:mod:`.engine` (:class:`~.engine.NativeGame`),
 :mod:`.backend` (the env's backend interface), :mod:`.search` (breadth-first search),
 :mod:`.walkthrough` (recording a generated game's walkthrough without compiling it),
 :mod:`.compare` (side-by-side equivalence with the Inform 7 reference).
