@@ -237,10 +237,12 @@ def test_a_missing_game_in_a_task_set_fails_that_reset_only(env, tmp_path):
 
 def test_last_action_valid_counts_moves_score_and_outcome():
     before = {infos.MOVES: 3, infos.SCORE: 1, infos.WON: False, infos.LOST: False}
-    assert not env_module._accepted(before, dict(before))
-    assert env_module._accepted(before, {**before, infos.MOVES: 4})
-    assert env_module._accepted(before, {**before, infos.SCORE: 0})
-    assert env_module._accepted(before, {**before, infos.LOST: True})  # e.g. drinking the milk in tw-cooking
+    from textagent_envs.game_env import _accepted
+
+    assert not _accepted(before, dict(before))
+    assert _accepted(before, {**before, infos.MOVES: 4})
+    assert _accepted(before, {**before, infos.SCORE: 0})
+    assert _accepted(before, {**before, infos.LOST: True})  # e.g. drinking the milk in tw-cooking
 
 
 def test_a_drawn_seed_without_a_game_is_replaced_but_a_chosen_one_is_an_error(monkeypatch):

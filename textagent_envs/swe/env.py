@@ -661,7 +661,8 @@ class GymEnv(SWEEnv):
         for item in self.instances:
             self._complete(item)
         self._by_id = {item["instance_id"]: i for i, item in enumerate(self.instances)}
-        self._docker = DockerEpisodes(self.limits, network, float(grading_timeout))
+        self._docker = DockerEpisodes(self.limits, network, require_number("grading_timeout (seconds)", grading_timeout,
+                                                                            positive=True))
 
     def _complete(self, item: dict[str, Any]) -> None:
         if "image" not in item:
