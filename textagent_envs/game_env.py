@@ -336,4 +336,5 @@ class GameEnv(TextEnv):
     def close(self) -> None:
         self._drop_runner()
         self._loaded = None
+        self._playing = False  # stepping a closed env asks for a reset (which starts a new runner)
         super().close()

@@ -54,3 +54,16 @@ def test_alfworld_is_a_sibling_of_textworld_not_a_subclass():
         ALFWorldEnv(backend="native")
     with pytest.raises(ValueError, match="engine must be one of"):
         ALFWorldEnv(engine="native")
+
+
+def test_stepping_a_closed_env_asks_for_a_reset_and_a_reset_plays_again():
+    from textagent_envs.base import ResetNeeded
+
+    env = gym.make("TextWorld-Custom-v0", engine="native", **KNOBS)
+    _, info = env.reset(seed=3)
+    env.close()
+    with pytest.raises(ResetNeeded, match="call reset"):
+        env.step(info["walkthrough"][0])
+    _, again = env.reset(seed=3)
+    assert again["walkthrough"] == info["walkthrough"] and env.step(info["walkthrough"][0])[4]["last_action_valid"]
+    env.close()
