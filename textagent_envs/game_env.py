@@ -184,6 +184,7 @@ class GameEnv(TextEnv):
 
     # -- gymnasium API -----------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
+        self._playing = False  # a reset that fails leaves no episode to step
         check_seed(seed)
         super().reset(seed=seed)
         task = self._choose_task(seed, options)
@@ -197,7 +198,7 @@ class GameEnv(TextEnv):
             again = False
         self.task = self._state = None  # a reset that fails leaves no episode (nor a task that set_state trusts)
         self._loaded = None
-        self._playing = self._started = False
+        self._started = False
         try:
             state = self._start(task, game_file, load=not again)
         except _BROKEN_GAME as err:

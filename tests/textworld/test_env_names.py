@@ -67,3 +67,16 @@ def test_stepping_a_closed_env_asks_for_a_reset_and_a_reset_plays_again():
     _, again = env.reset(seed=3)
     assert again["walkthrough"] == info["walkthrough"] and env.step(info["walkthrough"][0])[4]["last_action_valid"]
     env.close()
+
+
+def test_a_failed_reset_leaves_no_episode_to_step():
+    # As the SWE envs do (one base): a reset refused for its options ends the episode before it.
+    from textagent_envs.base import ResetNeeded
+
+    env = gym.make("TextWorld-Custom-v0", engine="native", **KNOBS)
+    _, info = env.reset(seed=3)
+    with pytest.raises(ValueError, match="unknown reset option"):
+        env.reset(options={"level": 2})
+    with pytest.raises(ResetNeeded, match="over"):
+        env.step(info["walkthrough"][0])
+    env.close()

@@ -104,10 +104,10 @@ class SWEEnv(TextEnv):
 
     # -- gymnasium API -----------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
+        self._playing = False  # a reset that fails leaves no episode to step
         check_seed(seed)
         options = self._reset_options(options)
         super().reset(seed=seed)
-        self._playing = False  # a reset that fails leaves no episode to step
         self.task, self._instance = self._choose(seed, options)
         self._turns = self._moves = 0
         self._report, self._ignored, self._playing, self._started = None, [], True, True
