@@ -7,7 +7,7 @@ through each layer:
 
 * ``backend``: :class:`~textagent_envs.textworld.native.backend.NativeBackend` (the engine
   and its info dict; "the engine" of the ratios);
-* ``runner``: the same behind :class:`~textagent_envs.worker.InProcessBackend` with the
+* ``runner``: the same behind :class:`~textagent_envs.worker.InProcessRunner` with the
   step timeout armed;
 * ``env``: ``TextWorldEnv.step`` (command checks, reward, info contract);
 * ``gym.make``: what ``gym.make`` returns (gymnasium's checker, order enforcing and
@@ -49,12 +49,19 @@ import gymnasium as gym
 
 import textagent_envs  # noqa: F401  (registers the ids)
 from textagent_envs import infos
+from textagent_envs.textworld import env as tw_env
 from textagent_envs.textworld.env import DEFAULT_STEP_TIMEOUT
 from textagent_envs.textworld.families import CustomKnobs
 from textagent_envs.textworld.games import ensure_game
 from textagent_envs.textworld.native.backend import NativeBackend
 from textagent_envs.textworld.native.compare import REQUESTED
-from textagent_envs.worker import InProcessBackend
+try:
+    from textagent_envs.worker import InProcessRunner
+except ImportError:  # a package from before the runners' rename (--before)
+    from textagent_envs.worker import InProcessBackend as InProcessRunner
+
+#: The env argument that chooses the engine (``backend=`` before the rename; --before).
+ENGINE = "engine" if hasattr(tw_env, "ENGINES") else "backend"
 
 ENV_ID = "TextWorld-Custom-w2-o3-q4-v0"
 EXTRA = [infos.DESCRIPTION, infos.INVENTORY, infos.LOCATION]
@@ -65,7 +72,7 @@ class Runner:
     """The backend behind the in-process runner, as the env calls it."""
 
     def __init__(self, game_file: str):
-        self.runner = InProcessBackend("textagent_envs.textworld.native.backend:NativeBackend", {"extra_infos": REQUESTED})
+        self.runner = InProcessRunner("textagent_envs.textworld.native.backend:NativeBackend", {"extra_infos": REQUESTED})
         self.runner.call("load", game_file)
 
     def reset(self):
@@ -116,9 +123,9 @@ def measure(n_steps: int, rounds: int) -> tuple[dict, dict]:
     game_file = str(ensure_game(CustomKnobs(world_size=2, nb_objects=3, quest_length=4).task(SEED), backend="native"))
     backend = NativeBackend(extra_infos=REQUESTED)
     backend.load(game_file)
-    bare = gym.make(ENV_ID, backend="native", extra_infos=EXTRA).unwrapped
-    wrapped = gym.make(ENV_ID, backend="native", extra_infos=EXTRA, max_episode_steps=10**9)
-    isolated = gym.make(ENV_ID, backend="native", extra_infos=EXTRA, max_episode_steps=10**9, isolation="process")
+    bare = gym.make(ENV_ID, **{ENGINE: "native"}, extra_infos=EXTRA).unwrapped
+    wrapped = gym.make(ENV_ID, **{ENGINE: "native"}, extra_infos=EXTRA, max_episode_steps=10**9)
+    isolated = gym.make(ENV_ID, **{ENGINE: "native"}, extra_infos=EXTRA, max_episode_steps=10**9, isolation="process")
     layers = {"backend": backend, "runner": Runner(game_file), "env": Env(bare), "gym.make": Env(wrapped),
               'gym.make, isolation="process"': Env(isolated)}
     for layer in layers.values():  # warm: game loaded, memo tables filled

@@ -48,7 +48,7 @@ from textagent_envs.wrappers import DenseReward
 
 EXTRA = ("description", "inventory", "location")
 GAMES = {
-    "TextWorld w2-o3-q4 (native)": ("TextWorld-Custom-w2-o3-q4-v0", {"backend": "native"}, 1),
+    "TextWorld w2-o3-q4 (native)": ("TextWorld-Custom-w2-o3-q4-v0", {"engine": "native"}, 1),
     "ALFWorld level 7 (fast)": ("ALFWorld-v0", {"level": 7}, 3),
 }
 

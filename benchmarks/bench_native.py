@@ -6,7 +6,7 @@ Measured, in one run so that only the ratios matter on a noisy machine:
   description, inventory, location) for both backends on the same games and the same
   command stream (the walkthrough, then seeded random admissible commands; a finished
   episode is reset, and only step time counts); on the ``w2-o3-q4`` custom preset and
-  on tw-cooking level 3 (6 rooms). The native env (``gym.make(..., backend="native")``)
+  on tw-cooking level 3 (6 rooms). The native env (``gym.make(..., engine="native")``)
   is timed too, to show the env's own overhead;
 * a new game, nothing cached: the native path (``make_game_object`` + ``NativeGame`` +
   reset, in this process) against ``tw-make`` as a process for the same settings (and
@@ -103,7 +103,7 @@ class EnvAsBackend:
     """The native gym env behind the backend interface used by :func:`command_stream`."""
 
     def __init__(self, env_id: str, kwargs: dict, seed: int):
-        self.env = gym.make(env_id, backend="native", extra_infos=["description", "inventory", "location"],
+        self.env = gym.make(env_id, engine="native", extra_infos=["description", "inventory", "location"],
                             max_episode_steps=-1, **kwargs)
         self.seed = seed
 
@@ -213,7 +213,7 @@ def render(command: str, steps: dict, new_games: dict, resets: dict, express: fl
         f"{max(20, args.steps // 10)} inform7 per game; admissible commands, description, inventory and location "
         "requested at every step. `native` memoises text per state; `native cold` empties "
         "that memo before every step (the speed on never-seen states, e.g. a fresh game every episode). "
-        "`env` is the native backend through `gym.make(..., backend=\"native\")`. "
+        "`env` is the native backend through `gym.make(..., engine=\"native\")`. "
         "Values are medians over games; the ratio is the median of per-game ratios.",
         "",
         "| preset | inform7 steps/s | native steps/s | native cold steps/s | native env steps/s | native / inform7 | native cold / inform7 |",

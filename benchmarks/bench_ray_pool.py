@@ -25,7 +25,7 @@ import resource
 import time
 
 ENV_ID = "TextWorld-CoinCollector-v0"
-KNOBS = {"backend": "native", "level": 2, "max_episode_steps": 20}
+KNOBS = {"engine": "native", "level": 2, "max_episode_steps": 20}
 
 
 def rss_mb() -> float:
@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--backend", default="native", choices=["native", "inform7"],
                         help="TextWorld backend: native (pure Python, fast) or inform7 (Jericho, ~30x slower steps)")
     args = parser.parse_args()
-    KNOBS["backend"] = args.backend
+    KNOBS["engine"] = args.backend
     import textagent_envs  # noqa: F401 - the baseline RSS includes the package
 
     loop = run_loop(args.envs, args.seconds)

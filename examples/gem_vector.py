@@ -14,7 +14,7 @@ def main(env_id: str = "TextWorld-CoinCollector-v0", num_envs: int = 4, steps: i
 
     from textagent_envs.integrations.gem import register
 
-    knobs = {"env_kwargs": {"backend": "native", "level": 2}} if env_id.startswith("TextWorld") else {}
+    knobs = {"env_kwargs": {"engine": "native", "level": 2}} if env_id.startswith("TextWorld") else {}
     gem_id = register(env_id, max_turns=8, **knobs)
     vec = gem.make_vec([gem_id] * num_envs, seed=10)
     obs, infos = vec.reset()

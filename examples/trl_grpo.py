@@ -45,7 +45,7 @@ def main(steps: int = 2, env_id: str = "TextWorld-CoinCollector-v0", max_turns: 
     from textagent_envs.integrations.trl import env_reward, make_rollout_func, task_dataset
 
     torch.set_num_threads(1)
-    env_kwargs = {"backend": "native", "level": 2} if env_id.startswith("TextWorld") else {}
+    env_kwargs = {"engine": "native", "level": 2} if env_id.startswith("TextWorld") else {}
     model, tokenizer = build_tiny_model(corpus(env_id, env_kwargs, [1, 2]), settings=TinyModelSettings(vocab_size=600, hidden_size=32))
     sampled: list[list[int]] = []  # each episode's reply tokens as sampled, in order
 

@@ -127,7 +127,7 @@ def test_list_shows_the_levels_of_every_family_with_levels(capsys):
 
 
 def test_play_points_a_leaving_word_to_slash_quit():
-    result = _cli("play", "TextWorld-CoinCollector-v0", "--seed", "1", "--knob", "backend=native", stdin="quit\n/quit\n")
+    result = _cli("play", "TextWorld-CoinCollector-v0", "--seed", "1", "--knob", "engine=native", stdin="quit\n/quit\n")
     assert result.returncode == 0, result.stderr
     assert "To leave, type /quit" in result.stdout
 

@@ -3,12 +3,12 @@ import time
 
 import pytest
 
-from textagent_envs.worker import BackendCrashed, BackendTimeout, ProcessBackend
+from textagent_envs.worker import BackendCrashed, BackendTimeout, ProcessRunner
 
 
 @pytest.fixture
-def backend():
-    b = ProcessBackend("tests.fakes:Echo", {"prefix": "> "})
+def runner():
+    b = ProcessRunner("tests.fakes:Echo", {"prefix": "> "})
     yield b
     b.close()
 
@@ -23,50 +23,50 @@ def _alive(pid: int) -> bool:
         return stat.read().split()[2] != "Z"
 
 
-def test_calls_run_in_a_child(backend):
-    assert backend.call("say", "hi", timeout=30) == "> hi"
-    assert backend.call("pid", timeout=5) != os.getpid()
+def test_calls_run_in_a_child(runner):
+    assert runner.call("say", "hi", timeout=30) == "> hi"
+    assert runner.call("pid", timeout=5) != os.getpid()
 
 
-def test_exceptions_come_back(backend):
+def test_exceptions_come_back(runner):
     with pytest.raises(ValueError, match="bad thing"):
-        backend.call("fail", timeout=30)
-    assert backend.call("say", "still here", timeout=5) == "> still here"
+        runner.call("fail", timeout=30)
+    assert runner.call("say", "still here", timeout=5) == "> still here"
 
 
 @pytest.mark.parametrize("method", ["spin", "sleep"])
-def test_a_hung_call_is_cut_off_and_the_child_killed(backend, method):
-    first = backend.call("pid", timeout=30)
+def test_a_hung_call_is_cut_off_and_the_child_killed(runner, method):
+    first = runner.call("pid", timeout=30)
     started = time.monotonic()
     with pytest.raises(BackendTimeout, match="did not answer"):
-        backend.call(method, *([60] if method == "sleep" else []), timeout=0.5)
+        runner.call(method, *([60] if method == "sleep" else []), timeout=0.5)
     assert time.monotonic() - started < 5
     assert not _alive(first)
-    assert backend.call("pid", timeout=30) != first  # a fresh child serves the next call
+    assert runner.call("pid", timeout=30) != first  # a fresh child serves the next call
 
 
-def test_a_crash_is_reported_and_recovered(backend):
+def test_a_crash_is_reported_and_recovered(runner):
     with pytest.raises(BackendCrashed, match="exit code 3"):
-        backend.call("die", timeout=30)
-    assert backend.call("say", "again", timeout=30) == "> again"
+        runner.call("die", timeout=30)
+    assert runner.call("say", "again", timeout=30) == "> again"
 
 
-def test_close_kills_the_child(backend):
-    pid = backend.call("pid", timeout=30)
-    backend.close()
+def test_close_kills_the_child(runner):
+    pid = runner.call("pid", timeout=30)
+    runner.close()
     assert not _alive(pid)
 
 
 def test_in_process_calls_are_cut_off_by_the_alarm():
     import signal
 
-    from textagent_envs.worker import InProcessBackend
+    from textagent_envs.worker import InProcessRunner
 
-    backend = InProcessBackend("tests.fakes:Echo", {"prefix": "> "})
-    assert backend.call("say", "hi", timeout=5) == "> hi"
+    runner = InProcessRunner("tests.fakes:Echo", {"prefix": "> "})
+    assert runner.call("say", "hi", timeout=5) == "> hi"
     started = time.monotonic()
     with pytest.raises(BackendTimeout, match="did not answer 'spin'"):
-        backend.call("spin", timeout=0.5)
+        runner.call("spin", timeout=0.5)
     assert time.monotonic() - started < 5
     assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL  # the handler is put back
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
@@ -76,7 +76,7 @@ def test_the_child_works_in_a_private_folder_removed_at_close(tmp_path, monkeypa
     # A game program that writes files (a save, a transcript) must not write them into
     # the caller's working directory.
     monkeypatch.chdir(tmp_path)
-    child = ProcessBackend("pathlib:Path", {})
+    child = ProcessRunner("pathlib:Path", {})
     try:
         workdir = child.call("cwd", timeout=30)
         assert str(workdir) != str(tmp_path) and workdir.is_dir() and list(workdir.iterdir()) == []
@@ -85,3 +85,28 @@ def test_the_child_works_in_a_private_folder_removed_at_close(tmp_path, monkeypa
         child.close()
     assert not workdir.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_make_runner_picks_the_runner_of_the_isolation():
+    from textagent_envs.worker import InProcessRunner, make_runner
+
+    here = make_runner("none", "tests.fakes:Echo", {"prefix": "> "})
+    child = make_runner("process", "tests.fakes:Echo", {"prefix": "> "})
+    try:
+        assert isinstance(here, InProcessRunner) and isinstance(child, ProcessRunner)
+        assert here.call("pid", timeout=5) == os.getpid() != child.call("pid", timeout=30)
+    finally:
+        child.close()
+    with pytest.raises(ValueError, match=r"isolation must be one of \['none', 'process'\], got 'docker'"):
+        make_runner("docker", "tests.fakes:Echo")
+
+
+@pytest.mark.parametrize("old, new", [("InProcessBackend", "InProcessRunner"), ("ProcessBackend", "ProcessRunner")])
+def test_the_runners_old_names_still_work_with_a_deprecation_warning(old, new):
+    import textagent_envs.worker as worker
+
+    with pytest.warns(DeprecationWarning, match=f"{old} is now {new}"):
+        cls = getattr(worker, old)
+    assert cls is getattr(worker, new)
+    with pytest.raises(AttributeError):
+        worker.NoSuchRunner

@@ -16,7 +16,7 @@ from .registration import ENV_IDS, make, register_all
 from .tasks import TaskSpec, load_task_set
 
 __version__ = "0.1.0"
-__all__ = ["ENV_IDS", "TaskSpec", "infos", "load_task_set", "make", "check_text_env", "fork"]
+__all__ = ["ENV_IDS", "TaskSpec", "infos", "load_task_set", "make", "check_text_env", "fork", "TextEnv", "ResetNeeded"]
 
 register_all()
 
@@ -30,4 +30,8 @@ def __getattr__(name: str):
         from .forks import fork
 
         return fork
+    if name in ("TextEnv", "ResetNeeded"):
+        from . import base
+
+        return getattr(base, name)
     raise AttributeError(f"module 'textagent_envs' has no attribute {name!r}")

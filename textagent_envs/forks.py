@@ -6,13 +6,15 @@ sampling.
 returned, wrappers and their state included: the steps taken toward ``TimeLimit``'s
 budget, what the reward wrappers have returned so far (``DenseReward``,
 ``PotentialShaping``, ...), gymnasium's reset-order check. Engines that fork:
-TextWorld ``backend="native"``, ALFWorld ``engine="fast"``, SWE-Mini ``sandbox="bwrap"``;
+TextWorld ``engine="native"``, ALFWorld ``engine="fast"``, SWE-Mini ``sandbox="bwrap"``;
 the others raise ``NotImplementedError``.
 
->>> import gymnasium as gym, textagent_envs                      # doctest: +SKIP
->>> env = gym.make("TextWorld-Custom-w2-o3-q4-v0", backend="native", max_episode_steps=20)  # doctest: +SKIP
->>> obs, info = env.reset(seed=1); env.step(info["walkthrough"][0])  # doctest: +SKIP
->>> group = textagent_envs.fork(env, 8)   # 8 envs after that first step, 19 steps left each  # doctest: +SKIP
+>>> import gymnasium as gym, textagent_envs
+>>> env = gym.make("TextWorld-Custom-w2-o3-q4-v0", engine="native", max_episode_steps=20)
+>>> obs, info = env.reset(seed=1); _ = env.step(info["walkthrough"][0])
+>>> group = textagent_envs.fork(env, 8)   # 8 envs after that first step, 19 steps left each
+>>> len(group), group[0].unwrapped.get_state()["last"] == env.unwrapped.get_state()["last"]
+(8, True)
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from __future__ import annotations
 import copy
 
 import gymnasium as gym
+
+from .base import FORKING_ENGINES
 
 __all__ = ["fork"]
 
@@ -34,10 +38,7 @@ def fork(env: gym.Env, k: int = 1) -> list[gym.Env]:
     """
     base = env.unwrapped
     if not hasattr(base, "fork"):
-        raise NotImplementedError(
-            f"{type(base).__name__} cannot fork; engines that fork: TextWorld backend='native', "
-            "ALFWorld engine='fast', SWE-Mini sandbox='bwrap'"
-        )
+        raise NotImplementedError(f"{type(base).__name__} cannot fork; engines that fork: {FORKING_ENGINES}")
     twins = base.fork(k)
     if env is base:
         return twins

@@ -80,3 +80,26 @@ INVALID_REASON = "invalid_reason"
 ALWAYS = (WON, LOST, SUCCESS, SCORE, MAX_SCORE, MOVES, OBJECTIVE, WALKTHROUGH, LAST_ACTION_VALID, TASK)
 #: Keys a user may request in addition (``extra_infos=...``).
 OPTIONAL = (DESCRIPTION, INVENTORY, LOCATION, POLICY_COMMANDS)
+#: Every key an env or engine can be asked for (``admissible_commands=`` and ``extra_infos=``).
+REQUESTABLE = (ADMISSIBLE_COMMANDS, *OPTIONAL)
+
+
+def check_requested(names, allowed=OPTIONAL, *, who: str = "extra_infos", hint: str = "") -> tuple[str, ...]:
+    """``names`` as a tuple if each is one of ``allowed``; else ``ValueError`` naming the
+    unknown ones and the choices (``who`` names the argument or engine asking, ``hint``
+    ends the message). The one check of info names for every env and engine.
+
+    >>> check_requested(["inventory"])
+    ('inventory',)
+    >>> check_requested(["inventroy"])
+    Traceback (most recent call last):
+        ...
+    ValueError: extra_infos cannot give ['inventroy']; choose from ['description', 'inventory', 'location', 'policy_commands']
+    """
+    if isinstance(names, (str, bytes)):
+        raise TypeError(f"{who} must be a list of info names, got the string {names!r}")
+    names = tuple(names)
+    unknown = sorted(set(names) - set(allowed))
+    if unknown:
+        raise ValueError(f"{who} cannot give {unknown}; choose from {list(allowed)}{hint}")
+    return names

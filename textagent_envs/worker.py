@@ -1,13 +1,17 @@
-"""Running a game backend with a time limit on every call.
+"""Runners: where a game engine's backend runs, with a time limit on every call.
 
-Two runners with one interface, ``call(method, *args, timeout=...)``:
+A backend is the object that adapts an engine (Jericho, the native TextWorld engine,
+ALFWorld's engines) to one protocol: ``load(game_file)``, ``reset()``, ``step(command)``
+returning plain dicts, and optionally ``get_state``, ``set_state``, ``fork``. A runner
+holds one backend and calls its methods, ``call(method, *args, timeout=...)``; the env
+makes its runner with :func:`make_runner` from its ``isolation=`` argument:
 
-:class:`InProcessBackend` runs the backend in this process (no overhead). Its timeout is
-a ``SIGALRM`` timer, so it interrupts a backend stuck in Python code, but not one stuck
-inside a C library (such as the Z-machine interpreter), and it is only armed in the main
-thread when no other ``SIGALRM`` handler is installed.
+:class:`InProcessRunner` (``isolation="none"``) runs the backend in this process (no
+overhead). Its timeout is a ``SIGALRM`` timer, so it interrupts a backend stuck in Python
+code, but not one stuck inside a C library (such as the Z-machine interpreter), and it is
+only armed in the main thread when no other ``SIGALRM`` handler is installed.
 
-:class:`ProcessBackend` starts ``python -m textagent_envs.worker`` (a fresh interpreter,
+:class:`ProcessRunner` (``isolation="process"``) starts ``python -m textagent_envs.worker`` (a fresh interpreter,
 so the caller's ``__main__`` is never re-imported and no threads are forked), builds the
 backend there from an import path, and forwards method calls over a pipe with
 length-prefixed pickles. A call that does not answer within its timeout raises
@@ -32,8 +36,11 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 import weakref
 from typing import Any
+
+from .checks import require_choice
 
 _HEADER = struct.Struct("!Q")
 
@@ -78,7 +85,7 @@ def _load(factory: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-class InProcessBackend:
+class InProcessRunner:
     """A backend object in this process; ``call`` limits each call with a SIGALRM timer."""
 
     def __init__(self, factory: str, kwargs: dict | None = None):
@@ -101,7 +108,7 @@ class InProcessBackend:
             _setitimer(_ITIMER_REAL, 0)
             _set_handler(_SIGALRM, previous)
 
-    def fork(self) -> "InProcessBackend":
+    def fork(self) -> "InProcessRunner":
         """A runner around ``backend.fork()``: an independent backend in the same state."""
         twin = copy.copy(self)
         twin._backend = self._backend.fork()
@@ -141,7 +148,7 @@ def _kill(process: subprocess.Popen, workdir: str | None = None) -> None:
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-class ProcessBackend:
+class ProcessRunner:
     """A backend object living in a child process; call its methods with ``call``.
 
     ``factory`` is ``"module:callable"``; ``kwargs`` are passed to it in the child.
@@ -206,6 +213,38 @@ class ProcessBackend:
             self._finalizer()
         self._process = None
         self._finalizer = None
+
+
+#: ``isolation=`` values and the runner each one makes.
+RUNNERS = {"none": InProcessRunner, "process": ProcessRunner}
+
+
+def check_isolation(isolation: str) -> str:
+    """``isolation`` if it names a runner (``"none"`` or ``"process"``), else ``ValueError``."""
+    return require_choice("isolation", isolation, RUNNERS)
+
+
+def make_runner(isolation: str, factory: str, kwargs: dict | None = None) -> "InProcessRunner | ProcessRunner":
+    """The runner for ``isolation`` around the backend ``factory(**kwargs)`` (``"module:callable"``).
+
+    >>> runner = make_runner("none", "collections:Counter", {"a": 2})
+    >>> runner.call("most_common", timeout=5)
+    [('a', 2)]
+    """
+    return RUNNERS[check_isolation(isolation)](factory, kwargs)
+
+
+#: The runners' names before 0.2 (one release with a ``DeprecationWarning``).
+_RENAMED = {"InProcessBackend": "InProcessRunner", "ProcessBackend": "ProcessRunner"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RENAMED:
+        new = _RENAMED[name]
+        warnings.warn(f"textagent_envs.worker.{name} is now {new} (the old name goes in the next release)",
+                      DeprecationWarning, stacklevel=2)
+        return globals()[new]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _serve() -> None:

@@ -14,8 +14,8 @@ from textagent_envs.chat import ChatEnv, PromptTemplate, TokenReply, check_token
 from .conftest import ACT_TOOL, APPENDING, tool_call_command
 
 GAMES = {  # id -> (knobs, seeds): a few games each, replayed with different random replies
-    "TextWorld-CoinCollector-v0": (dict(backend="native", level=2), [1, 2, 3]),
-    "TextWorld-Custom-w2-o3-q4-v0": (dict(backend="native"), [1, 2]),
+    "TextWorld-CoinCollector-v0": (dict(engine="native", level=2), [1, 2, 3]),
+    "TextWorld-Custom-w2-o3-q4-v0": (dict(engine="native"), [1, 2]),
     "ALFWorld-PickAndPlaceSimple-v0": ({}, [1, 2, 3]),
 }
 EPISODES_PER_GAME = 24  # x 3 games x 5 templates = 360 episodes, plus SWE-Mini's
@@ -151,7 +151,7 @@ def test_re_tokenising_variants_are_caught(tokenizers, name, variant, reasons):
     rng = random.Random(1)
     caught = 0
     for seed in (1, 2, 3):
-        env = variant(textagent_envs.make("TextWorld-CoinCollector-v0", max_episode_steps=5, backend="native", level=2),
+        env = variant(textagent_envs.make("TextWorld-CoinCollector-v0", max_episode_steps=5, engine="native", level=2),
                       tokenizer)
         ledger, _ = _play(env, rng, name, seed, canonical=False)
         report = check_token_exact(tokenizer, ledger)

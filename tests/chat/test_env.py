@@ -13,7 +13,7 @@ from textagent_envs.chat import MAX_TOKENS, OBSERVATION_TEXT, ChatEnv, ChatForma
 
 
 def _env(tokenizer, **kwargs):
-    return ChatEnv(textagent_envs.make("TextWorld-CoinCollector-v0", max_episode_steps=4, backend="native", level=2),
+    return ChatEnv(textagent_envs.make("TextWorld-CoinCollector-v0", max_episode_steps=4, engine="native", level=2),
                    tokenizer, **kwargs)
 
 

@@ -51,7 +51,7 @@ def _stop(proc):
 
 @pytest.fixture(scope="module")
 def server():
-    url, proc = _start(ENV_ID, "--max-sessions", "2", "--idle-timeout", "300", "--backend", "native", "--level", "2")
+    url, proc = _start(ENV_ID, "--max-sessions", "2", "--idle-timeout", "300", "--engine", "native", "--level", "2")
     yield url, proc
     _stop(proc)
 

@@ -14,7 +14,7 @@ from textagent_envs import infos  # noqa: E402
 from textagent_envs.integrations.ray import WORKER_LOST, EnvPool  # noqa: E402
 
 ENV_ID = "TextWorld-CoinCollector-v0"
-KNOBS = {"backend": "native", "level": 2, "max_episode_steps": 6}
+KNOBS = {"engine": "native", "level": 2, "max_episode_steps": 6}
 
 
 @pytest.fixture(scope="module")

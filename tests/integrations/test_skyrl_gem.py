@@ -7,7 +7,7 @@ import pytest
 
 from .helpers import example as _example
 
-KNOBS = {"backend": "native", "level": 2}
+KNOBS = {"engine": "native", "level": 2}
 
 
 def test_skyrl_example_solves_an_alfworld_task():

@@ -26,7 +26,7 @@ def test_rollout_func_groups_replay_one_task_and_mask_only_sampled_tokens():
     from textagent_envs.integrations.trl import make_rollout_func, seed_of
 
     example = _example()
-    kwargs = {"backend": "native", "level": 2}
+    kwargs = {"engine": "native", "level": 2}
     model, tokenizer = build_tiny_model(example.corpus("TextWorld-CoinCollector-v0", kwargs, [1]),
                                         settings=TinyModelSettings(vocab_size=600, hidden_size=32))
     ledgers: list[Ledger] = []

@@ -14,7 +14,7 @@ from textagent_envs.integrations.verifiers import TextAgentVerifiersEnv, load_en
 
 from .helpers import example
 
-ENV_ID, KNOBS = "TextWorld-CoinCollector-v0", {"backend": "native", "level": 2}
+ENV_ID, KNOBS = "TextWorld-CoinCollector-v0", {"engine": "native", "level": 2}
 
 
 def played_return(seed):

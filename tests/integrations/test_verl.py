@@ -13,7 +13,7 @@ from textagent_envs.integrations.verl import agent_loop_class, play_episode
 
 from .helpers import chatml_tokenizer, example
 
-KNOBS = {"backend": "native", "level": 2}
+KNOBS = {"engine": "native", "level": 2}
 
 
 class TinyServer:

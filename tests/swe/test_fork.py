@@ -73,7 +73,7 @@ def test_bad_fork_requests_are_clear_errors(env):
     with pytest.raises(ResetNeeded, match="reset"):
         env.unwrapped.fork()
     env.reset(seed=SEED)
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="k must be an int >= 1"):
         env.unwrapped.fork(0)
     docker = gym.make("SWE-Mini-v0", sandbox="docker")
     try:

@@ -14,7 +14,7 @@ from textagent_envs import infos
 from textagent_envs.cache import CACHE_ENV_VAR
 
 ENVS = [
-    ("TextWorld-Custom-v0", dict(world_size=1, nb_objects=2, quest_length=2, backend="native"), 5),
+    ("TextWorld-Custom-v0", dict(world_size=1, nb_objects=2, quest_length=2, engine="native"), 5),
     ("ALFWorld-PickAndPlaceSimple-v0", dict(level=2), 3),
 ]
 
@@ -94,7 +94,7 @@ def test_alfworld_fast_engine_copies_state_and_refuses_foreign_options():
 
 
 def test_set_state_refuses_a_state_of_another_family():
-    textworld = gym.make("TextWorld-Custom-v0", world_size=1, nb_objects=2, quest_length=2, backend="native")
+    textworld = gym.make("TextWorld-Custom-v0", world_size=1, nb_objects=2, quest_length=2, engine="native")
     alfworld = gym.make("ALFWorld-v0", level=1)
     try:
         alfworld.reset(seed=1)

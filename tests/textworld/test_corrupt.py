@@ -44,7 +44,7 @@ CACHED_BREAKAGES = [
 
 @pytest.mark.parametrize("backend, suffix, how", CACHED_BREAKAGES)
 def test_a_broken_cached_game_is_logged_and_generated_again(backend, suffix, how, tmp_path, caplog):
-    env = gym.make("TextWorld-Custom-v0", backend=backend, cache_dir=tmp_path, **KNOBS)
+    env = gym.make("TextWorld-Custom-v0", engine=backend, cache_dir=tmp_path, **KNOBS)
     try:
         obs, info = env.reset(seed=5)
         game_file = env.unwrapped.game_file
@@ -79,7 +79,7 @@ def test_a_broken_game_file_the_user_names_is_an_error_naming_it(how, tmp_path):
         with pytest.raises((GameFileError, FileNotFoundError), match="game.z8"):
             listed = gym.make("TextWorld-Custom-v0", tasks=[str(mine / "game.z8")], cache_dir=tmp_path / "cache", **KNOBS)
             listed.reset(seed=0)
-        native = gym.make("TextWorld-Custom-v0", backend="native", cache_dir=tmp_path / "cache", **KNOBS)
+        native = gym.make("TextWorld-Custom-v0", engine="native", cache_dir=tmp_path / "cache", **KNOBS)
         _break(mine / "game.json", "garbage" if how == "folder" else how)
         with pytest.raises(GameFileError, match=r"game\.json.*cannot be played"):
             native.reset(options={"task": TaskSpec("tw-custom", {}, None, game_file=str(mine / "game.z8"))})
@@ -139,7 +139,7 @@ def test_a_broken_cached_household_is_generated_again(file, how, tmp_path, caplo
 
 @pytest.mark.parametrize("backend", ["inform7", "native"])
 def test_a_cached_game_that_passes_the_checks_but_does_not_load_is_made_again(backend, tmp_path, caplog):
-    env = gym.make("TextWorld-Custom-v0", backend=backend, cache_dir=tmp_path, **KNOBS)
+    env = gym.make("TextWorld-Custom-v0", engine=backend, cache_dir=tmp_path, **KNOBS)
     try:
         obs, _ = env.reset(seed=5)
         game_file = env.unwrapped.game_file

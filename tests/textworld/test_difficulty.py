@@ -75,7 +75,7 @@ def test_make_tasks_records_the_search_numbers():
 def test_policy_commands_info_is_a_shortest_win_from_the_current_state():
     import gymnasium as gym
 
-    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", backend="native", extra_infos=["policy_commands"])
+    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", engine="native", extra_infos=["policy_commands"])
     _, info = env.reset(seed=1)
     *_, info = env.step(info[infos.WALKTHROUGH][0])
     policy = info[infos.POLICY_COMMANDS]

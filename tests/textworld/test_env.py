@@ -184,10 +184,10 @@ def test_in_process_and_isolated_backends_agree():
 
 @pytest.mark.parametrize("isolation", ["none", "process"])
 def test_a_hung_backend_is_cut_off_by_the_step_timeout(monkeypatch, isolation):
-    monkeypatch.setattr(env_module, "_BACKEND_FACTORY", "tests.fakes:HangOnCommand")
+    monkeypatch.setitem(env_module.ENGINES, "inform7", "tests.fakes:HangOnCommand")
     env = gym.make("TextWorld-Custom-w2-o3-q4-v0", step_timeout=1.0, isolation=isolation)
     _, info = env.reset(seed=1)
-    backend = env.unwrapped._backend
+    backend = env.unwrapped._runner
     started = time.monotonic()
     obs, reward, terminated, truncated, info = env.step("hang now")
     assert time.monotonic() - started < 10
@@ -196,7 +196,7 @@ def test_a_hung_backend_is_cut_off_by_the_step_timeout(monkeypatch, isolation):
     with pytest.raises(ResetNeeded):
         env.step("look")
     _, info = env.reset(seed=1)  # a fresh backend serves the next episode
-    assert env.unwrapped._backend is not backend
+    assert env.unwrapped._runner is not backend
     for command in info[infos.WALKTHROUGH]:
         *_, info = env.step(command)
     assert info[infos.WON]
@@ -237,10 +237,12 @@ def test_a_missing_game_in_a_task_set_fails_that_reset_only(env, tmp_path):
 
 def test_last_action_valid_counts_moves_score_and_outcome():
     before = {infos.MOVES: 3, infos.SCORE: 1, infos.WON: False, infos.LOST: False}
-    assert not env_module._accepted(before, dict(before))
-    assert env_module._accepted(before, {**before, infos.MOVES: 4})
-    assert env_module._accepted(before, {**before, infos.SCORE: 0})
-    assert env_module._accepted(before, {**before, infos.LOST: True})  # e.g. drinking the milk in tw-cooking
+    from textagent_envs.game_env import _accepted
+
+    assert not _accepted(before, dict(before))
+    assert _accepted(before, {**before, infos.MOVES: 4})
+    assert _accepted(before, {**before, infos.SCORE: 0})
+    assert _accepted(before, {**before, infos.LOST: True})  # e.g. drinking the milk in tw-cooking
 
 
 def test_a_drawn_seed_without_a_game_is_replaced_but_a_chosen_one_is_an_error(monkeypatch):

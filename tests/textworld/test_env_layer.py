@@ -8,14 +8,14 @@ import pytest
 
 from textagent_envs import infos
 from textagent_envs.commands import InvalidCommand, parse_command
-from textagent_envs.worker import BackendTimeout, InProcessBackend
+from textagent_envs.worker import BackendTimeout, InProcessRunner
 
 ENV_ID = "TextWorld-Custom-w2-o3-q4-v0"
 
 
 @pytest.fixture
 def env():
-    env = gym.make(ENV_ID, backend="native")
+    env = gym.make(ENV_ID, engine="native")
     yield env
     env.close()
 
@@ -40,7 +40,7 @@ def test_resets_replay_the_right_game(env):
     assert info2[infos.TASK]["seed"] == 2 and obs2 != obs1
     assert env.reset(seed=1) == (obs1, info1)
     # After set_state to another game, a reset plays the game it names.
-    other = gym.make(ENV_ID, backend="native")
+    other = gym.make(ENV_ID, engine="native")
     try:
         _, info3 = other.reset(seed=3)
         env.unwrapped.set_state(other.unwrapped.get_state())
@@ -51,10 +51,10 @@ def test_resets_replay_the_right_game(env):
 
 
 def test_resets_after_the_backend_was_replaced_load_the_game_again(caplog):
-    env = gym.make(ENV_ID, backend="native", isolation="process")
+    env = gym.make(ENV_ID, engine="native", isolation="process")
     try:
         obs1, info1 = env.reset(seed=1)
-        env.unwrapped._backend.close()  # the child is gone: the next call starts a fresh one, with no game loaded
+        env.unwrapped._runner.close()  # the child is gone: the next call starts a fresh one, with no game loaded
         with caplog.at_level("WARNING"):
             assert env.reset(seed=1) == (obs1, info1)
         assert not caplog.records  # loaded again, not taken for a broken cached game
@@ -63,7 +63,7 @@ def test_resets_after_the_backend_was_replaced_load_the_game_again(caplog):
 
 
 def test_the_step_timer_still_cuts_off_and_puts_the_handler_back():
-    runner = InProcessBackend("tests.fakes:Echo", {"prefix": "> "})
+    runner = InProcessRunner("tests.fakes:Echo", {"prefix": "> "})
     for _ in range(3):
         assert runner.call("say", "hi", timeout=5) == "> hi"
         assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

@@ -30,7 +30,7 @@ def script(walkthrough):
 
 @pytest.fixture
 def env():
-    env = gym.make(ENV_ID, backend="native", extra_infos=EXTRA)
+    env = gym.make(ENV_ID, engine="native", extra_infos=EXTRA)
     yield env
     env.close()
 
@@ -83,7 +83,7 @@ def test_a_fork_keeps_the_episode_over_and_resets_like_the_original(env):
 
 
 def test_wrapped_forks_keep_the_step_budget_and_the_reward_wrappers_state():
-    env = DenseReward(gym.make(DENSE_ID, backend="native", max_episode_steps=6))
+    env = DenseReward(gym.make(DENSE_ID, engine="native", max_episode_steps=6))
     try:
         _, info = env.reset(seed=SEED)
         walkthrough = info[infos.WALKTHROUGH]
@@ -106,7 +106,7 @@ def test_wrapped_forks_keep_the_step_budget_and_the_reward_wrappers_state():
 
 
 def _replay(actions):
-    env = DenseReward(gym.make(DENSE_ID, backend="native", max_episode_steps=50))
+    env = DenseReward(gym.make(DENSE_ID, engine="native", max_episode_steps=50))
     env.reset(seed=SEED)
     for action in actions:
         env.step(action)
@@ -121,7 +121,7 @@ def _layers(env):
 
 
 def test_a_balanced_reward_fork_has_its_own_inner_counters():
-    env = BalancedReward(gym.make(DENSE_ID, backend="native"))
+    env = BalancedReward(gym.make(DENSE_ID, engine="native"))
     try:
         _, info = env.reset(seed=SEED)
         walkthrough = info[infos.WALKTHROUGH]
@@ -139,13 +139,13 @@ def test_a_balanced_reward_fork_has_its_own_inner_counters():
 
 
 def test_forks_work_with_process_isolation():
-    env = gym.make(ENV_ID, backend="native", isolation="process")
+    env = gym.make(ENV_ID, engine="native", isolation="process")
     try:
         _, info = env.reset(seed=SEED)
         walkthrough = info[infos.WALKTHROUGH]
         env.step(walkthrough[0])
         (twin,) = env.unwrapped.fork()
-        assert twin._backend is not env.unwrapped._backend and twin._backend.pid != env.unwrapped._backend.pid
+        assert twin._runner is not env.unwrapped._runner and twin._runner.pid != env.unwrapped._runner.pid
         expected = transcript(env, walkthrough[1:])
         assert transcript(twin, walkthrough[1:]) == expected
         twin.close()
@@ -156,7 +156,7 @@ def test_forks_work_with_process_isolation():
 _REPLAY = """
 import json, pickle, sys, gymnasium as gym, textagent_envs
 env_id, state, actions = pickle.loads(open(sys.argv[1], 'rb').read())
-env = gym.make(env_id, backend='native').unwrapped
+env = gym.make(env_id, engine='native').unwrapped
 env.set_state(state)
 print(json.dumps([list(env.step(a)[:4]) for a in actions]))
 """
@@ -180,7 +180,7 @@ def test_a_forks_state_replays_identically_in_a_fresh_process(env, tmp_path):
 def test_engines_without_state_copies_name_the_engines_that_fork():
     env = gym.make(ENV_ID)  # Inform 7
     try:
-        with pytest.raises(NotImplementedError, match="backend='native'.*engine='fast'.*SWE-Mini"):
+        with pytest.raises(NotImplementedError, match="engine='native'.*engine='fast'.*SWE-Mini"):
             env.unwrapped.fork(2)
         with pytest.raises(NotImplementedError, match="fork.*engines that copy and fork"):
             textagent_envs.fork(env, 2)
@@ -193,5 +193,5 @@ def test_bad_fork_requests_are_clear_errors(env):
         env.unwrapped.fork()
     env.reset(seed=SEED)
     for k in (0, -1, 1.5, True, "2"):
-        with pytest.raises(ValueError, match="positive int"):
+        with pytest.raises(ValueError, match="k must be an int >= 1"):
             env.unwrapped.fork(k)

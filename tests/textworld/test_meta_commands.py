@@ -27,7 +27,7 @@ def _spellings(n, seed=0):
 @pytest.mark.parametrize("backend", ["inform7", "native"])
 def test_fuzzed_meta_commands_never_reach_the_game(backend, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", backend=backend)
+    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", engine=backend)
     try:
         _, info = env.reset(seed=1)
         walkthrough = info[infos.WALKTHROUGH]

@@ -47,7 +47,7 @@ def _knobs(family, level):
 @pytest.mark.parametrize("family, level", LEVELS)
 def test_native_generation_makes_winnable_games(family, level, cold_cache):
     knobs = _knobs(family, level)
-    env = gym.make(ENV_IDS[family], backend="native", cache_dir=cold_cache, **knobs.to_params())
+    env = gym.make(ENV_IDS[family], engine="native", cache_dir=cold_cache, **knobs.to_params())
     made = 0
     try:
         for seed in SEEDS:
@@ -70,7 +70,7 @@ def test_native_generation_makes_winnable_games(family, level, cold_cache):
 
 @pytest.mark.parametrize("level", [150, 201, 233])
 def test_coin_collector_knob_only_levels(level, cold_cache):
-    env = gym.make("TextWorld-CoinCollector-v0", backend="native", cache_dir=cold_cache, level=level)
+    env = gym.make("TextWorld-CoinCollector-v0", engine="native", cache_dir=cold_cache, level=level)
     try:
         _, info = env.reset(seed=1)
         for command in info[infos.WALKTHROUGH]:

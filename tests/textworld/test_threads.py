@@ -49,7 +49,7 @@ def test_textworld_envs_in_many_threads_on_cold_and_warm_caches(backend, isolati
     def make():
         return gym.make(
             "TextWorld-Custom-v0", world_size=1, nb_objects=2, quest_length=2,
-            backend=backend, isolation=isolation, cache_dir=tmp_path,
+            engine=backend, isolation=isolation, cache_dir=tmp_path,
         )
 
     n_threads = PROCESS_THREADS if isolation == "process" else THREADS
@@ -62,7 +62,7 @@ def test_textworld_envs_in_many_threads_on_cold_and_warm_caches(backend, isolati
 
 def test_cooking_generation_in_many_threads(tmp_path):
     # tw-cooking re-parses TextWorld's knowledge base and grammar while generating.
-    cold = _run_in_threads(lambda: gym.make("TextWorld-Cooking-v0", level=1, backend="native", cache_dir=tmp_path), (4, 5))
+    cold = _run_in_threads(lambda: gym.make("TextWorld-Cooking-v0", level=1, engine="native", cache_dir=tmp_path), (4, 5))
     assert len({tuple(v) for v in cold.values()}) == 1
 
 

@@ -2,7 +2,7 @@
 (``"pddl"``: textworld's ``PddlEnv`` with ``AlfredDemangler`` and ``AlfredInfos``).
 
 Both return the same plain dicts as the TextWorld backend, so they run in this process or
-in a child (:class:`textagent_envs.worker.ProcessBackend`). The score is the task's
+in a child (:class:`textagent_envs.worker.ProcessRunner`). The score is the task's
 sub-goal progress (:mod:`textagent_envs.alfworld.progress`), computed from the game's
 facts in both.
 """
@@ -27,11 +27,8 @@ MIDDLE_OF_ROOM = "middle of the room"
 
 
 def _check_infos(extra_infos: Sequence[str], allowed: tuple[str, ...], engine: str) -> tuple[str, ...]:
-    unknown = set(extra_infos) - set(allowed)
-    if unknown:
-        hint = " (the fast engine has them all)" if engine == "pddl" else ""
-        raise ValueError(f"the {engine} ALFWorld engine cannot give info(s) {sorted(unknown)}; it gives {list(allowed)}{hint}")
-    return tuple(extra_infos)
+    hint = " (the fast engine has them all)" if engine == "pddl" else ""
+    return infos.check_requested(extra_infos, allowed, who=f"the {engine} ALFWorld engine", hint=hint)
 
 
 def planner_walkthrough(game_file: str) -> list[str]:

@@ -25,7 +25,6 @@ under test doing to the run (empty when nothing; anything there grades the episo
 
 from __future__ import annotations
 
-import copy
 import fcntl
 import os
 import secrets
@@ -36,13 +35,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
-
 from .. import infos
-from ..spaces import FreeText
-from ..tasks import MAX_SEED, TaskSetOrder, TaskSpec, as_task, check_seed, load_task_set, make_with_redraws
+from ..base import FORKING_ENGINES, ResetNeeded, TextEnv
+from ..checks import require_bool, require_choice, require_int, require_number
+from ..tasks import MAX_SEED, TaskSpec, check_seed, make_with_redraws
 from .mini import (
-    FAMILY, PYTEST_ARGS, TEST_DIRS, MiniKnobs, TaskGenerationError, ensure_task, repo_path, source_roots,
+    PYTEST_ARGS, TEST_DIRS, MiniKnobs, TaskGenerationError, ensure_task, repo_path, source_roots,
 )
 from .grading import TestReport, check_reward_type, plugin_command, plugin_run, prepare_grading_copy
 from .sandbox import Limits, remove_tree, workspace_overflow
@@ -59,46 +57,39 @@ INSTRUCTIONS = (
 )
 
 
-class ResetNeeded(RuntimeError):
-    """``step`` was called before ``reset`` or after the episode ended."""
+class SWEEnv(TextEnv):
+    """Base of the SWE envs (see the module docstring): a :class:`~textagent_envs.base.TextEnv`
+    whose engine is a sandbox. Subclasses choose the task and provide the workspace
+    (:meth:`_choose`), commands (:meth:`_bash`) and grading (:meth:`_grade`).
 
+    Args (every SWE env's):
+        reward_type: ``"test_pass_ratio"`` (default), ``"resolved"`` or ``"f2p_ratio"``.
+        max_turns: tool calls in an episode (an int >= 1, default 30).
+        limits: the sandbox's :class:`~textagent_envs.swe.sandbox.Limits`.
+        render_mode: ``"ansi"`` or ``"human"``.
+    """
 
-class SWEEnv(gym.Env[str, str]):
-    """Base of the SWE envs (see the module docstring). Subclasses choose the task and
-    provide the workspace (:meth:`_start`), commands (:meth:`_bash`) and grading
-    (:meth:`_grade`)."""
-
-    metadata = {"render_modes": ["ansi", "human"]}
     #: The env's reward is the grade, not the change of ``score`` (see ``reward_type``).
     reward_is_score_change = False
+    episode_end = "submitted or out of turns"
     workdir = "/workspace"
 
     def __init__(self, *, reward_type: str = "test_pass_ratio", max_turns: int = 30, limits: Limits | None = None,
                  render_mode: str | None = None):
         self.reward_type = check_reward_type(reward_type)
-        if isinstance(max_turns, bool) or not isinstance(max_turns, int) or max_turns < 1:
-            raise ValueError(f"max_turns must be a positive int, got {max_turns!r}")
+        self.max_turns = require_int("max_turns", max_turns, minimum=1)
         if limits is not None and not isinstance(limits, Limits):
             raise TypeError(f"limits must be a textagent_envs.swe.sandbox.Limits, got {type(limits).__name__}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
-        self.max_turns = max_turns
+        super().__init__(render_mode=render_mode, max_text=MAX_TEXT)
         self.limits = limits or Limits()
-        self.render_mode = render_mode
         #: The tools' JSON schemas, for chat templates.
         self.tool_schemas = TOOL_SCHEMAS
-        self.observation_space = FreeText(MAX_TEXT)
-        self.action_space = FreeText(MAX_TEXT)
-        self.task: TaskSpec | None = None
         self._instance: dict[str, Any] | None = None
         self._tools: FileTools | None = None
         self._turns = 0
         self._moves = 0
         self._report: TestReport | None = None
         self._ignored: list[str] = []
-        self._over = True
-        self._started = False
-        self._last_obs = ""
 
     # -- subclass hooks ----------------------------------------------------------------
     def _choose(self, seed: int | None, options: dict) -> tuple[TaskSpec, dict[str, Any]]:
@@ -113,24 +104,18 @@ class SWEEnv(gym.Env[str, str]):
 
     # -- gymnasium API -----------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
+        self._playing = False  # a reset that fails leaves no episode to step
         check_seed(seed)
-        if options is not None and not isinstance(options, dict):
-            raise TypeError(f"options must be a dict, got {type(options).__name__}")
+        options = self._reset_options(options)
         super().reset(seed=seed)
-        self._over = True  # a reset that fails leaves no episode to step
-        self.task, self._instance = self._choose(seed, dict(options or {}))
+        self.task, self._instance = self._choose(seed, options)
         self._turns = self._moves = 0
-        self._report, self._ignored, self._over, self._started = None, [], False, True
+        self._report, self._ignored, self._playing, self._started = None, [], True, True
         obs = f"{self._instance['problem_statement'].rstrip()}\n\n{INSTRUCTIONS.format(workdir=self.workdir)}"
         return self._observe(obs), self._info(valid=False)
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict]:
-        if not isinstance(action, str):
-            raise TypeError(f"an action must be a str (a JSON tool call), got {type(action).__name__}: {action!r:.80}")
-        if not self._started:
-            raise ResetNeeded("call reset() before step()")
-        if self._over:
-            raise ResetNeeded("this episode is over (submitted or out of turns); call reset() to start another")
+        self._check_step(action, "a JSON tool call")
         self._turns += 1
         valid, submitted, reason = False, False, None
         try:
@@ -153,7 +138,7 @@ class SWEEnv(gym.Env[str, str]):
         reward = 0.0
         if submitted or truncated:
             self._report, self._ignored = self._grade()
-            self._over = True
+            self._playing = False
             reward = self._report.reward(self.reward_type)
             text += "\n" + self._grade_text(truncated)
         info = self._info(valid=valid)
@@ -179,18 +164,15 @@ class SWEEnv(gym.Env[str, str]):
         report = self._report
         graded = report is not None
         tests = self._instance
-        info = {
+        info = super()._info({
             infos.WON: graded and report.resolved,
             infos.LOST: graded and not report.resolved,
             infos.SCORE: report.passing if graded else 0,
             infos.MAX_SCORE: len(tests["FAIL_TO_PASS"]) + len(tests["PASS_TO_PASS"]),
             infos.MOVES: self._moves,
             infos.OBJECTIVE: tests["problem_statement"],
-            infos.WALKTHROUGH: list(tests.get("walkthrough", [])),
-            infos.LAST_ACTION_VALID: valid,
-            infos.TASK: self.task.to_dict(),
-        }
-        info[infos.SUCCESS] = info[infos.WON]
+            infos.WALKTHROUGH: tests.get("walkthrough", []),
+        }, valid=valid)
         if graded:
             info["tests"] = report.summary()
             info["ignored_changes"] = list(self._ignored)
@@ -198,57 +180,85 @@ class SWEEnv(gym.Env[str, str]):
             info["grading_channel"] = report.channel
         return info
 
-    def __getstate__(self):
-        raise TypeError(
+    def _copy_refusal(self) -> str:
+        return (
             f"{type(self).__name__} holds a live sandbox (processes, a workspace) and cannot be copied or pickled "
             "(a copy would share the one sandbox). Make another env with the same arguments and "
             "reset(options={'task': env.unwrapped.task}) to play the same task."
         )
 
-    def _observe(self, text: str) -> str:
-        self._last_obs = text
-        if self.render_mode == "human":
-            print(text)
-        return text
-
-    def render(self) -> str | None:
-        return self._last_obs if self.render_mode == "ansi" else None
-
 
 class MiniEnv(SWEEnv):
-    """``SWE-Mini-v0``: generated bug-fixing tasks over the practice repositories in
-    ``tasks/swe_mini``, run in a bubblewrap sandbox (:mod:`textagent_envs.swe.bwrap`).
+    """``SWE-Mini-v0``: generated bug-fixing tasks over the practice repositories, run in a sandbox.
 
-    Knobs: ``repo`` (default ``"calckit"``), ``nb_bugs`` (1-5), ``kinds`` (bug kinds), or
-    ``level`` (1-5, see :class:`~textagent_envs.swe.mini.MiniKnobs`). ``reset(seed=s)``
-    plays the task generated with seed ``s`` (made once, then cached);
-    ``sandbox="docker"`` runs the episode in a Docker container instead (an image per
-    task, built once from the local base image; see :class:`GymEnv`).
-    ``reset(options={"task": spec})`` plays a :class:`TaskSpec`. ``tasks=`` plays a task
-    set instead (a manifest written by ``textagent-envs make-tasks SWE-Mini-v0``),
-    sampled with the env's ``np_random`` (``task_order="random"``) or in order
-    (``"sequential"``, restarting at ``reset(seed=...)``).
+    Description:
+        A small Python repository (one of the practice repositories shipped with the
+        package) into which ``nb_bugs`` bugs were introduced; the problem statement gives
+        the failing tests' names and their failure output. The agent edits the code with
+        tools and submits; the tests grade the result. Runs in a bubblewrap sandbox
+        (:mod:`textagent_envs.swe.bwrap`), or in Docker with ``sandbox="docker"``.
 
-    ``hidden_tests=True`` (default), as SWE-bench does: the workspace has no ``tests/``
-    folder; the problem statement gives the failing tests' names and their failure
-    output, and the tests are put back only for grading. ``hidden_tests=False`` gives
-    the whole repository, tests included (the agent can run them).
+    Observation:
+        ``str``: at reset the problem statement and the tool instructions; after a step
+        the tool's output (cut when long), and the grade after ``submit``.
+
+    Action:
+        ``str``, one JSON tool call ``{"name": TOOL, "arguments": {...}}``
+        (:mod:`textagent_envs.swe.tools`; schemas in ``env.unwrapped.tool_schemas``).
+        A malformed call gets an explanation and counts as a turn.
+
+    Rewards:
+        0 until the grading step, which gives ``reward_type`` (see the module docstring).
+
+    Termination and truncation:
+        ``terminated`` at ``submit`` (graded); ``truncated`` after ``max_turns`` tool calls
+        (graded as if submitted; ``info["truncation_reason"] == "max_turns"``).
+
+    Infos:
+        The keys in :mod:`textagent_envs.infos` (see the module docstring for their
+        meaning here), plus ``tests``, ``ignored_changes``, ``tampering`` and
+        ``grading_channel`` after grading.
+
+    Knobs:
+        ``repo`` (default ``"calckit"``), ``nb_bugs``, ``kinds`` (bug kinds), or one
+        ``level`` (see :class:`~textagent_envs.swe.mini.MiniKnobs`); ranges: the knob table
+        of docs/environments.md (generated from the family registry). Env arguments:
+
+        - ``sandbox``: ``"bwrap"`` (default; ``fork`` copies its episodes) or
+          ``"docker"`` (an image per task, built once from the local base image; see
+          :class:`GymEnv`).
+        - ``hidden_tests``: ``True`` (default, as SWE-bench): the workspace has no
+          ``tests/`` folder, put back only for grading; ``False`` gives the whole
+          repository, tests included.
+        - ``tasks``, ``task_order``: a task set (a manifest written by ``textagent-envs
+          make-tasks SWE-Mini-v0``), sampled with the env's ``np_random`` or in order.
+        - ``reward_type``, ``max_turns``, ``limits``, ``network``, ``grading_timeout``,
+          ``cache_dir``, ``render_mode``.
+
+        ``reset(seed=s)`` plays the task generated with seed ``s`` (made once, then
+        cached); ``reset(options={"task": spec})`` plays a :class:`TaskSpec`.
+
+    Examples:
+        >>> import gymnasium as gym, textagent_envs
+        >>> env = gym.make("SWE-Mini-v0", level=1)
+        >>> obs, info = env.reset(seed=1)
+        >>> for call in info["walkthrough"]:
+        ...     obs, reward, terminated, truncated, info = env.step(call)
+        >>> terminated, info["success"], reward
+        (True, True, 1.0)
+        >>> env.close()
     """
 
     Knobs = MiniKnobs
+    family = MiniKnobs.family
 
     def __init__(self, *, repo: str = "calckit", nb_bugs: int | None = None, kinds=None, level: int | None = None,
                  tasks=None, task_order: str = "random", cache_dir: str | None = None, network: bool = False,
                  grading_timeout: float = 120.0, sandbox: str = "bwrap", hidden_tests: bool = True, **kwargs: Any):
         super().__init__(**kwargs)
-        if not isinstance(hidden_tests, bool):
-            raise TypeError(f"hidden_tests must be a bool, got {hidden_tests!r}")
-        self.hidden_tests = hidden_tests
-        if sandbox not in ("bwrap", "docker"):
-            raise ValueError(f"sandbox must be 'bwrap' or 'docker', got {sandbox!r}")
-        self.sandbox = sandbox
-        if isinstance(grading_timeout, bool) or not isinstance(grading_timeout, (int, float)) or grading_timeout <= 0:
-            raise ValueError(f"grading_timeout must be a positive number of seconds, got {grading_timeout!r}")
+        self.hidden_tests = require_bool("hidden_tests", hidden_tests)
+        self.sandbox = require_choice("sandbox", sandbox, ("bwrap", "docker"))
+        require_number("grading_timeout (seconds)", grading_timeout, positive=True)
         if level is not None:
             if nb_bugs is not None or kinds is not None:
                 raise ValueError("give either level or nb_bugs/kinds, not both")
@@ -256,8 +266,7 @@ class MiniEnv(SWEEnv):
         else:
             self.knobs = MiniKnobs(repo, 1 if nb_bugs is None else nb_bugs, *(() if kinds is None else (kinds,)))
         repo_path(self.knobs.repo)  # unknown repository: fail now
-        self.task_order = TaskSetOrder(task_order)
-        self.task_set = load_task_set(tasks, family=self.knobs.family) if tasks is not None else None
+        self._use_task_set(tasks, task_order)
         self.cache_dir = cache_dir
         self.network = network
         self.grading_timeout = float(grading_timeout)
@@ -280,13 +289,8 @@ class MiniEnv(SWEEnv):
             self._grader = BwrapSandbox(self._root / "grading", limits=grading_limits)
 
     def _choose(self, seed, options):
-        task = options.pop("task", None)
-        if options:
-            raise ValueError(f"unknown reset option(s) {sorted(options)}; the only option is 'task'")
-        if task is None and self.task_set is not None:
-            task = self.task_order.pick(self.task_set, self.np_random, restart=seed is not None)
-        if task is not None:
-            spec = as_task(task, family=FAMILY)
+        spec = self._chosen_task(seed, options)
+        if spec is not None:
             generated = ensure_task(spec, self.cache_dir)
         else:
             def draw() -> TaskSpec:
@@ -314,36 +318,29 @@ class MiniEnv(SWEEnv):
         return spec, instance
 
     # -- forks ---------------------------------------------------------------------------
-    def fork(self, k: int = 1) -> list["MiniEnv"]:
-        """``k`` independent envs in this env's current state (``sandbox="bwrap"``): each
-        has its own copy of the workspace (copy-on-write clones where the file system
-        has them, plain copies elsewhere: never hard links, which an edit in place would
-        share), its own sandboxes, and the episode's turn count, moves and grade, so
-        each grades on its own (no process outlives a command, so the workspace is the
-        whole state). Costs milliseconds, plus the copy of what the agent added. Forking
-        what ``gym.make`` returned, wrappers included: :func:`textagent_envs.fork`.
-        """
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"k must be a positive int (the number of forks), got {k!r}")
+    def _require_state_copies(self, method: str) -> None:
         if self.sandbox != "bwrap":
             raise NotImplementedError(
-                f"fork() needs sandbox='bwrap' (a Docker container's state is not copied); engines that fork: "
-                "TextWorld backend='native', ALFWorld engine='fast', SWE-Mini sandbox='bwrap'"
+                f"{method}() needs sandbox='bwrap' (a Docker container's state is not copied); engines that fork: "
+                f"{FORKING_ENGINES}"
             )
-        if not self._started or self._root is None:
+
+    def _forks(self, k: int) -> list["MiniEnv"]:
+        """See :meth:`TextEnv.fork` (``sandbox="bwrap"``): each fork has its own copy of the
+        workspace (copy-on-write clones where the file system has them, plain copies
+        elsewhere: never hard links, which an edit in place would share), its own
+        sandboxes, and the episode's turn count, moves and grade, so each grades on its
+        own (no process outlives a command, so the workspace is the whole state). Costs
+        milliseconds, plus the copy of what the agent added."""
+        if self._root is None:
             raise ResetNeeded("call reset() before fork()")
         overflow = workspace_overflow(self._root / "repo", self.limits)
         if overflow:
             raise RuntimeError(f"cannot fork this episode: its workspace is over the sandbox's limits ({overflow})")
-        return [self._twin() for _ in range(k)]
+        return [self._sandbox_twin() for _ in range(k)]
 
-    def _twin(self) -> "MiniEnv":
-        from ..textworld.env import copy_rng
-
-        twin = object.__new__(type(self))
-        twin.__dict__.update(self.__dict__)
-        twin._np_random = copy_rng(self._np_random)
-        twin.task_order = copy.copy(self.task_order)
+    def _sandbox_twin(self) -> "MiniEnv":
+        twin = self._twin()
         twin._ignored = list(self._ignored)
         twin._root = twin._sandbox = twin._grader = twin._tools = None
         try:
@@ -596,21 +593,58 @@ class DockerEpisodes:
 class GymEnv(SWEEnv):
     """``SWE-Gym-v0``: SWE-Gym / SWE-bench instances, each episode in a Docker container.
 
-    ``instances``: a JSONL/JSON file or a list of instance dicts (SWE-bench schema:
-    ``instance_id``, ``repo``, ``base_commit``, ``problem_statement``, ``patch``,
-    ``test_patch``, ``FAIL_TO_PASS``, ``PASS_TO_PASS``, ``version``, plus ``image``,
-    ``workdir`` and ``test_cmd``, or the env's defaults for them). ``image`` names the
-    image of instances that have none: a template with ``{instance_id}``, ``{repo}``
-    (``/`` as ``__``) and ``{version}``, e.g. SWE-Gym's
-    ``"xingyaoww/sweb.eval.x86_64.{instance_id}"`` (images must be local: nothing is
-    pulled). ``reset(seed=s)`` picks an instance with the seeded ``np_random``;
-    ``reset(options={"instance_id": id})`` picks one by id. Docker settings: no network
-    unless ``network=True``; ``limits`` for memory, CPUs, pids, file size and command
-    time. Build a local instance from an SWE-Mini task with
-    ``python -m textagent_envs.swe.images task``.
+    Description:
+        A real repository at an instance's ``base_commit`` and its issue text; the
+        agent fixes the issue with tools and submits; the instance's tests grade it
+        (the agent's diff without test files, applied to a clean checkout with the test
+        patch).
+
+    Observation:
+        ``str``: at reset the problem statement and the tool instructions; after a step
+        the tool's output, and the grade after ``submit``.
+
+    Action:
+        ``str``, one JSON tool call (as :class:`MiniEnv`).
+
+    Rewards:
+        0 until the grading step, which gives ``reward_type`` (see the module docstring).
+
+    Termination and truncation:
+        ``terminated`` at ``submit``; ``truncated`` after ``max_turns`` tool calls
+        (graded as if submitted).
+
+    Infos:
+        As :class:`MiniEnv`; ``task`` names the instance.
+
+    Knobs:
+        No generated knobs: the instances are the tasks. Env arguments:
+
+        - ``instances``: a JSONL/JSON file or a list of instance dicts (SWE-bench
+          schema: ``instance_id``, ``repo``, ``base_commit``, ``problem_statement``,
+          ``patch``, ``test_patch``, ``FAIL_TO_PASS``, ``PASS_TO_PASS``, ``version``,
+          plus ``image``, ``workdir`` and ``test_cmd``, or the env's defaults for them).
+        - ``image``: the image of instances that have none, a template with
+          ``{instance_id}``, ``{repo}`` (``/`` as ``__``) and ``{version}``, e.g.
+          SWE-Gym's ``"xingyaoww/sweb.eval.x86_64.{instance_id}"`` (images must be
+          local: nothing is pulled).
+        - ``workdir``, ``test_cmd``: defaults for instances without them.
+        - ``network`` (off unless ``True``), ``limits`` (memory, CPUs, pids, file size,
+          command time), ``grading_timeout``, ``reward_type``, ``max_turns``, ``render_mode``.
+
+        ``reset(seed=s)`` picks an instance with the seeded ``np_random``;
+        ``reset(options={"instance_id": id})`` picks one by id.
+
+    Examples:
+        Build a local instance from an SWE-Mini task with ``python -m
+        textagent_envs.swe.images task``, then:
+
+        >>> env = gym.make("SWE-Gym-v0", instances="instances.jsonl")  # doctest: +SKIP
+        >>> obs, info = env.reset(options={"instance_id": "calckit-1"})  # doctest: +SKIP
     """
 
     workdir = "/testbed"
+    family = "swe-gym"
+    reset_options = ("instance_id",)
 
     def __init__(self, *, instances=None, image: str | None = None, workdir: str = "/testbed",
                  test_cmd: str | None = None, network: bool = False, grading_timeout: float = 1800.0, **kwargs: Any):
@@ -627,7 +661,8 @@ class GymEnv(SWEEnv):
         for item in self.instances:
             self._complete(item)
         self._by_id = {item["instance_id"]: i for i, item in enumerate(self.instances)}
-        self._docker = DockerEpisodes(self.limits, network, float(grading_timeout))
+        self._docker = DockerEpisodes(self.limits, network, require_number("grading_timeout (seconds)", grading_timeout,
+                                                                            positive=True))
 
     def _complete(self, item: dict[str, Any]) -> None:
         if "image" not in item:
@@ -642,9 +677,7 @@ class GymEnv(SWEEnv):
             item["test_cmd"] = self.default_test_cmd
 
     def _choose(self, seed, options):
-        instance_id = options.pop("instance_id", None)
-        if options:
-            raise ValueError(f"unknown reset option(s) {sorted(options)}; the only option is 'instance_id'")
+        instance_id = options.get("instance_id")
         if instance_id is not None:
             if instance_id not in self._by_id:
                 raise ValueError(f"no instance {instance_id!r} among the {len(self.instances)} loaded")

@@ -2,7 +2,7 @@
 interpreter with its state tracking (score, won/lost, admissible commands).
 
 :class:`JerichoBackend` returns plain dicts of the values asked for, so it can run in
-this process or in a child (:class:`textagent_envs.worker.ProcessBackend`).
+this process or in a child (:class:`textagent_envs.worker.ProcessRunner`).
 """
 
 from __future__ import annotations
@@ -49,10 +49,7 @@ class JerichoBackend:
     }
 
     def __init__(self, extra_infos: Sequence[str] = ()):
-        unknown = set(extra_infos) - set(self._OPTIONAL)
-        if unknown:
-            raise ValueError(f"unknown info name(s) {sorted(unknown)}; optional infos are {sorted(self._OPTIONAL)}")
-        self.extra_infos = tuple(extra_infos)
+        self.extra_infos = infos.check_requested(extra_infos, tuple(self._OPTIONAL), who="the inform7 TextWorld engine")
         self._env = None
         self._game_file: str | None = None
         self._walkthrough: list[str] = []

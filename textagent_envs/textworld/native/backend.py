@@ -42,9 +42,7 @@ class NativeBackend:
     _OPTIONAL = (infos.ADMISSIBLE_COMMANDS, infos.DESCRIPTION, infos.INVENTORY, infos.LOCATION, infos.POLICY_COMMANDS)
 
     def __init__(self, extra_infos: Sequence[str] = ()):
-        unknown = set(extra_infos) - set(self._OPTIONAL)
-        if unknown:
-            raise ValueError(f"unknown info name(s) {sorted(unknown)}; optional infos are {sorted(self._OPTIONAL)}")
+        infos.check_requested(extra_infos, self._OPTIONAL, who="the native TextWorld engine")
         self.extra_infos = tuple(extra_infos)
         # As on the reference path: with admissible commands or a policy requested,
         # TextWorld tracks the game state and counts moves as the actions it saw;
