@@ -182,7 +182,7 @@ def calibrate(out: Path) -> dict[str, float]:
     trainer.evaluate(list(range(101, 109)))
     t4 = time.process_time()
     trainer.close()
-    make = lambda: textagent_envs.make(study.BASE_ENV, max_episode_steps=study.TURNS[study.BASE_ENV], backend="native")  # noqa: E731
+    make = lambda: textagent_envs.make(study.BASE_ENV, max_episode_steps=study.TURNS[study.BASE_ENV], engine="native")  # noqa: E731
     play_trivial("random admissible", make, list(range(111, 115)))
     t5 = time.process_time()
     shutil.rmtree(run, ignore_errors=True)

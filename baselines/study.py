@@ -2,7 +2,7 @@
 the paper's numbers, and the rule that turns our numbers into a verdict.
 
 - :data:`SETTING`: the one training setting every run starts from (the paper's preset, the
-  tiny model in text mode, ``backend="native"``), and :func:`plan`, the grid as
+  tiny model in text mode, ``engine="native"``), and :func:`plan`, the grid as
   :class:`Unit` s (training runs, evaluations of a trained run on other games, trivial
   policies), each with a key that names its directory under the study's ``--out``;
 - :data:`FINDINGS`: for each finding, its rows (conditions), the paper's numbers, and the
@@ -32,7 +32,7 @@ TEST_SPLIT = "released-test"
 #: mode (see :data:`MODE_NOTE`) on the native engine. Sampling at temperature 1 while
 #: training; evaluation is greedy.
 SETTING: dict[str, Any] = {**SETTINGS["paper"], "preset": "paper", **dict(
-    model="tiny", mode="choice", env=BASE_ENV, env_kwargs={"backend": "native"}, max_turns=8, temperature=1.0,
+    model="tiny", mode="choice", env=BASE_ENV, env_kwargs={"engine": "native"}, max_turns=8, temperature=1.0,
     max_new_tokens=10, tasks_per_iter=8, num_envs=8, minibatch=8, epochs=2, lr=1e-3, sft_epochs=20, sft_lr=3e-3,
     train_tasks=500, eval_tasks=20, eval_every=10, save_every=5, transcripts_per_iter=1, transcripts_eval=5,
 )}

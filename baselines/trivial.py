@@ -132,7 +132,7 @@ def best_trivial(env_id: str, seeds: Sequence[int], *, reward: str = "sparse", m
                  **env_kwargs: Any) -> dict[str, Any]:
     """Play every trivial policy on ``seeds`` of ``env_id`` and return the best one:
     ``{"name", "success_rate", "success_rate_ci95", "summary", "all"}`` (``all`` maps every
-    policy to its summary). ``env_kwargs`` go to ``textagent_envs.make`` (knobs, ``backend``)."""
+    policy to its summary). ``env_kwargs`` go to ``textagent_envs.make`` (knobs, ``engine``)."""
     import textagent_envs
 
     seeds = list(seeds)

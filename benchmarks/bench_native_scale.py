@@ -7,7 +7,7 @@ tw-custom games of 20 to 40 rooms), on the same game and seed:
   engine emptied before every step, so each room's actions and tables are made on the
   first visit within the run; admissible commands, description, inventory and location
   requested): through
-  ``gym.make(..., backend="native")`` (``env``), the native backend alone (``engine``),
+  ``gym.make(..., engine="native")`` (``env``), the native backend alone (``engine``),
   and the Inform 7 reference (Jericho, ``inform7``), with the ratios env/engine and
   env/inform7 from this run. The command stream is the walkthrough, then seeded random
   admissible commands (reset on a win or loss; only step time counts).
@@ -125,7 +125,7 @@ class ColdEnv:
     """The native gym env, its engine's text memo emptied before every step."""
 
     def __init__(self, env_id: str, kwargs: dict, seed: int):
-        self.env = gym.make(env_id, backend="native", extra_infos=EXTRA, max_episode_steps=-1, **kwargs)
+        self.env = gym.make(env_id, engine="native", extra_infos=EXTRA, max_episode_steps=-1, **kwargs)
         self.seed = seed
 
     def reset(self) -> dict:
@@ -238,7 +238,7 @@ def bench_preset(preset, seed: int, n_steps: int, rounds: int, timeout: float, t
         env.env.close()
         native_backend._COMPILED.clear()
         engine = ColdBackend(extra_infos=REQUESTED)
-        engine.load(str(ensure_game(knobs.task(seed), backend="native")))
+        engine.load(str(ensure_game(knobs.task(seed), engine="native")))
         engine_rates.append(steps_per_second(engine, n_steps, seed))
     out["env"], out["engine"] = statistics.median(env_rates), statistics.median(engine_rates)
     out["env_engine"] = statistics.median(e / g for e, g in zip(env_rates, engine_rates))

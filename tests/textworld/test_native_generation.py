@@ -1,6 +1,6 @@
 """Native generation on a cold cache: every family and level makes a game that its walkthrough wins.
 
-A game made for ``backend="native"`` records its walkthrough on the native engine instead
+A game made for ``engine="native"`` records its walkthrough on the native engine instead
 of compiling it (``textworld/native/walkthrough.py``). Games cached earlier by the Inform 7
 path hide faults there, so these tests use a cache of their own that starts empty.
 """
@@ -95,6 +95,6 @@ def test_native_walkthrough_recording_equals_the_inform7_one(tmp_path):
     open."): TextWorld then records the previous action again, and so must we (a None
     there crashed every level-6 game on the native backend)."""
     task = _knobs("tw-cooking", 6).task(1)
-    native = ensure_game(task, cache_dir=tmp_path / "native", backend="native")
+    native = ensure_game(task, cache_dir=tmp_path / "native", engine="native")
     reference = ensure_game(task, cache_dir=tmp_path / "inform7", backend="inform7")
     assert _recorded(native.with_suffix(".json")) == _recorded(reference.with_suffix(".json"))

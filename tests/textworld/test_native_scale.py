@@ -130,7 +130,7 @@ def test_actions_made_per_room_equal_a_full_grounding():
 
 
 def test_forks_and_saved_states_replay_identically_on_a_large_game():
-    env = gym.make("TextWorld-Cooking-v0", level=8, backend="native", max_episode_steps=-1)  # no TimeLimit
+    env = gym.make("TextWorld-Cooking-v0", level=8, engine="native", max_episode_steps=-1)  # no TimeLimit
     _, info = env.reset(seed=1)
     walkthrough = info["walkthrough"]
     for command in walkthrough[:10]:

@@ -1,5 +1,5 @@
 """The native TextWorld engine: games played from their ``Game`` object, in Python, with
-the reference's text and state (``backend="native"``; see docs/textworld/native.md).
+the reference's text and state (``engine="native"``; see docs/textworld/native.md).
 
 Modules: :mod:`.logic` (grounding the rules into bit masks), :mod:`.incremental`
 (admissible actions and quest checks updated from the facts that changed), :mod:`.tables`
