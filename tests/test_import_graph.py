@@ -18,8 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Cycles known today in code other engineers own, each with its reason; the test fails
 #: when one of them disappears too, so this list only shrinks.
 KNOWN = {
-    ("textagent_envs.swe.cleanup", "textagent_envs.swe.docker"):
-        "cleanup.reap imports docker_unavailable_reason from docker, which imports cleanup's labels (issue 16's files)",
     ("textagent_envs.textworld.games", "textagent_envs.textworld.native"):
         "only through the tool module native.compare, whose sweep generates games with games.ensure_game "
         "(the engine and backend no longer import games: they use textworld.shared)",

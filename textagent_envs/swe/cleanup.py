@@ -103,7 +103,7 @@ def leftovers(*, alive_only: bool = True, owner: str | None = None) -> list[str]
 
 def _containers(orphaned_only: bool, owner: str | None = None) -> list[str]:
     """Ids of this host's labelled containers (those of dead owners, or all; of ``owner``)."""
-    from .docker import docker_unavailable_reason
+    from .docker_probe import docker_unavailable_reason
 
     if docker_unavailable_reason() is not None:
         return []

@@ -54,6 +54,7 @@ import weakref
 from typing import Any
 
 from .cleanup import docker_labels, reap_once
+from .docker_probe import docker_unavailable_reason  # noqa: F401  (public here too)
 from .sandbox import MAX_DEPTH, CommandResult, Limits, SandboxError, SandboxUnavailable
 from .tools import MAX_LISTING
 
@@ -119,28 +120,6 @@ if [ "$mode" = names ]; then git diff --name-only -z --no-renames "$base"; exit;
 if [ "$mode" = some ] && [ $# -eq 0 ]; then exit 0; fi
 git diff --binary --no-color --no-ext-diff --no-textconv --no-renames "$base" -- "$@"
 """
-
-
-def docker_unavailable_reason() -> str | None:
-    """None when a Docker engine answers here, else why (SDK missing, no daemon, permission)."""
-    try:
-        import docker
-    except ImportError:
-        return "the docker SDK is not installed (pip install 'textagent_envs[swe]')"
-    try:
-        client = docker.from_env(timeout=10)
-    except docker.errors.DockerException as error:
-        return f"no Docker engine answers ({error}); start dockerd (.ci/run does it as root)"
-    try:
-        client.ping()
-    except Exception as error:
-        text = str(error)
-        if "Permission denied" in text or "PermissionError" in text:
-            return f"no permission to use the Docker socket ({text}); run as root or join the docker group"
-        return f"no Docker engine answers ({text}); start dockerd (.ci/run does it as root)"
-    finally:
-        client.close()
-    return None
 
 
 class _Frames:
