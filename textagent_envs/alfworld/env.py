@@ -64,7 +64,7 @@ class ALFWorldEnv(GameEnv):
     Knobs:
         Generated households: ``task_type`` (one of the six, or None for any),
         ``nb_receptacles``, ``nb_objects``, ``nb_distractors``, or one ``level`` (7 =
-        real ALFWorld size); their ranges are in the knob table of docs/environments.md,
+        real ALFWorld size); their ranges are in the knob table of docs/alfworld.md,
         generated from the family registry. Env arguments:
 
         - ``engine``: ``"fast"`` (default; the native engine; ``get_state`` /

@@ -222,7 +222,7 @@ class MiniEnv(SWEEnv):
     Knobs:
         ``repo`` (default ``"calckit"``), ``nb_bugs``, ``kinds`` (bug kinds), or one
         ``level`` (see :class:`~textagent_envs.swe.mini.MiniKnobs`); ranges: the knob table
-        of docs/environments.md (generated from the family registry). Env arguments:
+        of docs/swe.md (generated from the family registry). Env arguments:
 
         - ``sandbox``: ``"bwrap"`` (default; ``fork`` copies its episodes) or
           ``"docker"`` (an image per task, built once from the local base image; see

@@ -98,7 +98,8 @@ class TextWorldEnv(GameEnv):
 
     Knobs:
         The family's (see the subclass); their ranges are in the knob table of
-        docs/environments.md, generated from the family registry. Env arguments:
+        the family's page (docs/textworld/), generated from the family registry, and in
+        ``textagent-envs list FAMILY``. Env arguments:
 
         - ``engine``: ``"inform7"`` (default; the compiled game through Jericho,
           TextWorld's reference) or ``"native"`` (the same game played in Python, well
@@ -184,8 +185,8 @@ def _family_doc(title: str, description: str, knobs: str, env_id: str, kwargs: s
 
     Knobs:
         {knobs}
-        Ranges: the knob table of docs/environments.md (generated from the family
-        registry). Env arguments (``engine``, ``tasks``, ``isolation``, ...): see
+        Ranges: the knob table of the family's page in docs/textworld/ (generated
+        from the family registry) and ``textagent-envs list FAMILY``. Env arguments (``engine``, ``tasks``, ``isolation``, ...): see
         :class:`TextWorldEnv`.
 
     Examples:
