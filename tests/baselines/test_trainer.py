@@ -167,9 +167,12 @@ def test_choice_mode_trains_and_regularises_the_choice_probability(small_config)
 
 
 def test_approx_kl_is_the_non_negative_k3_estimate(small_config):
-    trainer = Trainer(small_config(algo="rloo", epochs=3, minibatch=2, lr=3e-2, mode="text", max_new_tokens=4))
+    # the entropy bonus moves the policy between epochs even when every reward is 0 (an
+    # untrained policy's usual lot), so the later epochs' ratios differ from 1
+    trainer = Trainer(small_config(algo="rloo", epochs=3, minibatch=2, lr=3e-2, mode="text", max_new_tokens=4,
+                                   entropy_coef=0.1))
     row = trainer.step()
-    assert row["losses/approx_kl"] >= 0.0
+    assert row["losses/approx_kl"] > 0.0
     assert row["losses/approx_kl"] != row["losses/approx_kl_k1"]  # both are logged, k1 may be negative
     trainer.close()
 
