@@ -103,12 +103,11 @@ class TurnCache:
             context, held = list(context), self.held[row]
             if not context:
                 raise ValueError("an empty context has no next token to predict")
-            keep = 0
-            limit = min(len(held), len(context) - 1)
-            while keep < limit and held[keep] == context[keep]:
-                keep += 1
-            if keep < len(held) and (keep < limit or len(held) > len(context) - 1 and held[: len(context)] != context):
+            keep = len(held)
+            if context[:keep] != held:  # the context rewrote what the row holds: keep the common prefix
                 self.fallbacks += 1
+                keep = next((i for i, (h, c) in enumerate(zip(held, context)) if h != c), min(len(held), len(context)))
+            keep = min(keep, len(context) - 1)  # the last token is always run: its logits are the next turn's
             self._rewind(row, keep)
             self.reused += keep
             new.append(context[keep:])
