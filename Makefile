@@ -88,5 +88,5 @@ baselines-mutations: $(VENV)/.installed-baselines
 	$(PY) -m baselines.mutation_check
 
 bench-rollout: $(VENV)/.installed-baselines
-	$(PY) benchmarks/bench_rollout.py --smollm2 --out docs/benchmarks.md
+	$(PY) benchmarks/bench_rollout.py --out docs/benchmarks.md
 # --- end baselines -------------------------------------------------------------------------

@@ -147,6 +147,9 @@ class TurnCache:
         kwargs = {} if self.kv is None else {self.cache_arg: self.kv}
         out = self.lm(input_ids=ids, attention_mask=attention, position_ids=self._positions(block), use_cache=True, **kwargs)
         self.kv = cache_of(out)
+        if self.kv is None:
+            raise RuntimeError("the model returned no KV cache (use_cache=True was ignored; is it in train mode with "
+                               "gradient checkpointing?); call model.eval() before playing episodes")
         self._record(ids, block)
         return out.logits
 
