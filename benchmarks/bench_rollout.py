@@ -1,7 +1,7 @@
 """Rollout cost of the baselines' agents: episodes per CPU-minute with the KV cache kept
 across turns against every context run whole each turn, in the same run.
 
-    python benchmarks/bench_rollout.py --out docs/benchmarks.md                 # SmolLM2, ~10 min
+    python benchmarks/bench_rollout.py --out docs/benchmarks.md    # SmolLM2, 4 episodes: ~5 CPU-minutes
     python benchmarks/bench_rollout.py --episodes 16 --tiny --out docs/benchmarks.md   # bigger, plus the tiny model
 
 Each row plays the same seeds twice with the trainer's agent (``baselines.rollout.collect``,
@@ -57,7 +57,7 @@ def measure(model_spec, env_id, mode, max_turns, episodes, max_new_tokens, tempe
     env.close()
     play(trainer, seeds[:1], True, 0)  # warm-up of the model and the envs
     row = {"model": model_spec, "env": env_id, "mode": mode, "max_turns": max_turns, "episodes": episodes,
-           "engine": trainer.cfg.textworld_engine, "max_new_tokens": max_new_tokens}
+           "engine": trainer.cfg.textworld_engine, "max_new_tokens": max_new_tokens, "temperature": temperature}
     played = {}
     for kv_cache in (False, True):
         eps, stats, cpu = play(trainer, seeds, kv_cache, 1234)
@@ -83,8 +83,8 @@ def table(rows, command):
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, one torch thread; shared with other jobs while measured "
         "(CPU time is this process's own).",
         "",
-        "Each row: one wave of episodes played with `baselines.rollout.collect` (text mode samples at the temperature "
-        "shown; the same generator seed both ways), once running every context whole each turn (uncached, the path "
+        f"Each row: one wave of episodes played with `baselines.rollout.collect` (sampling at temperature "
+        f"{rows[0]['temperature']:g} from the same generator seed both ways), once running every context whole each turn (uncached, the path "
         "before the cache) and once keeping each episode's KV cache across turns (cached). Context tokens: tokens run "
         "through the model to reach the turns' decisions (generated tokens not included).",
         "",
@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", help="markdown file to update (default: print)")
     parser.add_argument("--env", default="TextWorld-Custom-w2-o3-q4-v0")
-    parser.add_argument("--episodes", type=int, default=8, help="episodes per row, played as one wave")
+    parser.add_argument("--episodes", type=int, default=4, help="episodes per row, played as one wave")
     parser.add_argument("--max-turns", type=int, default=12, help="turn budget (the paper's w2-o3-q4 budget: 12)")
     parser.add_argument("--max-new-tokens", type=int, default=24)
     parser.add_argument("--temperature", type=float, default=1.0)
