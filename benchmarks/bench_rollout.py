@@ -1,7 +1,7 @@
 """Rollout cost of the baselines' agents: episodes per CPU-minute with the KV cache kept
 across turns against every context run whole each turn, in the same run.
 
-    python benchmarks/bench_rollout.py --out docs/benchmarks.md    # SmolLM2, 4 episodes: ~5 CPU-minutes
+    python benchmarks/bench_rollout.py --out docs/benchmarks.md    # SmolLM2, 8 episodes: ~8 CPU-minutes
     python benchmarks/bench_rollout.py --episodes 16 --tiny --out docs/benchmarks.md   # bigger, plus the tiny model
 
 Each row plays the same seeds twice with the trainer's agent (``baselines.rollout.collect``,
@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", help="markdown file to update (default: print)")
     parser.add_argument("--env", default="TextWorld-Custom-w2-o3-q4-v0")
-    parser.add_argument("--episodes", type=int, default=4, help="episodes per row, played as one wave")
+    parser.add_argument("--episodes", type=int, default=8, help="episodes per row, played as one wave")
     parser.add_argument("--max-turns", type=int, default=12, help="turn budget (the paper's w2-o3-q4 budget: 12)")
     parser.add_argument("--max-new-tokens", type=int, default=24)
     parser.add_argument("--temperature", type=float, default=1.0)
