@@ -88,7 +88,7 @@ baselines-mutations: $(VENV)/.installed-baselines
 	$(PY) -m baselines.mutation_check
 
 bench-rollout: $(VENV)/.installed-baselines
-	$(PY) benchmarks/bench_rollout.py --smollm2 --out docs/benchmarks.md
+	$(PY) benchmarks/bench_rollout.py --out docs/benchmarks.md
 # The paper's findings in miniature (issue 13): the whole grid with 3 training seeds, resumable
 # (finished units are kept in runs/reproduce), then docs/reproduction.md and its figures.
 # It prints its CPU budget first; `python -m baselines.reproduce --quick` runs the headline row alone.

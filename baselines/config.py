@@ -14,9 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textagent_envs.checks import require_bool, require_choice
+
 from .policy import BACKENDS, MODES
 
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+#: Values of ``textworld_engine`` (the TextWorld envs' ``engine`` kwarg).
+TEXTWORLD_ENGINES = ("native", "inform7")
+#: Defaults of fields added after runs were saved, as those runs had them (``load``).
+_SAVED_BEFORE = {"textworld_engine": "inform7", "rollout_kv_cache": False}
 
 #: What differs between the algorithms: the advantage estimator, whether there is a critic,
 #: and a few defaults (applied only to fields the user did not set). The group estimators
@@ -160,6 +166,13 @@ class TrainConfig:
     gradient_checkpointing: bool = False
     #: Text mode's sampler: loop (own token loop) | generate (transformers' generate()).
     rollout_backend: str = "loop"
+    #: Keep each episode's KV cache across turns, so a turn runs only its new tokens (the
+    #: replies are the same; false runs every context whole each turn).
+    rollout_kv_cache: bool = True
+    #: TextWorld ids: the game engine, native (the game's logic in Python, far faster) |
+    #: inform7 (the compiled game through Jericho, TextWorld's reference); passed to the env
+    #: as its `engine` kwarg unless env_kwargs sets it. Other envs ignore it.
+    textworld_engine: str = "native"
     #: Seed of the model init, sampling and task order.
     seed: int = 0
     #: Run directory (config, metrics.csv, transcripts.jsonl, TensorBoard events, checkpoints).
@@ -185,6 +198,8 @@ class TrainConfig:
             raise ValueError(f"mode must be one of {MODES}, got {cfg.mode!r}")
         if cfg.rollout_backend not in BACKENDS:
             raise ValueError(f"rollout_backend must be one of {BACKENDS}, got {cfg.rollout_backend!r}")
+        require_bool("rollout_kv_cache", cfg.rollout_kv_cache, error=ValueError)
+        require_choice("textworld_engine", cfg.textworld_engine, TEXTWORLD_ENGINES)
         if cfg.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {cfg.precision!r}")
         if cfg.device != "auto":
@@ -253,4 +268,4 @@ class TrainConfig:
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"{path}: unknown config field(s) {sorted(unknown)}")
-        return cls(**data)
+        return cls(**{**_SAVED_BEFORE, **data})  # a run saved before a field existed keeps what it ran with

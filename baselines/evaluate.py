@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -23,45 +22,11 @@ import numpy as np
 
 from textagent_envs import infos
 
-Z95 = 1.959963984540054
+from .play import evaluate_agent, make_env
+from .stats import Z95, mean_interval, summarize, wilson_interval
 
-
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a success rate."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def mean_interval(values: Sequence[float], z: float = Z95) -> tuple[float, float, float]:
-    """Mean and its normal-approximation interval (the mean twice for fewer than 2 values)."""
-    x = np.asarray(values, dtype=float)
-    if len(x) == 0:
-        return (float("nan"),) * 3
-    m = float(x.mean())
-    if len(x) < 2:
-        return (m, m, m)
-    half = z * float(x.std(ddof=1)) / math.sqrt(len(x))
-    return (m, m - half, m + half)
-
-
-def summarize(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Success rate, mean return and mean steps with 95% intervals, from per-episode dicts
-    with ``success``, ``return`` and ``steps``."""
-    n = len(episodes)
-    wins = sum(bool(e["success"]) for e in episodes)
-    ret, steps = mean_interval([e["return"] for e in episodes]), mean_interval([e["steps"] for e in episodes])
-    return {
-        "episodes": n,
-        "success_rate": wins / n if n else float("nan"),
-        "success_rate_ci95": list(wilson_interval(wins, n)),
-        "mean_return": ret[0], "mean_return_ci95": [ret[1], ret[2]],
-        "mean_steps": steps[0], "mean_steps_ci95": [steps[1], steps[2]],
-    }
-
+__all__ = ["POSITIONAL_RULES", "Z95", "evaluate_agent", "main", "mean_interval", "play_positional", "play_random",
+           "play_rule", "summarize", "wilson_interval"]
 
 def play_random(make_env: Callable[[], Any], seeds: Sequence[int], seed: int = 0) -> list[dict[str, Any]]:
     """Episodes of the random-admissible-command policy (uniform over
@@ -100,30 +65,6 @@ def play_rule(make_env: Callable[[], Any], seeds: Sequence[int], choose: Callabl
     finally:
         env.close()
     return episodes
-
-
-def evaluate_agent(agent: Any, envs: Sequence[Any], seeds: Sequence[int], *, greedy: bool = True, max_tokens: int = 4096,
-                   progress: bool = False, keep: list | None = None) -> tuple[dict, list[dict]]:
-    """Play ``seeds`` with ``agent``; returns (summary, episodes) with rollout timing. With
-    ``progress``, a bar with the time left (on a terminal only). ``keep``, when given, is
-    extended with the played :class:`~baselines.rollout.Episode` objects (transcripts)."""
-    from .rollout import collect
-    from .trainer import progress_bar
-
-    seeds = list(seeds)
-    bar = progress_bar(progress, total=len(seeds), desc="evaluating", unit="episode")
-    try:
-        episodes, stats = collect(agent, envs, seeds, greedy=greedy, max_tokens=max_tokens,
-                                  progress=bar.update if bar is not None else None)
-    finally:
-        if bar is not None:
-            bar.close()
-    if keep is not None:
-        keep.extend(episodes)
-    rows = [dict(ep.summary(), commands=ep.commands) for ep in episodes]
-    summary = summarize(rows)
-    summary.update({"tokens_per_s": stats.tokens_per_s, "env_share": stats.env_share, "wall_s": stats.wall_s})
-    return summary, rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -181,8 +122,6 @@ def _evaluate(args: argparse.Namespace) -> int:
         from .presets import split_seeds
 
         seeds = split_seeds(args.split or cfg.eval_split, args.episodes)
-    from .trainer import make_env
-
     result: dict[str, Any] = {"env": cfg.env, "env_kwargs": cfg.env_kwargs, "max_turns": cfg.max_turns, "seeds": [seeds[0], seeds[-1]]}
     if args.model == "random":
         rows = play_random(lambda: make_env(cfg), seeds)
@@ -197,7 +136,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         rows = played[best]
         result.update(model=f"best trivial policy: {best}", mode="choice", policies=policies)
     else:
-        from .trainer import Trainer
+        from .trainer import Trainer  # torch: loaded only when a model plays
 
         trainer = Trainer(cfg.resolved() if args.run else _eval_config(cfg), resume=bool(args.run), for_eval=True)
         summary, rows = trainer.evaluate(seeds, greedy=not args.sample, num_envs=args.num_envs, progress=True)

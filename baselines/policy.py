@@ -26,7 +26,10 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import nn
 
+from textagent_envs.checks import require_bool
+
 from .chat import ChatFormat
+from .kvcache import TurnCache, cache_arg, cache_of, device_of
 from .presets import raw_observation
 
 MODES = ("text", "choice")
@@ -151,11 +154,11 @@ def candidate_logprobs(lm: Any, context: Sequence[int], candidates: Sequence[Seq
     repeated for a batch of candidates and cropped back between batches (never copied).
     Without a cache (gradient checkpointing while training) each candidate runs with its
     context."""
-    device = _device_of(lm)
+    device = device_of(lm)
     cands = [list(c) for c in candidates]
     out = lm(input_ids=torch.tensor([list(context)], device=device), use_cache=True)
     first = torch.log_softmax(out.logits[0, -1].float() / temperature, dim=-1)
-    cache = _cache_of(out)
+    cache = cache_of(out)
     width_max = max(len(c) for c in cands)
     if width_max == 1:
         return [first[c[0]][None] for c in cands]
@@ -174,7 +177,7 @@ def candidate_logprobs(lm: Any, context: Sequence[int], candidates: Sequence[Seq
         attn = torch.cat([torch.ones(step, n_ctx, dtype=torch.long, device=device),
                           torch.tensor([[1] * len(c) + [0] * (width - len(c)) for c in chunk], device=device)], dim=1)
         pos = torch.arange(n_ctx, n_ctx + width, device=device).expand(step, -1)
-        logits = lm(input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True, **{_cache_arg(lm): cache}).logits
+        logits = lm(input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True, **{cache_arg(lm): cache}).logits
         cache.crop(-width)  # back to the context (a negative count removes that many tokens)
         logp = torch.log_softmax(logits[:real, :-1].float() / temperature, dim=-1)
         rest = torch.gather(logp, 2, ids[:real, 1:, None]).squeeze(-1)
@@ -184,7 +187,7 @@ def candidate_logprobs(lm: Any, context: Sequence[int], candidates: Sequence[Seq
 
 
 def _candidates_without_cache(lm, context, cands, temperature, pad_id, batch, first):
-    device = _device_of(lm)
+    device = device_of(lm)
     result = []
     n_ctx = len(context)
     for start in range(0, len(cands), batch):
@@ -200,36 +203,47 @@ def _candidates_without_cache(lm, context, cands, temperature, pad_id, batch, fi
     return result
 
 
+def cached_candidate_logprobs(cache: TurnCache, first: torch.Tensor, candidates: Sequence[Sequence[Sequence[int]]],
+                              temperature: float, batch: int = 64) -> list[list[torch.Tensor]]:
+    """Per-token log-probabilities of each row's candidate replies after what ``cache``
+    holds for that row (``first``: the logits after each row, from
+    :meth:`TurnCache.extend`), in batches of ``batch`` candidates across rows. Each batch
+    runs on a copy of its rows' cache entries; ``cache`` is left as it was."""
+    from .kvcache import gathered
+
+    first_logp = torch.log_softmax(first.float() / temperature, dim=-1)
+    result: list[list[torch.Tensor | None]] = [[None] * len(cs) for cs in candidates]
+    pairs = []
+    for r, cs in enumerate(candidates):
+        for j, c in enumerate(cs):
+            if len(c) == 1:
+                result[r][j] = first_logp[r, c[0]][None]
+            else:
+                pairs.append((r, j))
+    device = first.device
+    for start in range(0, len(pairs), max(1, batch)):
+        chunk = pairs[start: start + max(1, batch)]
+        rows = torch.tensor([r for r, _ in chunk], device=device)
+        cands = [list(candidates[r][j]) for r, j in chunk]
+        width = max(len(c) for c in cands)
+        ids = torch.tensor([c + [cache.pad_id] * (width - len(c)) for c in cands], device=device)
+        own = torch.tensor([[1] * len(c) + [0] * (width - len(c)) for c in cands], dtype=torch.long, device=device)
+        held = cache.mask[rows]
+        pos = held.sum(1, keepdim=True) + torch.arange(width, device=device)
+        logits = cache.lm(input_ids=ids, attention_mask=torch.cat([held, own], 1), position_ids=pos, use_cache=True,
+                          **{cache.cache_arg: gathered(cache.kv, rows)}).logits
+        logp = torch.log_softmax(logits[:, :-1].float() / temperature, dim=-1)
+        rest = torch.gather(logp, 2, ids[:, 1:, None]).squeeze(-1)
+        for row, ((r, j), c) in enumerate(zip(chunk, cands)):
+            result[r][j] = torch.cat([first_logp[r, c[0]][None], rest[row, : len(c) - 1]])
+    return result  # type: ignore[return-value]
+
+
 def choice_distribution(token_scores: Sequence[torch.Tensor], score: str = "mean") -> torch.Tensor:
     """Log-probabilities of choosing each candidate: the softmax over candidates of their
     score, the ``"mean"`` or ``"sum"`` of their token log-probabilities."""
     reduce = (lambda s: s.mean()) if score == "mean" else (lambda s: s.sum())
     return torch.log_softmax(torch.stack([reduce(s) for s in token_scores]), dim=0)
-
-
-def _cache_arg(lm: Any) -> str:
-    """The name under which this LM's forward takes a KV cache: ``cache`` (transformers >=
-    5.2x, where ``past_key_values`` is deprecated) or ``past_key_values``."""
-    import inspect
-
-    base = getattr(lm, "get_base_model", lambda: lm)()
-    try:
-        params = inspect.signature(type(base).forward).parameters
-    except (TypeError, ValueError):  # pragma: no cover
-        return "past_key_values"
-    return "cache" if "cache" in params else "past_key_values"
-
-
-def _cache_of(out: Any) -> Any:
-    cache = getattr(out, "cache", None)
-    return cache if cache is not None else getattr(out, "past_key_values", None)
-
-
-def _device_of(lm: Any) -> torch.device:
-    try:
-        return next(lm.parameters()).device
-    except StopIteration:  # pragma: no cover - a model without parameters
-        return torch.device("cpu")
 
 
 @dataclass
@@ -272,6 +286,8 @@ class Agent:
         backend: text mode's sampler: ``"loop"`` (own token loop with a KV cache) or
             ``"generate"`` (transformers' ``generate()``; the log-probabilities are still taken
             from the logits each token was sampled from). See :data:`BACKENDS`.
+        kv_cache: keep each episode's KV cache across turns (:class:`~baselines.kvcache.TurnCache`),
+            so a turn runs only its new tokens; False runs every context whole each turn.
         observe: ``(obs, info) -> text`` shown to the model each turn (default: ``obs``;
             see :data:`baselines.presets.OBSERVATIONS`).
         command: text mode: ``reply text -> command`` (default: the last line; see
@@ -281,7 +297,8 @@ class Agent:
     def __init__(self, model: PolicyModel, chat: ChatFormat, *, mode: str = "choice", temperature: float = 1.0,
                  max_new_tokens: int = 16, max_choices: int = 64, generator: torch.Generator | None = None,
                  score_batch: int = 64, choice_score: str = "mean", backend: str = "loop",
-                 observe: Callable[[str, dict], str] | None = None, command: Callable[[str], str] | None = None):
+                 observe: Callable[[str, dict], str] | None = None, command: Callable[[str], str] | None = None,
+                 kv_cache: bool = True):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if not temperature > 0:
@@ -297,6 +314,7 @@ class Agent:
         self.choice_score = choice_score
         self.observe = observe if observe is not None else raw_observation
         self.command = command if command is not None else command_from_text
+        self.kv_cache = require_bool("kv_cache", kv_cache)
 
     @property
     def lm(self):
@@ -304,7 +322,7 @@ class Agent:
 
     @property
     def device(self) -> torch.device:
-        return _device_of(self.lm)
+        return device_of(self.lm)
 
     def offered(self, admissible: Sequence[str] | None) -> list[str] | None:
         """The commands offered in choice mode (None in text mode)."""
@@ -314,30 +332,35 @@ class Agent:
             raise ValueError("choice mode needs info['admissible_commands']; make the env with admissible_commands=True")
         return list(admissible)[: self.max_choices]
 
+    def turn_cache(self) -> TurnCache | None:
+        """A fresh cache for one wave of episodes (None when ``kv_cache`` is off)."""
+        return TurnCache(self.lm, self.chat.eos_id) if self.kv_cache else None
+
     @torch.no_grad()
     def act(self, contexts: Sequence[Sequence[int]], choices: Sequence[Sequence[str]] | None = None,
-            greedy: bool = False) -> list[Reply]:
-        """One reply per context (a context is an episode's token ids so far)."""
+            greedy: bool = False, *, cache: TurnCache | None = None, keys: Sequence[Any] | None = None) -> list[Reply]:
+        """One reply per context (a context is an episode's token ids so far). With ``cache``
+        (from :meth:`turn_cache`) and ``keys`` (one per context, naming its episode), each
+        context continues from what the cache holds for its key; the replies are the same."""
         if not contexts:
             return []
+        if cache is not None and (keys is None or len(keys) != len(contexts)):
+            raise ValueError("a turn cache needs one key per context (the episode each context belongs to)")
+        if cache is None:  # a throwaway cache: every context runs whole
+            cache, keys = TurnCache(self.lm, self.chat.eos_id), list(range(len(contexts)))
         if self.mode == "text":
-            return self._generate_hf(contexts, greedy) if self.backend == "generate" else self._generate(contexts, greedy)
+            if self.backend == "generate":
+                return self._generate_hf(contexts, greedy, cache, keys)
+            return self._generate(contexts, greedy, cache, keys)
         if choices is None or len(choices) != len(contexts):
             raise ValueError("choice mode needs one list of choices per context")
-        return self._choose(contexts, choices, greedy)
+        return self._choose(contexts, choices, greedy, cache, keys)
 
     def _sample(self, logp: torch.Tensor, greedy: bool) -> torch.Tensor:
         if greedy:
             return logp.argmax(-1)
         # sampled on the CPU from the run's generator (reproducible and saved in checkpoints)
         return torch.multinomial(logp.exp().cpu(), 1, generator=self.generator).squeeze(-1).to(logp.device)
-
-    def _left_padded(self, contexts):
-        width = max(len(c) for c in contexts)
-        pad, device = self.chat.eos_id, self.device
-        ids = torch.tensor([[pad] * (width - len(c)) + list(c) for c in contexts], device=device)
-        attn = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in contexts], device=device)
-        return ids, attn
 
     def _replies(self, tokens, logps) -> list[Reply]:
         replies = []
@@ -346,48 +369,43 @@ class Agent:
             replies.append(Reply(ids_i, lp_i, self.command(text), extra={"text": text}))
         return replies
 
-    def _generate(self, contexts, greedy) -> list[Reply]:
-        lm, eos = self.lm, self.chat.eos_id
-        ids, attn = self._left_padded(contexts)
-        pos = (attn.cumsum(-1) - 1).clamp(min=0)
-        out = lm(input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True)
-        past, logits, last_pos = _cache_of(out), out.logits[:, -1], pos[:, -1:]
-        cache_arg = _cache_arg(lm)
-        n = len(contexts)
-        done = torch.zeros(n, dtype=torch.bool, device=ids.device)
+    def _generate(self, contexts, greedy, cache, keys) -> list[Reply]:
+        eos = self.chat.eos_id
+        logits = cache.extend(keys, contexts)
+        done = torch.zeros(len(contexts), dtype=torch.bool, device=logits.device)
         sampled, chosen_lp = [], []
         for _ in range(self.max_new_tokens):
             logp = torch.log_softmax(logits.float() / self.temperature, dim=-1)
             tok = torch.where(done, torch.full_like(done, eos, dtype=torch.long), self._sample(logp, greedy))
             sampled.append(tok)
             chosen_lp.append(logp.gather(1, tok[:, None]).squeeze(1))
-            done = done | (tok == eos)
+            real, done = ~done, done | (tok == eos)
             if bool(done.all()):  # one host sync per token (the loop's price; see backend="generate")
                 break
-            attn = torch.cat([attn, torch.ones(n, 1, dtype=attn.dtype, device=attn.device)], dim=1)
-            last_pos = last_pos + 1
-            out = lm(input_ids=tok[:, None], attention_mask=attn, position_ids=last_pos, use_cache=True, **{cache_arg: past})
-            past, logits = _cache_of(out), out.logits[:, -1]
+            logits = cache.step(tok, real)  # an ended row's filler stays masked out
         return self._replies(*_until_eos(torch.stack(sampled, 1).tolist(), torch.stack(chosen_lp, 1).tolist(), eos))
 
-    def _generate_hf(self, contexts, greedy) -> list[Reply]:
+    def _generate_hf(self, contexts, greedy, cache, keys) -> list[Reply]:
         """``lm.generate`` with plain tempered sampling (no top-k/top-p), seeded from the
-        run's generator; the recorded log-probabilities are ``log_softmax(logits / T)`` at
-        the sampled tokens, from the logits ``generate`` returns for each step."""
+        run's generator, continuing from ``cache``; the recorded log-probabilities are
+        ``log_softmax(logits / T)`` at the sampled tokens, from the logits ``generate``
+        returns for each step."""
         eos = self.chat.eos_id
-        ids, attn = self._left_padded(contexts)
-        kwargs = dict(input_ids=ids, attention_mask=attn, max_new_tokens=self.max_new_tokens, eos_token_id=eos,
-                      pad_token_id=eos, output_logits=True, return_dict_in_generate=True, top_k=None, top_p=None,
-                      min_p=None, repetition_penalty=None)
+        inputs = cache.generate_inputs(keys, contexts)
+        width = inputs["input_ids"].shape[1]
+        kwargs = dict(inputs, max_new_tokens=self.max_new_tokens, eos_token_id=eos, pad_token_id=eos, output_logits=True,
+                      return_dict_in_generate=True, top_k=None, top_p=None, min_p=None, repetition_penalty=None)
         if greedy:
             kwargs.update(do_sample=False, temperature=None)
         else:
             kwargs.update(do_sample=True, temperature=self.temperature)
         seed = int(torch.randint(0, 2**62, (1,), generator=self.generator))
-        with torch.random.fork_rng(devices=[ids.device] if ids.device.type == "cuda" else []):
+        device = inputs["input_ids"].device
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)
             out = self.lm.generate(**kwargs)
-        new = out.sequences[:, ids.shape[1]:]
+        cache.after_generate(out, eos)
+        new = out.sequences[:, width:]
         logits = torch.stack(out.logits, 1)[:, : new.shape[1]]
         logp = torch.log_softmax(logits.float() / self.temperature, dim=-1).gather(2, new[:, :, None]).squeeze(-1)
         return self._replies(*_until_eos(new.tolist(), logp.tolist(), eos))
@@ -399,15 +417,15 @@ class Agent:
                                                           self.score_batch)]
                 for context, cands in zip(contexts, candidates)]
 
-    def _choose(self, contexts, choices, greedy) -> list[Reply]:
+    def _choose(self, contexts, choices, greedy, cache, keys) -> list[Reply]:
         candidates = [[self.chat.action_ids(c) for c in cs] for cs in choices]
+        first = cache.extend(keys, contexts)
+        all_scores = cached_candidate_logprobs(cache, first, candidates, self.temperature, self.score_batch)
         replies = []
-        for i, cs in enumerate(choices):
-            scores = candidate_logprobs(self.lm, contexts[i], candidates[i], self.temperature, self.chat.eos_id,
-                                        self.score_batch)
+        for cs, cands, scores in zip(choices, candidates, all_scores):
             logp = choice_distribution(scores, self.choice_score)
             k = int(self._sample(logp[None], greedy)[0])
-            replies.append(Reply(candidates[i][k], scores[k].tolist(), cs[k], choice=k, candidates=candidates[i],
+            replies.append(Reply(cands[k], scores[k].tolist(), cs[k], choice=k, candidates=cands,
                                  choice_logprob=float(logp[k]), extra={"choice_logprob": float(logp[k])}))
         return replies
 

@@ -6,6 +6,10 @@ env steps. Each episode is one token sequence built piece by piece (prompt, repl
 reply, ...), with the loss mask over the agent's own tokens, the log-probabilities recorded
 when they were sampled, and each turn's reward on the last token of its reply.
 
+Each wave keeps its episodes' KV cache across turns (:class:`~baselines.kvcache.TurnCache`,
+unless the agent's ``kv_cache`` is off): a turn runs only the tokens that arrived since the
+previous one (the last reply and the new observation), not the whole context.
+
 Episodes of the same group replay the same task (``env.reset(seed=s)`` plays the same game
 every time), which is what GRPO and RLOO compare.
 """
@@ -116,6 +120,13 @@ class RolloutStats:
     reset_s: float = 0.0
     agent_tokens: int = 0
     turns: int = 0
+    #: Context tokens run through the model to reach each turn's decision (generated tokens
+    #: not included), and those read from the KV cache kept across turns instead.
+    prefill_tokens: int = 0
+    cached_tokens: int = 0
+    #: Turns whose context did not extend what the cache held for the episode (run again
+    #: from the common prefix); 0 when the chat ledger only appends, as it does.
+    cache_fallbacks: int = 0
 
     @property
     def env_share(self) -> float:
@@ -152,6 +163,7 @@ def collect(agent: Agent, envs: Sequence[Any], seeds: Sequence[int], groups: Seq
 
 def _play_wave(agent, envs, seeds, groups, greedy, max_tokens, stats) -> list[Episode]:
     chat = agent.chat
+    cache = agent.turn_cache()  # each turn runs only the tokens the cache does not hold yet
     episodes = [Episode(seed=int(s), group=int(g)) for s, g in zip(seeds, groups)]
     choices: list[list[str] | None] = []
     for env, ep in zip(envs, episodes):
@@ -166,8 +178,11 @@ def _play_wave(agent, envs, seeds, groups, greedy, max_tokens, stats) -> list[Ep
         ep.append(chat.prompt_ids(info.get(infos.OBJECTIVE, ""), shown, offered), agent=False)
     running = list(range(len(episodes)))
     while running:
-        replies = agent.act([episodes[i].tokens for i in running],
-                            [choices[i] for i in running] if agent.mode == "choice" else None, greedy=greedy)
+        contexts = [episodes[i].tokens for i in running]
+        if cache is None:
+            stats.prefill_tokens += sum(len(c) for c in contexts)
+        replies = agent.act(contexts, [choices[i] for i in running] if agent.mode == "choice" else None, greedy=greedy,
+                            cache=cache, keys=running)
         stats.turns += len(running)
         still = []
         for i, reply in zip(running, replies):
@@ -192,4 +207,8 @@ def _play_wave(agent, envs, seeds, groups, greedy, max_tokens, stats) -> list[Ep
             ep.append(turn, agent=False)
             still.append(i)
         running = still
+    if cache is not None:
+        stats.prefill_tokens += cache.prefilled
+        stats.cached_tokens += cache.reused
+        stats.cache_fallbacks += cache.fallbacks
     return episodes

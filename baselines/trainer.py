@@ -40,6 +40,7 @@ from .advantages import ESTIMATORS
 from .chat import ChatFormat
 from .config import TrainConfig
 from .losses import kl_to_reference, masked_mean, ppo_clip_loss, value_loss
+from .play import evaluate_agent, make_env, progress_bar
 from .policy import Agent, PolicyModel, candidate_logprobs, choice_distribution, masked_logprobs
 from .rollout import Episode, collect
 
@@ -54,20 +55,6 @@ METRICS = (
     "eval/success_rate", "eval/return", "eval/steps", "sft/loss",
 )
 CHECKPOINT = "checkpoint.pt"
-
-
-def make_env(cfg: TrainConfig):
-    """The env of a config: ``textagent_envs.make(env, reward=..., max_episode_steps=...)``,
-    asked for the extra infos its ``observation`` needs."""
-    import textagent_envs
-
-    from .presets import OBSERVATION_INFOS
-
-    kwargs = dict(cfg.env_kwargs)
-    needed = OBSERVATION_INFOS[cfg.observation]
-    if needed:
-        kwargs["extra_infos"] = tuple(dict.fromkeys((*kwargs.get("extra_infos", ()), *needed)))
-    return textagent_envs.make(cfg.env, reward=cfg.reward, max_episode_steps=cfg.max_turns, **kwargs)
 
 
 def split_seeds(split: str, count: int) -> list[int]:
@@ -207,7 +194,8 @@ class Trainer:
 
         self.agent = Agent(self.policy, self.chat, mode=cfg.mode, temperature=cfg.temperature,
                            max_new_tokens=cfg.max_new_tokens, generator=self.generator, choice_score=cfg.choice_score,
-                           backend=cfg.rollout_backend, observe=OBSERVATIONS[cfg.observation], command=ACTIONS[cfg.action])
+                           backend=cfg.rollout_backend, observe=OBSERVATIONS[cfg.observation], command=ACTIONS[cfg.action],
+                           kv_cache=cfg.rollout_kv_cache)
         self.train_seeds = split_seeds(cfg.train_split, cfg.train_tasks)
         self.last_episodes: list[Episode] = []
         self.last_eval_episodes: list[Episode] = []
@@ -641,8 +629,6 @@ class Trainer:
                  progress: bool = False) -> tuple[dict, list[dict]]:
         """Play ``seeds`` with the current policy (greedy by default); summary with 95%
         intervals and the episodes. The sampling generator is left untouched."""
-        from .evaluate import evaluate_agent
-
         if num_envs is not None and num_envs > len(self.envs):
             self.envs.extend(make_env(self.cfg) for _ in range(num_envs - len(self.envs)))
         envs = self.envs if num_envs is None else self.envs[:num_envs]
@@ -683,14 +669,3 @@ def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
 
 def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
     return {k: v.to(device) for k, v in batch.items()}
-
-
-def progress_bar(show: bool, **kwargs: Any):
-    """A tqdm bar (with its rate and time left) when ``show`` and stderr is a terminal, else None."""
-    import sys
-
-    if not show or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(**kwargs)

@@ -1,17 +1,19 @@
-"""Rollout throughput of the baselines' agents: agent tokens per second and the env's share
-of rollout wall time, against the env alone in the same run.
+"""Rollout cost of the baselines' agents: episodes per CPU-minute with the KV cache kept
+across turns against every context run whole each turn, in the same run.
 
-    python benchmarks/bench_rollout.py --out docs/benchmarks.md            # tiny model
-    python benchmarks/bench_rollout.py --smollm2 --out docs/benchmarks.md  # also SmolLM2-135M
+    python benchmarks/bench_rollout.py --out docs/benchmarks.md    # SmolLM2, 8 episodes: ~8 CPU-minutes
+    python benchmarks/bench_rollout.py --episodes 16 --tiny --out docs/benchmarks.md   # bigger, plus the tiny model
 
-For each configuration: batched rollouts (``baselines.rollout.collect``) of the same seeds,
-then the same number of env steps with a random admissible command (the reference: the env
-alone; ``look``/``inventory`` when the env computes no admissible commands). Text mode
-does not need admissible commands, and computing them is about two thirds of a TextWorld
-step, so it is measured with and without; and with both TextWorld backends (``inform7``,
-the default, and ``native``). Reported: agent tokens/s (tokens the agent appended: sampled text, or the chosen
-command and its eos), turns/s, the env's share of rollout wall time, and rollout turns/s as
-a ratio of the env-alone steps/s. The table goes between the ``bench_rollout`` markers.
+Each row plays the same seeds twice with the trainer's agent (``baselines.rollout.collect``,
+one wave of ``--episodes`` episodes stepped in lockstep, sampling at the config's
+temperature from the same generator seed): once with ``rollout_kv_cache`` on, once off.
+CPU time is ``time.process_time()`` of this process around ``collect`` (one torch thread),
+so other jobs on the machine do not count. The env is the TextWorld id's native engine
+(the trainer's default); games are generated before timing. Reported per row: episodes per
+CPU-minute each way and their ratio, context tokens run through the model per episode each
+way (what the cache saves), agent tokens per episode, and how many episodes played the
+very same commands both ways (sampling from nearly equal log-probabilities). The table
+goes between the ``bench_rollout`` markers.
 """
 
 from __future__ import annotations
@@ -30,98 +32,97 @@ import torch  # noqa: E402
 from markdown_section import write_section  # noqa: E402  benchmarks/markdown_section.py (scripts run from their folder)
 
 
-def env_alone(make_env, seeds, steps_per_episode):
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    env = make_env()
-    steps, elapsed = 0, 0.0
-    for seed in seeds:
-        obs, info = env.reset(seed=seed)
-        for _ in range(steps_per_episode):
-            commands = info.get("admissible_commands") or ["look", "inventory"]
-            command = commands[int(rng.integers(len(commands)))]
-            t0 = time.perf_counter()
-            obs, reward, terminated, truncated, info = env.step(command)
-            elapsed += time.perf_counter() - t0
-            steps += 1
-            if terminated or truncated:
-                break
-    env.close()
-    return steps / elapsed
-
-
-def measure(model_spec, env_id, knobs, mode, max_turns, episodes, num_envs, max_new_tokens, group=1, seen=False):
-    from baselines.config import TrainConfig
-    from baselines.trainer import Trainer, make_env
+def play(trainer, seeds, kv_cache: bool, seed: int):
     from baselines.rollout import collect
 
-    cfg = TrainConfig(algo="reinforce", env=env_id, env_kwargs=knobs, mode=mode, model=model_spec, max_turns=max_turns,
-                      kl_coef=0.0, num_envs=num_envs, max_new_tokens=max_new_tokens, temperature=1.0, out="",
-                      train_tasks=8)
-    gc.collect()  # the earlier rows' objects, so a collection does not land inside this row
-    trainer = Trainer(cfg, for_eval=True)
-    seeds = [1 + i // group for i in range(episodes)]  # `group` rollouts of each task, as GRPO/RLOO play them
-    for seed in sorted(set(seeds)):  # games generated on disk beforehand: generation is not rollout time
-        make_env(cfg).reset(seed=seed)
-    collect(trainer.agent, trainer.envs, [seeds[0]] * num_envs)  # warm-up of the model and the envs
-    from textagent_envs.textworld.native import backend as native_backend
+    trainer.agent.kv_cache = kv_cache
+    trainer.generator.manual_seed(seed)  # the same samples both ways (up to float rounding)
+    gc.collect()
+    cpu = time.process_time()
+    episodes, stats = collect(trainer.agent, trainer.envs, seeds, max_tokens=trainer.cfg.max_tokens)
+    return episodes, stats, time.process_time() - cpu
 
-    native_backend._COMPILED.clear()  # every row starts with no game compiled in memory (but the warm-up's)
-    if seen:  # the tasks were played before, as a fixed training set is from the second iteration on
-        collect(trainer.agent, trainer.envs, seeds)
-    episodes_, stats = collect(trainer.agent, trainer.envs, seeds)
-    turns = sum(ep.turns for ep in episodes_)
-    reference = env_alone(lambda: make_env(cfg), seeds, max(1, turns // len(seeds)))
+
+def measure(model_spec, env_id, mode, max_turns, episodes, max_new_tokens, temperature):
+    from baselines.config import TrainConfig
+    from baselines.trainer import Trainer, make_env
+
+    cfg = TrainConfig(algo="reinforce", env=env_id, mode=mode, model=model_spec, max_turns=max_turns, kl_coef=0.0,
+                      num_envs=episodes, max_new_tokens=max_new_tokens, temperature=temperature, out="", train_tasks=8)
+    trainer = Trainer(cfg, for_eval=True)
+    seeds = list(range(1, episodes + 1))
+    env = make_env(trainer.cfg)
+    for seed in seeds:  # games generated beforehand: generation is not rollout time
+        env.reset(seed=seed)
+    env.close()
+    play(trainer, seeds[:1], True, 0)  # warm-up of the model and the envs
+    row = {"model": model_spec, "env": env_id, "mode": mode, "max_turns": max_turns, "episodes": episodes,
+           "engine": trainer.cfg.textworld_engine, "max_new_tokens": max_new_tokens, "temperature": temperature}
+    played = {}
+    for kv_cache in (False, True):
+        eps, stats, cpu = play(trainer, seeds, kv_cache, 1234)
+        key = "cached" if kv_cache else "uncached"
+        played[key] = eps
+        row[key] = {"cpu_s": cpu, "episodes_per_cpu_min": 60 * len(eps) / cpu, "turns": sum(e.turns for e in eps),
+                    "prefill_per_episode": stats.prefill_tokens / len(eps),
+                    "agent_tokens_per_episode": stats.agent_tokens / len(eps), "fallbacks": stats.cache_fallbacks}
+        print(f"{model_spec} {mode} {key}: {cpu:.1f} CPU s, {row[key]['turns']} turns", file=sys.stderr, flush=True)
+    row["same"] = sum(a.commands == b.commands for a, b in zip(played["uncached"], played["cached"]))
+    row["speedup"] = row["cached"]["episodes_per_cpu_min"] / row["uncached"]["episodes_per_cpu_min"]
     trainer.close()
-    return {"model": model_spec, "env": env_id, "knobs": knobs, "mode": mode, "group": group, "seen": seen, "episodes": len(seeds), "turns": turns,
-            "tokens": stats.agent_tokens, "tokens_per_s": stats.tokens_per_s, "turns_per_s": turns / stats.wall_s,
-            "env_share": stats.env_share, "reset_share": stats.reset_s / stats.wall_s, "env_steps_per_s": reference}
+    return row
 
 
 def table(rows, command):
     lines = [
-        "## Baselines: rollout throughput",
+        "## Baselines: rollout cost, KV cache across turns",
         "",
         f"Produced by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         "",
         f"Machine: Python {platform.python_version()}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
-        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, one torch thread; shared with other jobs while measured.",
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, one torch thread; shared with other jobs while measured "
+        "(CPU time is this process's own).",
         "",
-        "Batched rollouts with `baselines.rollout.collect` (one batched model call per turn for all running "
-        "episodes); the reference is the same env stepped alone with random admissible commands in the same run. "
-        "Agent tokens are the tokens the agent appended (sampled text, or the chosen command and its eos).",
+        f"Each row: one wave of episodes played with `baselines.rollout.collect` (sampling at temperature "
+        f"{rows[0]['temperature']:g} from the same generator seed both ways), once running every context whole each turn (uncached, the path "
+        "before the cache) and once keeping each episode's KV cache across turns (cached). Context tokens: tokens run "
+        "through the model to reach the turns' decisions (generated tokens not included).",
         "",
-        "| model | env | mode | rollouts per task | tasks played before | episodes | turns | agent tokens/s | turns/s | env share of rollout time | of which resets | rollout turns/s ÷ env-alone steps/s |",
-        "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | env (engine) | mode | turn budget | episodes | turns | uncached episodes / CPU-min | cached episodes / CPU-min "
+        "| speed-up | context tokens / episode, uncached | cached | agent tokens / episode | same commands both ways |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        knobs = ",".join(f"{k}={v}" for k, v in r["knobs"].items())
-        lines.append(f"| {r['model']} | {r['env']}{' (' + knobs + ')' if knobs else ''} | {r['mode']} | {r['group']} | {'yes' if r['seen'] else 'no'} | {r['episodes']} | "
-                     f"{r['turns']} | {r['tokens_per_s']:.0f} | {r['turns_per_s']:.1f} | {100 * r['env_share']:.1f}% | "
-                     f"{100 * r['reset_share']:.1f}% | "
-                     f"{r['turns_per_s'] / r['env_steps_per_s']:.3f} |")
+        u, c = r["uncached"], r["cached"]
+        lines.append(f"| {r['model']} | {r['env']} ({r['engine']}) | {r['mode']} | {r['max_turns']} | {r['episodes']} | "
+                     f"{c['turns']} | {u['episodes_per_cpu_min']:.2f} | {c['episodes_per_cpu_min']:.2f} | "
+                     f"**{r['speedup']:.1f}x** | {u['prefill_per_episode']:.0f} | {c['prefill_per_episode']:.0f} | "
+                     f"{c['agent_tokens_per_episode']:.0f} | {r['same']}/{r['episodes']} |")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", help="markdown file to update (default: print)")
-    parser.add_argument("--episodes", type=int, default=32)
-    parser.add_argument("--smollm2", action="store_true", help="also SmolLM2-135M-Instruct (slow: a few episodes)")
-    parser.add_argument("--smollm2-episodes", type=int, default=4)
+    parser.add_argument("--env", default="TextWorld-Custom-w2-o3-q4-v0")
+    parser.add_argument("--episodes", type=int, default=8, help="episodes per row, played as one wave")
+    parser.add_argument("--max-turns", type=int, default=12, help="turn budget (the paper's w2-o3-q4 budget: 12)")
+    parser.add_argument("--max-new-tokens", type=int, default=24)
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--no-smollm2", action="store_true", help="skip SmolLM2-135M-Instruct")
+    parser.add_argument("--tiny", action="store_true", help="also the tiny model, in text and choice mode")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    coin = "TextWorld-CoinCollector-v0"
     rows = []
-    for backend in ("inform7", "native"):
-        for mode, admissible in (("choice", True), ("text", True), ("text", False)):
-            knobs = {"level": 2, "backend": backend, **({} if admissible else {"admissible_commands": False})}
-            for group, seen in ((1, False), (4, False), (1, True)) if backend == "native" else ((1, False),):
-                rows.append(measure("tiny", coin, knobs, mode, 4, args.episodes, 16, 12, group, seen))
-    if args.smollm2:
-        rows.append(measure("smollm2", "TextWorld-Custom-w2-o3-q4-v0", {}, "text", 4, args.smollm2_episodes,
-                            args.smollm2_episodes, 24))
+    if not args.no_smollm2:
+        rows.append(measure("smollm2", args.env, "text", args.max_turns, args.episodes, args.max_new_tokens,
+                            args.temperature))
+    if args.tiny:
+        for mode in ("text", "choice"):
+            rows.append(measure("tiny", args.env, mode, args.max_turns, args.episodes, args.max_new_tokens,
+                                args.temperature))
+    if not rows:
+        parser.error("nothing to measure: drop --no-smollm2 or add --tiny")
     command = "python benchmarks/bench_rollout.py " + " ".join(argv if argv is not None else sys.argv[1:])
     body = table(rows, command.strip())
     if args.out:
