@@ -17,13 +17,13 @@ matplotlib is imported only inside these functions, and drawn with its Agg canva
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from .checks import is_int, is_number, require_int
 from .jsonl import read_jsonl
 
 __all__ = ["plot_difficulty", "plot_run"]
@@ -44,8 +44,7 @@ def plot_run(log_path: str | os.PathLike, out_png: str | os.PathLike, *, window:
     line for an empty log or a line that is not a JSON object with ``episode`` (int),
     ``level`` (int), ``success`` (bool) and ``return`` (number).
     """
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise ValueError(f"window must be an int >= 1, got {window!r}")
+    require_int("window", window, minimum=1)
     path = Path(log_path).expanduser()
     records = _read_jsonl(path, "curriculum log")
     episodes, levels, successes, returns = [], [], [], []
@@ -53,13 +52,13 @@ def plot_run(log_path: str | os.PathLike, out_png: str | os.PathLike, *, window:
         for key in RUN_KEYS:
             if key not in record:
                 raise ValueError(f"{path}:{lineno}: a curriculum log line needs {list(RUN_KEYS)}, this one has no {key!r}")
-        if not _is_int(record["episode"]):
+        if not is_int(record["episode"]):
             raise ValueError(f"{path}:{lineno}: 'episode' must be an int, got {record['episode']!r}")
-        if not _is_int(record["level"]):
+        if not is_int(record["level"]):
             raise ValueError(f"{path}:{lineno}: 'level' must be an int, got {record['level']!r}")
         if not isinstance(record["success"], bool):
             raise ValueError(f"{path}:{lineno}: 'success' must be true or false, got {record['success']!r}")
-        if not _is_number(record["return"]):
+        if not is_number(record["return"]):
             raise ValueError(f"{path}:{lineno}: 'return' must be a finite number, got {record['return']!r}")
         episodes.append(record["episode"])
         levels.append(record["level"])
@@ -141,7 +140,7 @@ def plot_difficulty(
             missing += 1
             continue
         value = metadata[key]
-        if not _is_number(value):
+        if not is_number(value):
             raise ValueError(f"{path}:{lineno}: metadata[{key!r}] must be a finite number, got {value!r}")
         by_family.setdefault(str(record.get("family", "?")), []).append(value)
     if not by_family:
@@ -150,7 +149,7 @@ def plot_difficulty(
 
     values = [v for family in by_family.values() for v in family]
     if bins is None:
-        if all(_is_int(v) for v in values):
+        if all(is_int(v) for v in values):
             bins = np.arange(min(values) - 0.5, max(values) + 1.5)
         else:
             bins = "auto"
@@ -161,7 +160,7 @@ def plot_difficulty(
     if len(families) > 1:
         ax.legend(title="family", fontsize="small")
     ax.yaxis.get_major_locator().set_params(integer=True)
-    if all(_is_int(v) for v in values):
+    if all(is_int(v) for v in values):
         _integer_ticks(ax, values)
     ax.set_xlabel(key)
     ax.set_ylabel("tasks")
@@ -183,14 +182,6 @@ def _integer_ticks(ax, values: Sequence[int]) -> None:
         ax.set_xticks(range(low, high + 1))
     else:
         ax.xaxis.get_major_locator().set_params(integer=True)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _rolling_mean(values: np.ndarray, window: int) -> np.ndarray:

@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..checks import is_int
 from .cleanup import cgroup_name, kill_cgroup_processes, reap_once
 from .sandbox import CommandResult, Limits, SandboxError, SandboxUnavailable, read_capped, workspace_overflow
 from .tools import LocalFiles
@@ -318,7 +319,7 @@ class BwrapSandbox:
         if key == "pid" and isinstance(reply.get("error"), str):
             return reply
         value = reply.get(key)
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not is_int(value):
             raise _BadReply(f"a reply without an integer {key!r}: {line[:80]!r}")
         if key == "pid" and not self._is_launcher_child(value):
             raise _BadReply(f"pid {value} is not a process the launcher started")

@@ -53,6 +53,7 @@ import time
 import weakref
 from typing import Any
 
+from ..checks import require_number
 from .cleanup import docker_labels, reap_once
 from .docker_probe import docker_unavailable_reason  # noqa: F401  (public here too)
 from .sandbox import MAX_DEPTH, CommandResult, Limits, SandboxError, SandboxUnavailable
@@ -581,8 +582,7 @@ class DockerSandbox:
         if "\x00" in command:
             return CommandResult("The command contains a NUL character, which a shell cannot take.", 2)
         timeout = self.limits.timeout if timeout is None else timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        require_number("timeout (seconds)", timeout, positive=True)
         self._container()
         self._pristine = False
         start = time.monotonic()

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ..checks import require_number
+
 #: Deepest folder nesting the host-side tools and grading accept in a workspace.
 MAX_DEPTH = 64
 
@@ -55,8 +57,7 @@ class Limits:
         for name in ("timeout", "memory_mb", "pids", "file_size_mb", "output_bytes", "cpus", "workspace_mb",
                      "workspace_files"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"Limits.{name} must be a positive number, got {value!r}")
+            require_number(f"Limits.{name}", value, positive=True)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..checks import is_int
+
 #: Longest tool output returned; longer output is cut with a note saying how much.
 MAX_OUTPUT_CHARS = 10_000
 #: Largest file the file tools read (view, str_replace, insert); bigger files are for bash.
@@ -119,7 +121,7 @@ def parse_tool_call(action: str) -> ToolCall:
         raise InvalidToolCall(f"{name!r} takes no argument(s) {unknown}; its arguments are {sorted(schema['properties'])}.")
     for key, value in arguments.items():
         expected = _PY_TYPES[schema["properties"][key]["type"]]
-        if isinstance(value, bool) or not isinstance(value, expected):
+        if isinstance(value, bool) or not isinstance(value, expected):  # JSON's true is not a number
             raise InvalidToolCall(f"Argument {key!r} of {name!r} must be a {schema['properties'][key]['type']}, got {type(value).__name__}.")
     for key, value in arguments.items():
         bad = _lone_surrogate(value) if isinstance(value, str) else None
@@ -127,7 +129,7 @@ def parse_tool_call(action: str) -> ToolCall:
             raise InvalidToolCall(f"Argument {key!r} of {name!r} holds {value[bad]!r} at character {bad}, a lone "
                                   "surrogate that is not text; send valid Unicode.")
     view_range = arguments.get("view_range")
-    if view_range is not None and (len(view_range) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in view_range)):
+    if view_range is not None and (len(view_range) != 2 or not all(is_int(v) for v in view_range)):
         raise InvalidToolCall("'view_range' must be two integers [first, last].")
     return ToolCall(name, dict(arguments))
 
