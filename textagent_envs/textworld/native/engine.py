@@ -444,20 +444,20 @@ class NativeGame:
         return f"You are carrying: {self._list(carried)}."
 
     def examine_text(self, obj: str) -> str:
-        text = render(self._templates.get(obj, []), self, obj).strip() if obj in self._templates else ""
+        text = render(self._templates.get(obj, []), self, obj, source_lines=False).strip() if obj in self._templates else ""
         kind = self._kind.get(obj)
         if kind == "c" and self.is_open(obj):
             inside = self.contents(obj)
             if inside:
                 verb = "is" if len(inside) == 1 else "are"
-                text += ("\n" if text else "") + f"In the {self.names[obj]} {verb} {self._list(inside)}."
+                text += ("\n\n" if text else "") + f"In the {self.names[obj]} {verb} {self._list(inside)}."
             elif not text:
                 text = f"The {self.names[obj]} is empty."
         if kind == "s":
             on = self.contents(obj)
             if on:
                 verb = "is" if len(on) == 1 else "are"
-                text += ("\n" if text else "") + f"On the {self.names[obj]} {verb} {self._list(on)}."
+                text += ("\n\n" if text else "") + f"On the {self.names[obj]} {verb} {self._list(on)}."
         return text or f"You see nothing special about the {self.name(obj)}."
 
     # -- playing -------------------------------------------------------------------
@@ -468,15 +468,36 @@ class NativeGame:
     def _step(self, command: str) -> str:
         self.last_action = None
         cmd = re.sub(r"\s+", " ", command.strip().lower()).rstrip(".!")
+        if not cmd:
+            return "I beg your pardon?"
+        if "," in cmd:
+            return self._with_commas(cmd)
+        return self._command(cmd)
+
+    def _command(self, cmd: str) -> str:
+        """Play one normalised command without commas; returns its text."""
         for action in self._by_command.get(cmd, ()):
             if self._facts & action.pre == action.pre and self._world & action.pre == action.pre:
                 nouns = self._nouns[action.index]
                 if nouns:
                     self._it = nouns[0]
-                notes = "".join(f"({self._the(o)})\n" for o in nouns if self._is_ambiguous(o))
+                notes = self._clarified(action, nouns, [self._is_ambiguous(o) for o in nouns])
                 return self._finish(notes + self._apply(action), turn=True)
         reply, turn = self._parse(cmd)
         return self._finish(reply, turn)
+
+    def _clarified(self, action: GroundAction, nouns: Sequence[str], ambiguous: Sequence[bool]) -> str:
+        """Inform 7's note on the objects it chose: from the first chosen one to the end
+        of the command ("(the chest with the latchkey)", or "(the latchkey)")."""
+        if not any(ambiguous):
+            return ""
+        if len(nouns) == 2 and ambiguous[0]:
+            template = self.game.kb.rules[action.rule].command_template or ""
+            words = re.findall(r"\{[^}]+\}|[^{}\s]+", template)
+            slots = [i for i, w in enumerate(words) if w.startswith("{")]
+            preposition = " ".join(words[slots[0] + 1:slots[1]]) if len(slots) == 2 else "with"
+            return f"({self._the(nouns[0])} {preposition} {self._the(nouns[1])})\n"
+        return "".join(f"({self._the(o)})\n" for o, flag in zip(nouns, ambiguous) if flag)
 
     def _finish(self, reply: str, turn: bool, text: bool = True) -> str:
         """End the turn as the generated Inform 7 code does: check the quests, report a
@@ -685,6 +706,8 @@ class NativeGame:
             return (self.look_text() if cmd in ("look", "l") else self.inventory_text()), True
         if cmd.startswith(("inventory ", "i ", "inv ")):
             return "I only understood you as far as wanting to take inventory.", False
+        if cmd == "out":  # a verb (exit) before it is a direction
+            return _NO_OBJECT_REPLIES[cmd], True
         m = re.match(r"^(?:go |walk |run )?(\w+)$", cmd)
         if m and (m.group(1) in _DIRECTIONS or m.group(1) in _OTHER_DIRECTIONS) and (cmd.startswith(("go ", "walk ", "run ")) or " " not in cmd):
             direction = _DIRECTIONS.get(m.group(1))
@@ -698,34 +721,175 @@ class NativeGame:
             if action:
                 return self._apply(action), True
             return "You can't go that way.", True
+        m = re.match(r"^(?:go|walk|run) (\w+) ", cmd)
+        if m and (m.group(1) in _DIRECTIONS or m.group(1) in _OTHER_DIRECTIONS):
+            return f"I only understood you as far as wanting to {cmd.split(' ')[0]} {m.group(1)}.", False
         if re.match(r"^(?:take|get|pick up) (?:all|each|everything)$", cmd):
             return "You have to be more specific!", True
-        if cmd in ("wait", "z"):
-            return "Time passes.", True
-        if cmd == "jump":
-            return "You jump on the spot.", True
         if cmd == "goal":
             return self.objective, True
         if cmd == "score":
             return f"You have so far scored {self._score} out of a possible {self.max_score}, in {self._turns - 1} turns.", False
-        for pattern, verb in _TWO_NOUNS:
-            m = pattern.match(cmd)
-            if m:
-                if verb in _COOKING_VERBS and not self._has_cooking:
-                    return self._not_cooking(verb, m.group(1))
-                return self._two(verb, m.group(1), m.group(2), cmd)
-        for pattern, verb in _ONE_NOUN:
-            m = pattern.match(cmd)
-            if m:
-                return self._one(verb, m.group(1))
-        bare = cmd.split(" ")[0] if cmd else ""
-        if bare in _ASK:
-            # Inform 7 sometimes infers the object of a bare verb instead (and acts on it);
-            # which one its parser picks is not modelled (docs/textworld/native.md).
-            return f"What do you want to {_ASK[bare]}?", False
+        words = cmd.split(" ")
+        verb = words[0]
+        if cmd in _NO_OBJECT_REPLIES:
+            return _NO_OBJECT_REPLIES[cmd], True
+        if verb in _NO_OBJECT_VERBS and not (verb in self._cooking_words and not self._has_cooking):
+            return self._no_object_verb(verb, " ".join(words[1:]))
         if cmd == "prepare meal" and self._has_recipe:
             return self._prepare(), True
+        if verb in self._cooking_words and not self._has_cooking:
+            if verb in ("cook", "dice", "prepare"):
+                return "That's not a verb I recognise.", False
+        if len(words) > 1 and _ARTICLES_ONLY.match(" ".join(words[1:])):
+            cmd = verb  # "take the": no object named
+        elif len(words) > 2 and words[1] in ("up", "at") and _ARTICLES_ONLY.match(" ".join(words[2:])):
+            cmd = " ".join(words[:2])
+        if cmd in _ASK and not (cmd in self._cooking_words and not self._has_cooking):
+            # Inform 7 sometimes infers the object of a bare verb instead (and acts on it);
+            # which one its parser picks is not modelled (docs/textworld/native.md).
+            return f"What do you want to {_ASK[cmd]}?", False
+        for pattern, verb_ in _TWO_NOUNS:
+            m = pattern.match(cmd)
+            if m:
+                if verb_ in _COOKING_VERBS and not self._has_cooking:
+                    return self._not_cooking(verb_, m.group(1))
+                return self._two(verb_, m.group(1), m.group(2), cmd)
+        for pattern, verb_, question in _MISSING_SECOND:
+            m = pattern.match(cmd)
+            if m and not (verb_ in _COOKING_VERBS and not self._has_cooking):
+                return self._missing_second(verb_, m.group(1), question, typed_preposition=bool(m.group(2)))
+        for pattern, verb_ in _ONE_NOUN:
+            m = pattern.match(cmd)
+            if m:
+                return self._one(verb_, m.group(1), cmd)
+        if verb in _VERB_WORDS and not (verb in self._cooking_words and not self._has_cooking):
+            return "You can't see any such thing.", False  # a verb, then words that name nothing here
         return "That's not a verb I recognise.", False
+
+    @property
+    def _cooking_words(self) -> tuple[str, ...]:
+        return ("cook", "dice", "prepare")
+
+    def _no_object_verb(self, verb: str, rest: str) -> tuple[str, bool]:
+        """A Standard Rules verb that takes no object ("wait", "jump") or one optional
+        object that changes nothing ("smell the chest")."""
+        if verb in ("smell", "sniff"):
+            obj, error = self._resolve(rest)
+            return (error, False) if error else (self._note + "You smell nothing unexpected.", True)
+        if verb in ("wake", "awake", "awaken") and rest not in ("up",):
+            obj, error = self._resolve(rest[:-3] if rest.endswith(" up") else rest[3:] if rest.startswith("up ") else rest)
+            return (error, False) if error else ("You can only do that to something animate.", False)
+        if verb == "listen" and rest.startswith("to "):
+            obj, error = self._resolve(rest[3:])
+            return (error, False) if error else (self._note + "You hear nothing unexpected.", True)
+        if verb == "go":
+            return "You can't see any such thing.", False  # "go [something]": entering, nothing here to enter
+        return f"I only understood you as far as wanting to {_LANGUAGE_VERB.get(verb, verb)}.", False
+
+    def _understood_as_far_as(self, verb: str, phrase: str) -> str | None:
+        """Inform 7's reply when the first words of ``phrase`` name one thing in view and
+        more words follow ("examine peanut banana"), else None."""
+        words = _ARTICLES.sub("", phrase.strip()).split(" ")
+        scope = self._scope()
+        for k in range(len(words) - 1, 0, -1):
+            head = [w for w in words[:k] if w not in ("of", "the")]
+            matches = [o for o in scope if head and all(w in self._words[o] for w in head)]
+            if len(matches) == 1:
+                return f"I only understood you as far as wanting to {_LANGUAGE_VERB.get(verb, verb)} {self._the(matches[0])}."
+            if matches:
+                return None
+        return None
+
+    def _missing_second(self, verb: str, phrase: str, question: str, typed_preposition: bool) -> tuple[str, bool]:
+        """A two-object command without its second object. Inform 7 asks for it, unless
+        the command names the first object by its whole name: then TextWorld's "does the
+        player mean" rule makes the first object the likeliest second one too."""
+        obj, error = self._resolve(phrase, "held" if verb in ("put", "insert") else None)
+        if error:
+            return error, False
+        note = self._note
+        if _ARTICLES.sub("", phrase.strip()) != self.names[obj].lower():
+            return question.format(self._the(obj)), False
+        preposition = "" if typed_preposition else question.split(" ")[-2].rstrip("?") + " "
+        self._it = obj
+        reply, turn = self._act_two(verb, obj, obj)
+        if verb == "take from":
+            reply = "But it isn't there now." if reply.startswith("But the") else reply
+        return f"{note}({preposition}{self._the(obj)})\n{reply}", turn
+
+    # -- commas -----------------------------------------------------------------------
+    def _with_commas(self, cmd: str) -> str:
+        """A command with a comma, read as Inform 7's parser reads it: a leading comma is
+        an error; "name, ..." speaks to someone (there is no one to talk to here); after
+        a complete command a comma ends it and what follows is the next command; after
+        an object it starts a list of objects (a verb that takes one object refuses it)."""
+        if cmd.startswith(","):
+            return "You can't begin with a comma."
+        head, _, rest = cmd.partition(",")
+        head, rest = head.strip(), rest.strip()
+        words = head.split(" ")
+        verb = words[0]
+        if not (verb in _DIRECTIONS or verb in _OTHER_DIRECTIONS and verb not in _VERB_WORDS):
+            addressee = self._addressee(words)
+            if addressee is not None:
+                return f"You can't talk to {self._the(addressee)}."
+            if not self._is_verb(verb):
+                return "You seem to want to talk to someone, but I can't see whom."
+        if len(words) == 2 and words[0] in ("go", "walk", "run") and (words[1] in _DIRECTIONS or words[1] in _OTHER_DIRECTIONS):
+            return "You can't use multiple objects with that verb."  # "go [direction]": a list of directions
+        if head in _NO_OBJECT_COMMANDS or verb in _DIRECTIONS or verb in _OTHER_DIRECTIONS or (
+                len(words) == 1 and verb in _NO_OBJECT_VERBS and self._is_verb(verb)):
+            return self._then(head, rest)
+        if len(words) == 1 or (len(words) == 2 and words[1] in ("up", "at")):
+            return "You can't see any such thing."  # the verb's object is missing before the comma
+        if any(pattern.match(head) for pattern, _ in _TWO_NOUNS):
+            return self._then(head, rest)  # after a second object a comma ends the command
+        state, turns = self.get_state(), self._turns
+        reply = self._command(head)
+        if self._turns == turns:
+            return reply  # the command before the comma is already wrong
+        self.set_state(state)
+        self.last_action = None
+        if verb in ("take", "get", "drop", "carry", "hold", "discard", "throw") or head.startswith(("pick up ", "put down ")):
+            if rest:
+                return "You can't see any such thing."
+            reply = self._command(head)
+            return f"{self.names.get(self._it, 'yourself')}: {reply}"
+        return "You can't use multiple objects with that verb."
+
+    def _then(self, head: str, rest: str) -> str:
+        """``head``, then ``rest`` read as the next command of the same line. The
+        reference shows what a parser error in ``rest`` prints; an action in it runs
+        among TextWorld's own commands and its text is lost, so it is not played here."""
+        reply = self._command(head)
+        if not rest or self._won or self._lost:
+            return reply
+        state, turns = self.get_state(), self._turns
+        last = self.last_action
+        more = self._step(rest)
+        if self._turns != turns:
+            self.set_state(state)
+            self.last_action = last
+            return reply
+        return reply + "\n\n" + tidy(more)
+
+    def _is_verb(self, word: str) -> bool:
+        return word in _VERB_WORDS or (word in self._cooking_words and self._has_cooking) or (word == "drink" and self._has_drink)
+
+    def _addressee(self, words: list[str]) -> str | None:
+        """The object in view that the first words of ``words`` name, if any (whom
+        "chest, open" would speak to)."""
+        scope = self._scope()
+        found = None
+        for word in words:
+            if word in ("the", "a", "an", "some") and found is None:
+                continue
+            matches = [o for o in scope if word in self._words[o]] if found is None else ([found] if word in self._words[found] else [])
+            if not matches:
+                break
+            found = matches[0]
+        return found
 
     def _not_cooking(self, verb: str, phrase: str) -> tuple[str, bool]:
         """Outside tw-cooking, "cook" and "dice" are no verbs, and Inform 7's own "slice"/"chop"
@@ -743,11 +907,11 @@ class NativeGame:
                 return action
         return None
 
-    def _one(self, verb: str, phrase: str) -> tuple[str, bool]:
-        prefer = "held" if verb in ("drop", "eat", "drink") else "not held" if verb == "take" else None
+    def _one(self, verb: str, phrase: str, cmd: str = "") -> tuple[str, bool]:
+        prefer = "held" if verb in ("drop", "eat", "drink", "remove") else "not held" if verb == "take" else None
         obj, error = self._resolve(phrase, prefer)
         if error:
-            return error, False
+            return self._understood_as_far_as(cmd[: len(cmd) - len(phrase)].strip() or verb, phrase) or error, False
         self._it = obj
         note = self._note
         reply, turn = self._act_one(verb, obj)
@@ -803,6 +967,8 @@ class NativeGame:
                     return f"The {name} is welded shut.", True
                 return f"You have to unlock the {name} with the {self.names[key]} first.", True
             return f"You open the {name}.", True
+        if verb == "remove":  # "remove [something preferably held]": taking off
+            return f"You aren't wearing {self._the(obj)}.", True
         if verb in ("eat", "drink"):
             if verb == "eat" and kind != "f":
                 return "That's plainly inedible.", True
@@ -829,7 +995,11 @@ class NativeGame:
         if error:
             return error, False
         self._it = obj
-        note += self._note
+        if note:  # Inform 7 notes the rest of the command from the first object it chose
+            typed = re.match(rf"^.*?{re.escape(first)} (.+?) {re.escape(second)}$", cmd)
+            note = f"({self._the(obj)} {typed.group(1) if typed else 'with'} {self._the(other)})\n"
+        else:
+            note = self._note
         reply, turn = self._act_two(verb, obj, other)
         return note + reply, turn
 
@@ -968,7 +1138,59 @@ _ONE_NOUN = [
     (re.compile(rf"^(?:close|shut|cover) {_NOUN}$"), "close"),
     (re.compile(rf"^(?:eat) {_NOUN}$"), "eat"),
     (re.compile(rf"^(?:drink|sip|swallow) {_NOUN}$"), "drink"),
+    (re.compile(rf"^look {_NOUN}$"), "examine"),
+    (re.compile(rf"^remove {_NOUN}$"), "remove"),
 ]
 _ASK = {"take": "take", "get": "get", "drop": "drop", "open": "open", "close": "close", "eat": "eat",
-        "examine": "examine", "x": "examine", "drink": "drink", "unlock": "unlock", "lock": "lock", "put": "put",
-        "insert": "insert", "cook": "cook", "slice": "slice", "dice": "dice", "chop": "chop"}
+        "examine": "examine", "x": "examine", "drink": "drink", "unlock": "unlock", "lock": "lock", "put": "put on",
+        "insert": "insert", "cook": "cook", "slice": "slice", "dice": "dice", "chop": "chop", "check": "check",
+        "read": "read", "watch": "watch", "describe": "describe", "look at": "look at", "pick up": "pick up",
+        "remove": "remove", "shut": "shut", "cover": "cover", "carry": "carry", "hold": "hold", "discard": "discard",
+        "throw": "throw", "sip": "sip", "swallow": "swallow", "unwrap": "unwrap", "uncover": "uncover", "smell": "smell",
+        "prune": "prune", "cut": "cut", "wear": "wear", "don": "don"}
+#: The Standard Rules' verbs (and TextWorld's): a first word Inform 7's parser knows.
+_VERB_WORDS = frozenset(
+    "adjust answer ask attach attack awake awaken break burn buy carry check chop clean clear climb close consult cover "
+    "crack cross cut describe destroy discard display disrobe doff don drag drink drop dust eat embrace enter examine exit "
+    "fasten feed feel fight get give go hear hit hold hop hug i insert inv inventory jump kill kiss l leave light listen "
+    "lock look move murder nap no offer open out pay pick polish present press prune pull punch purchase push put "
+    "read remove rotate rub run say scale score screw scrub search set shed shift shine shout show shut sip sit skip sleep "
+    "slice smash smell sniff sorry speak squash squeeze stand swallow sweep swing switch take taste tell think throw thump "
+    "tie torture touch turn twist uncover unlock unscrew unwrap wait wake walk watch wave wear wipe wreck x y yes z goal "
+    "help".split()
+)
+#: Standard Rules actions on nothing and what they print (a turn passes).
+_NO_OBJECT_REPLIES = {
+    "wait": "Time passes.", "z": "Time passes.", "jump": "You jump on the spot.", "skip": "You jump on the spot.",
+    "hop": "You jump on the spot.", "think": "What a good idea.", "sleep": "You aren't feeling especially drowsy.",
+    "nap": "You aren't feeling especially drowsy.", "wake": "The dreadful truth is, this is not a dream.",
+    "wake up": "The dreadful truth is, this is not a dream.", "awake": "The dreadful truth is, this is not a dream.",
+    "awaken": "The dreadful truth is, this is not a dream.", "yes": "That was a rhetorical question.",
+    "y": "That was a rhetorical question.", "no": "That was a rhetorical question.", "sorry": "Oh, don't apologise.",
+    "smell": "You smell nothing unexpected.", "sniff": "You smell nothing unexpected.",
+    "listen": "You hear nothing unexpected.", "hear": "You hear nothing unexpected.", "wave": "You wave.",
+    "go": "You'll have to say which compass direction to go in.", "walk": "You'll have to say which compass direction to go in.",
+    "run": "You'll have to say which compass direction to go in.", "out": "But you aren't in anything at the moment.",
+    "exit": "But you aren't in anything at the moment.", "leave": "But you aren't in anything at the moment.",
+}
+#: First words that make a whole command with nothing after them.
+_NO_OBJECT_VERBS = frozenset({"wait", "z", "jump", "skip", "hop", "think", "sleep", "nap", "wake", "awake", "awaken", "yes", "y",
+                              "no", "sorry", "smell", "sniff", "listen", "hear", "wave", "go", "walk", "run", "score", "goal", "help"})
+_NO_OBJECT_COMMANDS = frozenset(set(_NO_OBJECT_REPLIES) | {"look", "l", "inventory", "inv", "i", "score", "goal", "prepare meal"})
+#: How Inform 7 names a verb in "I only understood you as far as wanting to ...".
+_LANGUAGE_VERB = {"i": "take inventory", "inv": "take inventory", "inventory": "take inventory", "l": "look", "x": "examine",
+                  "z": "wait"}
+_ARTICLES_ONLY = re.compile(r"^(?:(?:the|a|an|some)\s*)+$")
+#: Two-object commands cut short after the first object: Inform 7 asks for the second.
+_MISSING_SECOND = [
+    (re.compile(rf"^put (?!down ){_NOUN}(?<! down)( (?:in|into|inside))?$"), "insert", "What do you want to put {} in?"),
+    (re.compile(rf"^insert {_NOUN}( (?:in|into))?$"), "insert", "What do you want to insert {} in?"),
+    (re.compile(rf"^(?:take|get|remove) {_NOUN}( from)$"), "take from", "What do you want to take {} from?"),
+    (re.compile(rf"^(?:unlock|open) {_NOUN}( with)$"), "unlock", "What do you want to unlock {} with?"),
+    (re.compile(rf"^unlock {_NOUN}()$"), "unlock", "What do you want to unlock {} with?"),
+    (re.compile(rf"^lock {_NOUN}( with)?$"), "lock", "What do you want to lock {} with?"),
+    (re.compile(rf"^cook {_NOUN}( (?:with|in|on|using))?$"), "cook", "What do you want to cook {} with?"),
+    (re.compile(rf"^slice {_NOUN}( (?:with|using))?$"), "slice", "What do you want to slice {} with?"),
+    (re.compile(rf"^dice {_NOUN}( (?:with|using))?$"), "dice", "What do you want to dice {} with?"),
+    (re.compile(rf"^chop {_NOUN}( (?:with|using))?$"), "chop", "What do you want to chop {} with?"),
+]

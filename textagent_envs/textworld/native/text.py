@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Protocol, Sequence, Union
 
-_LINE_START = re.compile(r"\n[ \t]+")
 _TOKEN = re.compile(r"\[([^\]]*)\]")
+_LINE_START = re.compile(r"\n[ \t]+")
 _NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
             "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
 
@@ -144,12 +144,15 @@ def _holds(condition: tuple, world: World, subject: str | None) -> bool:
     return True
 
 
-def render(nodes: Sequence[Node], world: World, subject: str | None = None) -> str:
+def render(nodes: Sequence[Node], world: World, subject: str | None = None, source_lines: bool = True) -> str:
     """The text of a parsed template in the current state; ``subject`` is what a bare
-    ``[if open]`` is about (the object being described)."""
+    ``[if open]`` is about (the object being described). ``source_lines``: the text's
+    new lines stand in the Inform 7 source as they are (room descriptions), so the
+    spaces that start a line are dropped; TextWorld writes an object's new lines as
+    ``[line break]``, which keeps them (a recipe's indented lines)."""
     out: list[str] = []
     _render(nodes, world, subject, out)
-    return _LINE_START.sub("\n", "".join(out))
+    return _LINE_START.sub("\n", "".join(out)) if source_lines else "".join(out)
 
 
 def _render(nodes, world, subject, out) -> None:
