@@ -143,7 +143,7 @@ class _Commands:
         if kind == "invalid word":
             if rng.random() < 0.5:
                 return kind, rng.choice(_INVALID_VERBS)
-            return kind, f"{rng.choice(_INVALID_VERBS)} {name}"
+            return kind, f"{rng.choice([v for v in _INVALID_VERBS if v != 'take all'])} {name}"
         if kind == "partial":
             words = name.split()
             shape = rng.randrange(4)

@@ -142,6 +142,7 @@ class NativeGame:
         self._has_recipe = any(rule.startswith("make/recipe") for rule in game.kb.rules)
         self._has_cooking = "slice" in game.kb.rules
         self._text_cache: dict[tuple, str] = {}
+        self._help: str | None = None
         self._quest_cache: dict[tuple[int, int], tuple[bool, int, int]] = {}
         self._admissible_cache: dict[tuple[int, str], list[str]] = {}
         self._policies: dict[tuple, tuple[str, ...]] = {}  # state key -> the rest of a winning plan
@@ -683,17 +684,14 @@ class NativeGame:
         matches = [o for o in self._scope() if phrase == self.names[o].lower() or all(w in self._words[o] for w in words)]
         if not matches:
             return None, "You can't see any such thing."
-        if len(matches) > 1 and prefer:
-            held = [o for o in matches if self._holder(o) == "I"]
-            preferred = held if prefer == "held" else [o for o in matches if o not in held]
-            matches = preferred or matches
-            if len(matches) == 1:
-                self._note = f"({self._the(matches[0])})\n"
-        exact = [o for o in matches if self.names[o].lower() == phrase]
-        if len(matches) > 1 and len(exact) == 1:
-            self._note = f"({self._the(exact[0])})\n"
-        if len(exact) == 1 or len(matches) == 1:
-            return (exact or matches)[0], None
+        if len(matches) == 1:
+            return matches[0], None
+        # Several things fit the words: Inform 7 scores them as for a missing object.
+        context = {"held": "held", "not held": "multi"}.get(prefer or "", "noun")
+        best = self._likeliest(context, "take" if prefer == "not held" else "", typed=phrase, candidates=matches)
+        if best is not None:
+            self._note = f"({self._the(best)})\n"
+            return best, None
         listed = [f"the {self.names[o]}" for o in matches]
         return None, f"Which do you mean, {', '.join(listed[:-1])} or {listed[-1]}?"
 
@@ -721,6 +719,9 @@ class NativeGame:
             if action:
                 return self._apply(action), True
             return "You can't go that way.", True
+        m = re.match(r"^(\w+) ", cmd)
+        if m and m.group(1) in _DIRECTIONS or m and m.group(1) in _OTHER_DIRECTIONS and m.group(1) not in _VERB_WORDS:
+            return f"I only understood you as far as wanting to (go) {m.group(1)}.", False
         m = re.match(r"^(?:go|walk|run) (\w+) ", cmd)
         if m and (m.group(1) in _DIRECTIONS or m.group(1) in _OTHER_DIRECTIONS):
             return f"I only understood you as far as wanting to {cmd.split(' ')[0]} {m.group(1)}.", False
@@ -728,8 +729,12 @@ class NativeGame:
             return "You have to be more specific!", True
         if cmd == "goal":
             return self.objective, True
+        if cmd == "help":
+            return self._help_text(), True
         if cmd == "score":
-            return f"You have so far scored {self._score} out of a possible {self.max_score}, in {self._turns - 1} turns.", False
+            # Inform 7's turn counter, which starts at 1 (the end-of-game line reads it too).
+            turns = "turn" if self._turns == 1 else "turns"
+            return f"You have so far scored {self._score} out of a possible {self.max_score}, in {self._turns} {turns}.", False
         words = cmd.split(" ")
         verb = words[0]
         if cmd in _NO_OBJECT_REPLIES:
@@ -741,14 +746,21 @@ class NativeGame:
         if verb in self._cooking_words and not self._has_cooking:
             if verb in ("cook", "dice", "prepare"):
                 return "That's not a verb I recognise.", False
+        bare = None
         if len(words) > 1 and _ARTICLES_ONLY.match(" ".join(words[1:])):
-            cmd = verb  # "take the": no object named
+            bare = verb  # "take the": no object named
         elif len(words) > 2 and words[1] in ("up", "at") and _ARTICLES_ONLY.match(" ".join(words[2:])):
-            cmd = " ".join(words[:2])
-        if cmd in _ASK and not (cmd in self._cooking_words and not self._has_cooking):
-            # Inform 7 sometimes infers the object of a bare verb instead (and acts on it);
-            # which one its parser picks is not modelled (docs/textworld/native.md).
-            return f"What do you want to {_ASK[cmd]}?", False
+            bare = " ".join(words[:2])
+        if bare in _BARE and not (bare in self._cooking_words and not self._has_cooking):
+            # After "the" Inform 7 asks when nothing stands out, and infers nothing otherwise.
+            # (A thing that alone fits what the verb wants, as the one carried thing for
+            # "remove the", is still inferred.)
+            verb_, context, _, _ = _BARE[bare]
+            if self._likeliest(context, verb_) is None or self._likeliest(context, verb_, by_score=False) is not None:
+                return self._bare(bare)
+            return "You can't see any such thing.", False
+        if cmd in _BARE and not (cmd in self._cooking_words and not self._has_cooking):
+            return self._bare(cmd)
         for pattern, verb_ in _TWO_NOUNS:
             m = pattern.match(cmd)
             if m:
@@ -771,6 +783,19 @@ class NativeGame:
     def _cooking_words(self) -> tuple[str, ...]:
         return ("cook", "dice", "prepare")
 
+    def _help_text(self) -> str:
+        """What TextWorld's "help" prints: the list of commands its Inform 7 source
+        writes for this game (read from that source once, when first asked)."""
+        if self._help is None:
+            from textworld.generator.inform7 import Inform7Game
+
+            source = Inform7Game(self.game).gen_source()
+            block = source.split("Carry out displaying help message:", 1)[1].split("\n\n", 1)[0]
+            lines = re.findall(r'say "(.*)";', block)
+            text = "".join(lines).replace("[fixed letter spacing]", "").replace("[variable letter spacing]", "")
+            self._help = text.replace("[line break]", "\n")
+        return self._help
+
     def _no_object_verb(self, verb: str, rest: str) -> tuple[str, bool]:
         """A Standard Rules verb that takes no object ("wait", "jump") or one optional
         object that changes nothing ("smell the chest")."""
@@ -786,6 +811,95 @@ class NativeGame:
         if verb == "go":
             return "You can't see any such thing.", False  # "go [something]": entering, nothing here to enter
         return f"I only understood you as far as wanting to {_LANGUAGE_VERB.get(verb, verb)}.", False
+
+    # -- a verb without its objects: Inform 7 infers them when one thing is likeliest -----
+    def _bare(self, cmd: str) -> tuple[str, bool]:
+        """A verb typed without its object(s). Inform 7's parser scores every thing in
+        view as its ``Adjudicate`` does (what the grammar token prefers, then where the
+        thing is: carried, here, or inside something; then the "does the player mean"
+        rules) and acts on the single best one, noting it ("(the key)"); on a tie it asks."""
+        verb, context, second_context, preposition = _BARE[cmd]
+        if verb in ("slice", "dice", "chop") and not self._has_cooking:
+            verb, context, second_context, preposition = "cut", "noun", None, ""
+        first = self._likeliest(context, verb)
+        said = " ".join(_LANGUAGE_VERB.get(w, w) for w in cmd.split(" "))
+        if first is None:
+            return f"What do you want to {said}{' ' + preposition if preposition and second_context is None else ''}?", False
+        if second_context is None:
+            self._it = first
+            reply, turn = self._act_one(verb, first)
+            shown = f"{preposition} {self._the(first)}" if preposition else self._the(first)
+            return f"({shown})\n{reply}", turn
+        second = self._likeliest(second_context, verb, first)
+        if second is None:
+            return f"What do you want to {said} {self._the(first)} {preposition}?", False
+        self._it = first
+        reply, turn = self._act_two(verb, first, second)
+        return f"({self._the(first)} {preposition} {self._the(second)})\n{reply}", turn
+
+    def _likeliest(self, context: str, verb: str, first: str | None = None, typed: str = "", by_score: bool = True,
+                   candidates: Sequence[str] | None = None) -> str | None:
+        """The thing Inform 7's parser infers for a missing object, or picks among
+        ``candidates`` that the typed words all fit (None: it would ask). ``context``: the
+        grammar token (``noun``, ``held``, ``multi``, ``multiheld``, ``multiexcept``);
+        ``first``: the first object, when choosing the second; ``typed``: the words typed."""
+        room = self._room
+        # The player is a candidate only where the token wants something carried.
+        if candidates is not None:
+            scope = list(candidates)
+        else:
+            scope = (["P"] if context == "held" else []) + list(dict.fromkeys(self._scope()))
+        held = {o for o in scope if o != "P" and self._holder(o) == "I"}
+        if context in ("held", "multiheld"):
+            good = [o for o in scope if o in held]
+        elif context == "multi":
+            good = [o for o in scope if o != "P"]
+        elif context == "multiexcept":
+            good = list(scope)
+        else:
+            good = []
+        if len(good) == 1:
+            return good[0]
+        if not by_score:
+            return None
+        # Carried things score best, except for taking (the library's PREFER_HELD).
+        carried_score, here_score = (40, 60) if verb in ("take", "remove from") else (60, 40)
+        best, best_score = None, None
+        for obj in scope:
+            holder = room if obj == "P" or self._kind.get(obj) == "d" else self._holder(obj)  # a door is in the room
+            score = 1000 * (obj in good) + (0 if obj == "P" else 100 + 5) + 10
+            score += carried_score if obj in held else here_score if holder == room else 20
+            score += 1000 * self._does_the_player_mean(verb, obj, first, obj in held, typed)
+            if best_score is None or score > best_score:
+                best, best_score = obj, score
+            elif score == best_score:
+                best = None
+        return best
+
+    def _does_the_player_mean(self, verb: str, obj: str, first: str | None, carried: bool, typed: str = "") -> int:
+        """The "does the player mean" rules' verdict on ``obj`` (0 very unlikely, 2
+        possible, 3 likely, 4 very likely), the most specific rule first: tw-cooking's
+        (no cutting with a blunt carried thing, no cooking with a carried one), the
+        Standard Rules' (no taking what is carried), then TextWorld's (what the command
+        names by its whole printed name)."""
+        if first is None:
+            if verb == "take" and carried:
+                return 0
+            return 3 if obj != "P" and self.names[obj].lower() in typed else 2
+        if verb in ("slice", "dice", "chop") and carried and not self._is_sharp(obj):
+            return 0
+        if verb == "cook" and carried:
+            return 0
+        if obj != "P" and first != "P" and self.names[obj].lower() in typed and self.names[first].lower() in typed:
+            return 4
+        return 2
+
+    def _is_sharp(self, obj: str) -> bool:
+        return self._has(obj, "sharp")
+
+    def _has(self, obj: str, predicate: str) -> bool:
+        """Whether the one-place fact ``predicate(obj)`` holds in the game."""
+        return any(name == predicate for name, bit in self._facts_of.get(obj, ()) if self._world & bit)
 
     def _understood_as_far_as(self, verb: str, phrase: str) -> str | None:
         """Inform 7's reply when the first words of ``phrase`` name one thing in view and
@@ -807,16 +921,20 @@ class NativeGame:
         player mean" rule makes the first object the likeliest second one too."""
         obj, error = self._resolve(phrase, "held" if verb in ("put", "insert") else None)
         if error:
+            if error.startswith("You can't see") and self._understood_as_far_as(verb, phrase):
+                return "I didn't understand that sentence.", False  # a name, then words no grammar line expects
             return error, False
         note = self._note
-        if _ARTICLES.sub("", phrase.strip()) != self.names[obj].lower():
+        context = "held" if verb in ("unlock", "lock") else "noun"
+        other = self._likeliest(context, verb, obj, typed=phrase.strip())
+        if other is None:
             return question.format(self._the(obj)), False
-        preposition = "" if typed_preposition else question.split(" ")[-2].rstrip("?") + " "
+        preposition = "" if typed_preposition else question.split(" ")[-1].rstrip("?") + " "
         self._it = obj
-        reply, turn = self._act_two(verb, obj, obj)
+        reply, turn = self._act_two(verb, obj, other)
         if verb == "take from":
             reply = "But it isn't there now." if reply.startswith("But the") else reply
-        return f"{note}({preposition}{self._the(obj)})\n{reply}", turn
+        return f"{note}({preposition}{self._the(other)})\n{reply}", turn
 
     # -- commas -----------------------------------------------------------------------
     def _with_commas(self, cmd: str) -> str:
@@ -844,7 +962,9 @@ class NativeGame:
         if len(words) == 1 or (len(words) == 2 and words[1] in ("up", "at")):
             return "You can't see any such thing."  # the verb's object is missing before the comma
         if any(pattern.match(head) for pattern, _ in _TWO_NOUNS):
-            return self._then(head, rest)  # after a second object a comma ends the command
+            if not rest:
+                return self._command(head)  # after a second object a comma ends the command
+            return self._upto_two(head)
         state, turns = self.get_state(), self._turns
         reply = self._command(head)
         if self._turns == turns:
@@ -873,6 +993,21 @@ class NativeGame:
             self.last_action = last
             return reply
         return reply + "\n\n" + tidy(more)
+
+    def _upto_two(self, head: str) -> str:
+        """"I only understood you as far as ..." for a whole two-object command (or its
+        own complaint when its objects are not in view)."""
+        for pattern, verb in _TWO_NOUNS:
+            m = pattern.match(head)
+            if m:
+                obj, error = self._resolve(m.group(1))
+                other, error2 = self._resolve(m.group(2))
+                if error or error2:
+                    return self._command(head)
+                said = head[: m.start(1)].strip()
+                between = head[m.end(1): m.start(2)].strip()
+                return f"I only understood you as far as wanting to {said} {self._the(obj)} {between} {self._the(other)}."
+        return self._command(head)
 
     def _is_verb(self, word: str) -> bool:
         return word in _VERB_WORDS or (word in self._cooking_words and self._has_cooking) or (word == "drink" and self._has_drink)
@@ -967,11 +1102,19 @@ class NativeGame:
                     return f"The {name} is welded shut.", True
                 return f"You have to unlock the {name} with the {self.names[key]} first.", True
             return f"You open the {name}.", True
+        if verb == "wear":
+            if obj == "P" or self._holder(obj) != "I":
+                return self._implicit_take(obj), True
+            return "You can't wear that!", True
+        if verb == "cut":
+            if self._has_cooking:
+                return f"You need to specify how you want to cut {self._the(obj)}. Either slice, dice, or chop it.", True
+            return "Cutting it up would achieve little.", True
         if verb == "remove":  # "remove [something preferably held]": taking off
             return f"You aren't wearing {self._the(obj)}.", True
         if verb in ("eat", "drink"):
             if verb == "eat" and kind != "f":
-                return "That's plainly inedible.", True
+                return ("You're" if obj == "P" else "That's") + " plainly inedible.", True
             if verb == "drink" and not self._has_drink:
                 return "There's nothing suitable to drink here.", True
             if self._holder(obj) != "I":
@@ -1041,6 +1184,15 @@ class NativeGame:
             if verb == "lock" and self.is_open(obj):
                 return f"First you'd have to close the {name}.", True
             return "That doesn't seem to fit the lock.", True
+        if verb in ("slice", "dice", "chop"):
+            # tw-cooking's "before a cutting activity" rules come before the need to carry both.
+            if not self._has(obj, "cuttable"):
+                return "Can only cut cuttable food.", True
+            done = next((cut for cut in ("sliced", "diced", "chopped") if self._has(obj, cut)), None)
+            if done:
+                return f"The {name} is already {done}.", True
+            if not self._is_sharp(other):
+                return "Cutting something requires a knife.", True
         if verb in ("cook", "slice", "dice", "chop"):
             if self._holder(obj) != "I":
                 return self._implicit_take(obj), True
@@ -1064,7 +1216,7 @@ class NativeGame:
         """TextWorld's rule for an action that needs ``obj`` carried."""
         if self._kind.get(obj) in ("c", "s", "d"):
             return f"The {self.names[obj]} is fixed in place."
-        return f"You need to take the {self.names[obj]} first."
+        return f"You need to take the {'yourself' if obj == 'P' else self.names[obj]} first."
 
     def _holder(self, obj: str) -> str | None:
         for holder, bit in self._location_bits.get(obj, ()):
@@ -1139,8 +1291,27 @@ _ONE_NOUN = [
     (re.compile(rf"^(?:eat) {_NOUN}$"), "eat"),
     (re.compile(rf"^(?:drink|sip|swallow) {_NOUN}$"), "drink"),
     (re.compile(rf"^look {_NOUN}$"), "examine"),
+    (re.compile(rf"^(?:cut|prune|slice|chop) {_NOUN}$"), "cut"),
     (re.compile(rf"^remove {_NOUN}$"), "remove"),
 ]
+#: A verb typed alone: (verb, its grammar token, the second object's token or None, the
+#: preposition between them), from the Standard Rules' and TextWorld's grammar lines.
+_BARE = {
+    "take": ("take", "multi", None, ""), "get": ("take", "multi", None, ""), "carry": ("take", "multi", None, ""),
+    "hold": ("take", "multi", None, ""), "pick up": ("take", "multi", None, ""),
+    "drop": ("drop", "multiheld", None, ""), "discard": ("drop", "multiheld", None, ""), "throw": ("drop", "multiheld", None, ""),
+    "put": ("wear", "held", None, "on"), "insert": ("insert", "multiexcept", "noun", "in"),
+    "open": ("open", "noun", None, ""), "unwrap": ("open", "noun", None, ""), "uncover": ("open", "noun", None, ""),
+    "close": ("close", "noun", None, ""), "shut": ("close", "noun", None, ""), "cover": ("close", "noun", None, ""),
+    "examine": ("examine", "noun", None, ""), "x": ("examine", "noun", None, ""), "check": ("examine", "noun", None, ""),
+    "read": ("examine", "noun", None, ""), "watch": ("examine", "noun", None, ""), "describe": ("examine", "noun", None, ""),
+    "look at": ("examine", "noun", None, ""), "eat": ("eat", "held", None, ""), "drink": ("drink", "noun", None, ""),
+    "sip": ("drink", "noun", None, ""), "swallow": ("drink", "noun", None, ""), "remove": ("remove", "held", None, ""),
+    "unlock": ("unlock", "noun", "held", "with"), "lock": ("lock", "noun", "held", "with"),
+    "cook": ("cook", "noun", "noun", "with"), "slice": ("slice", "noun", "noun", "with"),
+    "dice": ("dice", "noun", "noun", "with"), "chop": ("chop", "noun", "noun", "with"), "prune": ("cut", "noun", None, ""),
+    "cut": ("cut", "noun", None, ""), "wear": ("wear", "held", None, ""), "don": ("wear", "held", None, ""),
+}
 _ASK = {"take": "take", "get": "get", "drop": "drop", "open": "open", "close": "close", "eat": "eat",
         "examine": "examine", "x": "examine", "drink": "drink", "unlock": "unlock", "lock": "lock", "put": "put on",
         "insert": "insert", "cook": "cook", "slice": "slice", "dice": "dice", "chop": "chop", "check": "check",
@@ -1175,7 +1346,7 @@ _NO_OBJECT_REPLIES = {
 }
 #: First words that make a whole command with nothing after them.
 _NO_OBJECT_VERBS = frozenset({"wait", "z", "jump", "skip", "hop", "think", "sleep", "nap", "wake", "awake", "awaken", "yes", "y",
-                              "no", "sorry", "smell", "sniff", "listen", "hear", "wave", "go", "walk", "run", "score", "goal", "help"})
+                              "no", "sorry", "smell", "sniff", "listen", "hear", "wave", "go", "walk", "run", "score", "goal", "help", "out"})
 _NO_OBJECT_COMMANDS = frozenset(set(_NO_OBJECT_REPLIES) | {"look", "l", "inventory", "inv", "i", "score", "goal", "prepare meal"})
 #: How Inform 7 names a verb in "I only understood you as far as wanting to ...".
 _LANGUAGE_VERB = {"i": "take inventory", "inv": "take inventory", "inventory": "take inventory", "l": "look", "x": "examine",
