@@ -27,6 +27,7 @@ from .text import (
     tidy,
     centred,
     indefinite_article,
+    inform_parts,
     list_sentence,
     number_in_words,
     parse_template,
@@ -39,6 +40,8 @@ _OTHER_DIRECTIONS = {"up", "u", "down", "d", "northeast", "ne", "northwest", "nw
                      "sw", "inside", "in", "outside", "out"}
 _ARTICLES = re.compile(r"^(?:the|a|an|some)\s+")
 _HEAT = (("stove", "fried"), ("oven", "roasted"), ("toaster", "grilled"))
+_COOKED = ("fried", "roasted", "grilled")
+_CUT = ("sliced", "diced", "chopped")
 
 
 class NativeGame:
@@ -54,6 +57,7 @@ class NativeGame:
         self.logic: CompiledLogic = compile_logic(game)
         logic = self.logic
         self.objective: str = game.objective or ""
+        self._objective_text = inform_parts(self.objective)  # as the game prints it
         self.max_score: int = int(game.max_score or 0)
         walkthrough = (game.metadata or {}).get("walkthrough") or getattr(game, "walkthrough", None) or []
         self.walkthrough: list[str] = list(walkthrough)
@@ -143,6 +147,12 @@ class NativeGame:
         self._has_cooking = "slice" in game.kb.rules
         self._text_cache: dict[tuple, str] = {}
         self._help: str | None = None
+        # tw-cooking's recipe: where the meal is prepared, and (ingredient, its food) in
+        # the order the Inform 7 source adds them to the recipe.
+        self._static_facts = {(f.arguments[0].name, f.name) for f in game.world.facts if len(f.arguments) == 1}
+        self._recipe_room = next((f.arguments[0].name for f in game.world.facts if f.name == "cooking_location"), None)
+        bases = {f.arguments[1].name: f.arguments[0].name for f in game.world.facts if f.name == "base"}
+        self._recipe = [(e, bases[e]) for e in world_order if e in bases]
         self._quest_cache: dict[tuple[int, int], tuple[bool, int, int]] = {}
         self._admissible_cache: dict[tuple[int, str], list[str]] = {}
         self._policies: dict[tuple, tuple[str, ...]] = {}  # state key -> the rest of a winning plan
@@ -163,8 +173,10 @@ class NativeGame:
         self._order: tuple[str, ...] = tuple(self._things)
         self._room = self._player_room()
         self._it: str | None = None  # what "it" refers to: the first object of the last parsed command
+        self._question: str | None = None  # the command a "What do you want to ...?" asked to complete
+        self._asked = ""
         self.last_action: GroundAction | None = None  # the action the last command played, if any
-        return tidy(f"{self.objective}\n\n{self.look_text()}")
+        return tidy(f"{self._objective_text}\n\n{self.look_text()}")
 
     def get_state(self) -> tuple:
         """The whole game state as an immutable tuple (constant time)."""
@@ -172,7 +184,9 @@ class NativeGame:
                 self._it)
 
     def set_state(self, state: tuple) -> None:
-        """Go back to a state from :meth:`get_state`."""
+        """Go back to a state from :meth:`get_state` (a question the parser asked is
+        forgotten: the next command is read as a new one)."""
+        self._question = None
         (self._facts, self._world, self._done, self._score, self._moves, self._turns, self._won, self._lost, self._order, self._room,
          self._it) = state
 
@@ -471,9 +485,17 @@ class NativeGame:
         cmd = re.sub(r"\s+", " ", command.strip().lower()).rstrip(".!")
         if not cmd:
             return "I beg your pardon?"
+        question, self._question = self._question, None
+        if question and "," not in cmd and not self._is_verb(cmd.split(" ")[0]):
+            # The answer to "What do you want to take?": Inform 7 completes the command
+            # with it, unless it starts with a verb (a new command).
+            cmd = f"{question} {cmd}"
         if "," in cmd:
             return self._with_commas(cmd)
-        return self._command(cmd)
+        reply = self._command(cmd)
+        if reply.startswith("What do you want to ") and "\n" not in reply:
+            self._question = self._asked
+        return reply
 
     def _command(self, cmd: str) -> str:
         """Play one normalised command without commas; returns its text."""
@@ -697,6 +719,7 @@ class NativeGame:
 
     def _parse(self, cmd: str) -> tuple[str, bool]:
         """Inform 7's reply to a command no valid action matched, and whether a turn passed."""
+        self._cmd = cmd
         if cmd in ("look", "l", "inventory", "inv", "i"):  # abbreviations of TextWorld actions
             action = self._valid(("look",) if cmd in ("look", "l") else ("inventory",))
             if action:
@@ -728,7 +751,7 @@ class NativeGame:
         if re.match(r"^(?:take|get|pick up) (?:all|each|everything)$", cmd):
             return "You have to be more specific!", True
         if cmd == "goal":
-            return self.objective, True
+            return self._objective_text, True
         if cmd == "help":
             return self._help_text(), True
         if cmd == "score":
@@ -824,6 +847,7 @@ class NativeGame:
         first = self._likeliest(context, verb)
         said = " ".join(_LANGUAGE_VERB.get(w, w) for w in cmd.split(" "))
         if first is None:
+            self._asked = f"{cmd} {preposition}" if preposition and second_context is None else cmd
             return f"What do you want to {said}{' ' + preposition if preposition and second_context is None else ''}?", False
         if second_context is None:
             self._it = first
@@ -832,6 +856,7 @@ class NativeGame:
             return f"({shown})\n{reply}", turn
         second = self._likeliest(second_context, verb, first)
         if second is None:
+            self._asked = f"{cmd} {self.names.get(first, 'me')} {preposition}"
             return f"What do you want to {said} {self._the(first)} {preposition}?", False
         self._it = first
         reply, turn = self._act_two(verb, first, second)
@@ -928,6 +953,7 @@ class NativeGame:
         context = "held" if verb in ("unlock", "lock") else "noun"
         other = self._likeliest(context, verb, obj, typed=phrase.strip())
         if other is None:
+            self._asked = f"{self._cmd} {'' if typed_preposition else question.split(' ')[-1].rstrip('?')}".strip()
             return question.format(self._the(obj)), False
         preposition = "" if typed_preposition else question.split(" ")[-1].rstrip("?") + " "
         self._it = obj
@@ -1207,10 +1233,26 @@ class NativeGame:
         return "That's not a verb I recognise.", False
 
     def _prepare(self) -> str:
+        """tw-cooking's "prepare meal", with its "before" rule's checks in their order:
+        the kitchen, then each ingredient carried, cooked and cut as the recipe says
+        (TextWorld's own rule checks only that the ingredients are carried)."""
+        kitchen = self._recipe_room
+        if kitchen is not None and self._room != kitchen:
+            return f"Can only prepare meal in the {self._titles[kitchen]}."
+        for ingredient, food in self._recipe:
+            if self._holder(food) != "I":
+                return "You still miss something."
+            if self._state_word(food, _COOKED) != self._state_word(ingredient, _COOKED):
+                return "Something still needs to be cooked."
+            if self._state_word(food, _CUT) != self._state_word(ingredient, _CUT):
+                return "Something still needs to be cut."
         action = self._valid(("prepare meal",))
         if action:
             return self._apply(action)
         return "You still miss something."
+
+    def _state_word(self, obj: str, words: tuple[str, ...]) -> str | None:
+        return next((w for w in words if self._has(obj, w) or (obj, w) in self._static_facts), None)
 
     def _implicit_take(self, obj: str) -> str:
         """TextWorld's rule for an action that needs ``obj`` carried."""
@@ -1290,9 +1332,10 @@ _ONE_NOUN = [
     (re.compile(rf"^(?:close|shut|cover) {_NOUN}$"), "close"),
     (re.compile(rf"^(?:eat) {_NOUN}$"), "eat"),
     (re.compile(rf"^(?:drink|sip|swallow) {_NOUN}$"), "drink"),
-    (re.compile(rf"^look {_NOUN}$"), "examine"),
+    (re.compile(rf"^(?:look|l) {_NOUN}$"), "examine"),
     (re.compile(rf"^(?:cut|prune|slice|chop) {_NOUN}$"), "cut"),
     (re.compile(rf"^remove {_NOUN}$"), "remove"),
+    (re.compile(rf"^put {_NOUN} on$"), "wear"),  # "put [something preferably held] on": wearing
 ]
 #: A verb typed alone: (verb, its grammar token, the second object's token or None, the
 #: preposition between them), from the Standard Rules' and TextWorld's grammar lines.

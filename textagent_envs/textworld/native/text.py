@@ -102,6 +102,15 @@ def inform_quotes(text: str) -> str:
     return _APOSTROPHE.sub('"', text)
 
 
+def inform_parts(text: str, cutoff: int = 200) -> str:
+    """``text`` as Inform 7 prints it when TextWorld's source holds it in parts (the
+    objective): split at new lines and every ``cutoff`` characters into separate
+    strings, each with its quotes converted on its own (so "you've" cut after "you"
+    prints as ``you"ve``)."""
+    lines = text.replace("\n", "[line break]").split("[line break]")
+    return "\n".join("".join(inform_quotes(line[i:i + cutoff]) for i in range(0, len(line), cutoff)) for line in lines)
+
+
 def _parse_condition(text: str) -> tuple:
     parts = [p.strip() for p in text.split(" and ")]
     return ("and", tuple(_parse_atom(p) for p in parts))
