@@ -776,10 +776,9 @@ class NativeGame:
             bare = " ".join(words[:2])
         if bare in _BARE and not (bare in self._cooking_words and not self._has_cooking):
             # After "the" Inform 7 asks when nothing stands out, and infers nothing otherwise.
-            # (A thing that alone fits what the verb wants, as the one carried thing for
-            # "remove the", is still inferred.)
+            # (Where the verb wants something carried, as "remove the", it still infers.)
             verb_, context, _, _ = _BARE[bare]
-            if self._likeliest(context, verb_) is None or self._likeliest(context, verb_, by_score=False) is not None:
+            if context != "noun" or self._likeliest(context, verb_) is None:
                 return self._bare(bare)
             return "You can't see any such thing.", False
         if cmd in _BARE and not (cmd in self._cooking_words and not self._has_cooking):
@@ -862,7 +861,7 @@ class NativeGame:
         reply, turn = self._act_two(verb, first, second)
         return f"({self._the(first)} {preposition} {self._the(second)})\n{reply}", turn
 
-    def _likeliest(self, context: str, verb: str, first: str | None = None, typed: str = "", by_score: bool = True,
+    def _likeliest(self, context: str, verb: str, first: str | None = None, typed: str = "",
                    candidates: Sequence[str] | None = None) -> str | None:
         """The thing Inform 7's parser infers for a missing object, or picks among
         ``candidates`` that the typed words all fit (None: it would ask). ``context``: the
@@ -885,8 +884,6 @@ class NativeGame:
             good = []
         if len(good) == 1:
             return good[0]
-        if not by_score:
-            return None
         # Carried things score best, except for taking (the library's PREFER_HELD).
         carried_score, here_score = (40, 60) if verb in ("take", "remove from") else (60, 40)
         best, best_score = None, None
@@ -952,6 +949,8 @@ class NativeGame:
         note = self._note
         context = "held" if verb in ("unlock", "lock") else "noun"
         other = self._likeliest(context, verb, obj, typed=phrase.strip())
+        if verb == "take from" and self._holder(obj) != "I":
+            other = None  # measured: Inform 7 asks here (what it infers for a carried thing is below)
         if other is None:
             self._asked = f"{self._cmd} {'' if typed_preposition else question.split(' ')[-1].rstrip('?')}".strip()
             return question.format(self._the(obj)), False
