@@ -941,6 +941,8 @@ class NativeGame:
         """A two-object command without its second object. Inform 7 asks for it, unless
         the command names the first object by its whole name: then TextWorld's "does the
         player mean" rule makes the first object the likeliest second one too."""
+        if phrase.split(" ")[-1] in ("the", "a", "an", "some") and len(phrase.split(" ")) > 1:
+            return "I didn't understand that sentence.", False  # an article where a preposition should be
         obj, error = self._resolve(phrase, "held" if verb in ("put", "insert") else None)
         if error:
             if error.startswith("You can't see") and self._understood_as_far_as(verb, phrase):
@@ -949,8 +951,8 @@ class NativeGame:
         note = self._note
         context = "held" if verb in ("unlock", "lock") else "noun"
         other = self._likeliest(context, verb, obj, typed=phrase.strip())
-        if verb == "take from" and self._holder(obj) != "I":
-            other = None  # measured: Inform 7 asks here (what it infers for a carried thing is below)
+        if verb == "take from" and self._kind.get(self._holder(obj) or "") in ("c", "s"):
+            other = None  # measured: for a thing in or on something, Inform 7 asks
         if other is None:
             self._asked = f"{self._cmd} {'' if typed_preposition else question.split(' ')[-1].rstrip('?')}".strip()
             return question.format(self._the(obj)), False
