@@ -504,7 +504,12 @@ class NativeGame:
                 nouns = self._nouns[action.index]
                 if nouns:
                     self._it = nouns[0]
-                notes = self._clarified(action, nouns, [self._is_ambiguous(o) for o in nouns])
+                ambiguous = [self._is_ambiguous(o) for o in nouns]
+                if action.rule in ("take/c", "take/s") and ambiguous[0]:
+                    # "take [things inside] from [something]": only what is in the second
+                    # object fits, so a namesake elsewhere needs no choosing.
+                    ambiguous[0] = any(self._holder(r) == nouns[1] for r in self._rivals[nouns[0]])
+                notes = self._clarified(action, nouns, ambiguous)
                 return self._finish(notes + self._apply(action), turn=True)
         reply, turn = self._parse(cmd)
         return self._finish(reply, turn)
@@ -766,6 +771,8 @@ class NativeGame:
             return self._no_object_verb(verb, " ".join(words[1:]))
         if cmd == "prepare meal" and self._has_recipe:
             return self._prepare(), True
+        if cmd.startswith("prepare meal ") and self._has_recipe:
+            return "I didn't understand that sentence.", False
         if verb in self._cooking_words and not self._has_cooking:
             if verb in ("cook", "dice", "prepare"):
                 return "That's not a verb I recognise.", False
@@ -774,6 +781,9 @@ class NativeGame:
             bare = verb  # "take the": no object named
         elif len(words) > 2 and words[1] in ("up", "at") and _ARTICLES_ONLY.match(" ".join(words[2:])):
             bare = " ".join(words[:2])
+        if bare == "put":  # "put on [something]" needs "on": the line that asks is "put [things] in"
+            self._asked = "put"
+            return "What do you want to put?", False
         if bare in _BARE and not (bare in self._cooking_words and not self._has_cooking):
             # After "the" Inform 7 asks when nothing stands out, and infers nothing otherwise.
             # (Where the verb wants something carried, as "remove the", it still infers.)
@@ -845,6 +855,9 @@ class NativeGame:
             verb, context, second_context, preposition = "cut", "noun", None, ""
         first = self._likeliest(context, verb)
         said = " ".join(_LANGUAGE_VERB.get(w, w) for w in cmd.split(" "))
+        if cmd == "pick up" and first is None and not self._scope():
+            # Nothing to take: "pick [things] up" reads "up" as the direction.
+            return "(up)\nYou must name something more substantial.", True
         if first is None:
             self._asked = f"{cmd} {preposition}" if preposition and second_context is None else cmd
             return f"What do you want to {said}{' ' + preposition if preposition and second_context is None else ''}?", False
@@ -942,7 +955,9 @@ class NativeGame:
         the command names the first object by its whole name: then TextWorld's "does the
         player mean" rule makes the first object the likeliest second one too."""
         if phrase.split(" ")[-1] in ("the", "a", "an", "some") and len(phrase.split(" ")) > 1:
-            return "I didn't understand that sentence.", False  # an article where a preposition should be
+            if self._understood_as_far_as(verb, phrase):
+                return "I didn't understand that sentence.", False  # an article where a preposition should be
+            return "You can't see any such thing.", False
         obj, error = self._resolve(phrase, "held" if verb in ("put", "insert") else None)
         if error:
             if error.startswith("You can't see") and self._understood_as_far_as(verb, phrase):
@@ -1071,9 +1086,15 @@ class NativeGame:
 
     def _one(self, verb: str, phrase: str, cmd: str = "") -> tuple[str, bool]:
         prefer = "held" if verb in ("drop", "eat", "drink", "remove") else "not held" if verb == "take" else None
-        obj, error = self._resolve(phrase, prefer)
+        said = cmd[: len(cmd) - len(phrase)].strip() or verb
+        if len(phrase.split(" ")) > 1 and phrase.split(" ")[-1] in ("the", "a", "an", "some"):
+            obj, error = None, "You can't see any such thing."  # an article after the name ends nothing
+        else:
+            obj, error = self._resolve(phrase, prefer)
         if error:
-            return self._understood_as_far_as(cmd[: len(cmd) - len(phrase)].strip() or verb, phrase) or error, False
+            if said in ("look at", "l at"):
+                return error, False  # "look [something]" reads "at" as a name: that error wins
+            return self._understood_as_far_as(said, phrase) or error, False
         self._it = obj
         note = self._note
         reply, turn = self._act_one(verb, obj)
@@ -1398,7 +1419,7 @@ _LANGUAGE_VERB = {"i": "take inventory", "inv": "take inventory", "inventory": "
 _ARTICLES_ONLY = re.compile(r"^(?:(?:the|a|an|some)\s*)+$")
 #: Two-object commands cut short after the first object: Inform 7 asks for the second.
 _MISSING_SECOND = [
-    (re.compile(rf"^put (?!down ){_NOUN}(?<! down)( (?:in|into|inside))?$"), "insert", "What do you want to put {} in?"),
+    (re.compile(rf"^put (?!down ){_NOUN}(?<! down)(?<! on)( (?:in|into|inside))?$"), "insert", "What do you want to put {} in?"),
     (re.compile(rf"^insert {_NOUN}( (?:in|into))?$"), "insert", "What do you want to insert {} in?"),
     (re.compile(rf"^(?:take|get|remove) {_NOUN}( from)$"), "take from", "What do you want to take {} from?"),
     (re.compile(rf"^(?:unlock|open) {_NOUN}( with)$"), "unlock", "What do you want to unlock {} with?"),
