@@ -489,6 +489,12 @@ class NativeGame:
         if question and "," not in cmd and not self._is_verb(cmd.split(" ")[0]):
             # The answer to "What do you want to take?": Inform 7 completes the command
             # with it, unless it starts with a verb (a new command).
+            direction = _DIRECTIONS.get(cmd) if " " not in cmd else None
+            if direction and question.split(" ")[0] in ("take", "get", "pick"):
+                return self._finish("You must name something more substantial.", turn=True)
+            if direction and question in ("lock", "unlock"):
+                self._question = self._asked = f"{question} {cmd} with"
+                return f"What do you want to {question} {direction} with?"
             cmd = f"{question} {cmd}"
         if "," in cmd:
             return self._with_commas(cmd)
@@ -788,7 +794,7 @@ class NativeGame:
             # After "the" Inform 7 asks when nothing stands out, and infers nothing otherwise.
             # (Where the verb wants something carried, as "remove the", it still infers.)
             verb_, context, _, _ = _BARE[bare]
-            if context != "noun" or self._likeliest(context, verb_) is None:
+            if context == "held" or self._likeliest(context, verb_) is None:
                 return self._bare(bare)
             return "You can't see any such thing.", False
         if cmd in _BARE and not (cmd in self._cooking_words and not self._has_cooking):
@@ -974,6 +980,8 @@ class NativeGame:
         preposition = "" if typed_preposition else question.split(" ")[-1].rstrip("?") + " "
         self._it = obj
         reply, turn = self._act_two(verb, obj, other)
+        if note and preposition:  # both objects chosen: one note from the first
+            return f"({self._the(obj)} {preposition}{self._the(other)})\n{reply}", turn
         if verb == "take from":
             reply = "But it isn't there now." if reply.startswith("But the") else reply
         return f"{note}({preposition}{self._the(other)})\n{reply}", turn
@@ -1003,7 +1011,11 @@ class NativeGame:
             return self._then(head, rest)
         if len(words) == 1 or (len(words) == 2 and words[1] in ("up", "at")):
             return "You can't see any such thing."  # the verb's object is missing before the comma
+        if head == "prepare meal" and self._has_recipe:
+            return "I didn't understand that sentence."
         if any(pattern.match(head) for pattern, _ in _TWO_NOUNS):
+            if verb in ("lock", "unlock"):
+                return "You can't use multiple objects with that verb."  # measured on the reference
             if not rest:
                 return self._command(head)  # after a second object a comma ends the command
             return self._upto_two(head)
@@ -1057,16 +1069,15 @@ class NativeGame:
     def _addressee(self, words: list[str]) -> str | None:
         """The object in view that the first words of ``words`` name, if any (whom
         "chest, open" would speak to)."""
-        scope = self._scope()
-        found = None
-        for word in words:
-            if word in ("the", "a", "an", "some") and found is None:
-                continue
-            matches = [o for o in scope if word in self._words[o]] if found is None else ([found] if word in self._words[found] else [])
-            if not matches:
-                break
-            found = matches[0]
-        return found
+        words = [w for w in words if w not in ("the", "a", "an", "some")]
+        best, best_length = None, 0
+        for obj in self._scope():  # the thing that the most leading words name (the first on a tie)
+            length = 0
+            while length < len(words) and words[length] in self._words[obj]:
+                length += 1
+            if length > best_length:
+                best, best_length = obj, length
+        return best
 
     def _not_cooking(self, verb: str, phrase: str) -> tuple[str, bool]:
         """Outside tw-cooking, "cook" and "dice" are no verbs, and Inform 7's own "slice"/"chop"
