@@ -31,6 +31,7 @@ from .text import (
     tidy,
     centred,
     indefinite_article,
+    inform_parts,
     list_sentence,
     number_in_words,
     parse_template,
@@ -43,6 +44,8 @@ _OTHER_DIRECTIONS = {"up", "u", "down", "d", "northeast", "ne", "northwest", "nw
                      "sw", "inside", "in", "outside", "out"}
 _ARTICLES = re.compile(r"^(?:the|a|an|some)\s+")
 _HEAT = (("stove", "fried"), ("oven", "roasted"), ("toaster", "grilled"))
+_COOKED = ("fried", "roasted", "grilled")
+_CUT = ("sliced", "diced", "chopped")
 
 
 class NativeGame:
@@ -58,6 +61,7 @@ class NativeGame:
         self.logic: CompiledLogic = compile_logic(game)
         logic = self.logic
         self.objective: str = game.objective or ""
+        self._objective_text = inform_parts(self.objective)  # as the game prints it
         self.max_score: int = int(game.max_score or 0)
         walkthrough = (game.metadata or {}).get("walkthrough") or getattr(game, "walkthrough", None) or []
         self.walkthrough: list[str] = list(walkthrough)
@@ -148,6 +152,13 @@ class NativeGame:
         self._has_recipe = any(rule.startswith("make/recipe") for rule in game.kb.rules)
         self._has_cooking = "slice" in game.kb.rules
         self._text_cache: dict[tuple, str] = {}
+        self._help: str | None = None
+        # tw-cooking's recipe: where the meal is prepared, and (ingredient, its food) in
+        # the order the Inform 7 source adds them to the recipe.
+        self._static_facts = {(f.arguments[0].name, f.name) for f in game.world.facts if len(f.arguments) == 1}
+        self._recipe_room = next((f.arguments[0].name for f in game.world.facts if f.name == "cooking_location"), None)
+        bases = {f.arguments[1].name: f.arguments[0].name for f in game.world.facts if f.name == "base"}
+        self._recipe = [(e, bases[e]) for e in world_order if e in bases]
         self._policies: dict[tuple, tuple[str, ...]] = {}  # state key -> the rest of a winning plan
         self._walkthrough_objects: frozenset[str] | None = None
         self._landmarks: tuple[int, dict[int, int], dict[str, list[int]]] | None = None
@@ -167,8 +178,10 @@ class NativeGame:
         self._room = self._player_room()
         self._it: str | None = None  # what "it" refers to: the first object of the last parsed command
         self._changed = 0  # the world's facts this turn's action changed (read at the turn's end)
+        self._question: str | None = None  # the command a "What do you want to ...?" asked to complete
+        self._asked = ""
         self.last_action: GroundAction | None = None  # the action the last command played, if any
-        return tidy(f"{self.objective}\n\n{self.look_text()}")
+        return tidy(f"{self._objective_text}\n\n{self.look_text()}")
 
     def get_state(self) -> tuple:
         """The whole game state as an immutable tuple (constant time)."""
@@ -176,7 +189,9 @@ class NativeGame:
                 self._it)
 
     def set_state(self, state: tuple) -> None:
-        """Go back to a state from :meth:`get_state`."""
+        """Go back to a state from :meth:`get_state` (a question the parser asked is
+        forgotten: the next command is read as a new one)."""
+        self._question = None
         (self._facts, self._world, self._done, self._score, self._moves, self._turns, self._won, self._lost, self._order, self._room,
          self._it) = state
         self._changed = 0
@@ -445,20 +460,20 @@ class NativeGame:
         return f"You are carrying: {self._list(carried)}."
 
     def examine_text(self, obj: str) -> str:
-        text = render(self._templates.get(obj, []), self, obj).strip() if obj in self._templates else ""
+        text = render(self._templates.get(obj, []), self, obj, source_lines=False).strip() if obj in self._templates else ""
         kind = self._kind.get(obj)
         if kind == "c" and self.is_open(obj):
             inside = self.contents(obj)
             if inside:
                 verb = "is" if len(inside) == 1 else "are"
-                text += ("\n" if text else "") + f"In the {self.names[obj]} {verb} {self._list(inside)}."
+                text += ("\n\n" if text else "") + f"In the {self.names[obj]} {verb} {self._list(inside)}."
             elif not text:
                 text = f"The {self.names[obj]} is empty."
         if kind == "s":
             on = self.contents(obj)
             if on:
                 verb = "is" if len(on) == 1 else "are"
-                text += ("\n" if text else "") + f"On the {self.names[obj]} {verb} {self._list(on)}."
+                text += ("\n\n" if text else "") + f"On the {self.names[obj]} {verb} {self._list(on)}."
         return text or f"You see nothing special about the {self.name(obj)}."
 
     # -- playing -------------------------------------------------------------------
@@ -470,15 +485,55 @@ class NativeGame:
         self.last_action = None
         self._changed = 0
         cmd = re.sub(r"\s+", " ", command.strip().lower()).rstrip(".!")
+        if not cmd:
+            return "I beg your pardon?"
+        question, self._question = self._question, None
+        if question and "," not in cmd and not self._is_verb(cmd.split(" ")[0]):
+            # The answer to "What do you want to take?": Inform 7 completes the command
+            # with it, unless it starts with a verb (a new command).
+            direction = _DIRECTIONS.get(cmd) if " " not in cmd else None
+            if direction and question.split(" ")[0] in ("take", "get", "pick"):
+                return self._finish("You must name something more substantial.", turn=True)
+            if direction and question in ("lock", "unlock"):
+                self._question = self._asked = f"{question} {cmd} with"
+                return f"What do you want to {question} {direction} with?"
+            cmd = f"{question} {cmd}"
+        if "," in cmd:
+            return self._with_commas(cmd)
+        reply = self._command(cmd)
+        if reply.startswith("What do you want to ") and "\n" not in reply:
+            self._question = self._asked
+        return reply
+
+    def _command(self, cmd: str) -> str:
+        """Play one normalised command without commas; returns its text."""
         for action in self._tables.by_command(self._room).get(cmd, ()):
             if self._facts & action.pre == action.pre and self._world & action.pre == action.pre:
                 nouns = self._tables.nouns(action)
                 if nouns:
                     self._it = nouns[0]
-                notes = "".join(f"({self._the(o)})\n" for o in nouns if self._is_ambiguous(o))
+                ambiguous = [self._is_ambiguous(o) for o in nouns]
+                if action.rule in ("take/c", "take/s") and ambiguous[0]:
+                    # "take [things inside] from [something]": only what is in the second
+                    # object fits, so a namesake elsewhere needs no choosing.
+                    ambiguous[0] = any(self._holder(r) == nouns[1] for r in self._rivals[nouns[0]])
+                notes = self._clarified(action, nouns, ambiguous)
                 return self._finish(notes + self._apply(action), turn=True)
         reply, turn = self._parse(cmd)
         return self._finish(reply, turn)
+
+    def _clarified(self, action: GroundAction, nouns: Sequence[str], ambiguous: Sequence[bool]) -> str:
+        """Inform 7's note on the objects it chose: from the first chosen one to the end
+        of the command ("(the chest with the latchkey)", or "(the latchkey)")."""
+        if not any(ambiguous):
+            return ""
+        if len(nouns) == 2 and ambiguous[0]:
+            template = self.game.kb.rules[action.rule].command_template or ""
+            words = re.findall(r"\{[^}]+\}|[^{}\s]+", template)
+            slots = [i for i, w in enumerate(words) if w.startswith("{")]
+            preposition = " ".join(words[slots[0] + 1:slots[1]]) if len(slots) == 2 else "with"
+            return f"({self._the(nouns[0])} {preposition} {self._the(nouns[1])})\n"
+        return "".join(f"({self._the(o)})\n" for o, flag in zip(nouns, ambiguous) if flag)
 
     def _finish(self, reply: str, turn: bool, text: bool = True) -> str:
         """End the turn as the generated Inform 7 code does: check the quests, report a
@@ -653,22 +708,20 @@ class NativeGame:
         matches = [o for o in self._scope() if phrase == self.names[o].lower() or all(w in self._words[o] for w in words)]
         if not matches:
             return None, "You can't see any such thing."
-        if len(matches) > 1 and prefer:
-            held = [o for o in matches if self._holder(o) == "I"]
-            preferred = held if prefer == "held" else [o for o in matches if o not in held]
-            matches = preferred or matches
-            if len(matches) == 1:
-                self._note = f"({self._the(matches[0])})\n"
-        exact = [o for o in matches if self.names[o].lower() == phrase]
-        if len(matches) > 1 and len(exact) == 1:
-            self._note = f"({self._the(exact[0])})\n"
-        if len(exact) == 1 or len(matches) == 1:
-            return (exact or matches)[0], None
+        if len(matches) == 1:
+            return matches[0], None
+        # Several things fit the words: Inform 7 scores them as for a missing object.
+        context = {"held": "held", "not held": "multi"}.get(prefer or "", "noun")
+        best = self._likeliest(context, "take" if prefer == "not held" else "", typed=phrase, candidates=matches)
+        if best is not None:
+            self._note = f"({self._the(best)})\n"
+            return best, None
         listed = [f"the {self.names[o]}" for o in matches]
         return None, f"Which do you mean, {', '.join(listed[:-1])} or {listed[-1]}?"
 
     def _parse(self, cmd: str) -> tuple[str, bool]:
         """Inform 7's reply to a command no valid action matched, and whether a turn passed."""
+        self._cmd = cmd
         if cmd in ("look", "l", "inventory", "inv", "i"):  # abbreviations of TextWorld actions
             action = self._valid(("look",) if cmd in ("look", "l") else ("inventory",))
             if action:
@@ -676,6 +729,8 @@ class NativeGame:
             return (self.look_text() if cmd in ("look", "l") else self.inventory_text()), True
         if cmd.startswith(("inventory ", "i ", "inv ")):
             return "I only understood you as far as wanting to take inventory.", False
+        if cmd == "out":  # a verb (exit) before it is a direction
+            return _NO_OBJECT_REPLIES[cmd], True
         m = re.match(r"^(?:go |walk |run )?(\w+)$", cmd)
         if m and (m.group(1) in _DIRECTIONS or m.group(1) in _OTHER_DIRECTIONS) and (cmd.startswith(("go ", "walk ", "run ")) or " " not in cmd):
             direction = _DIRECTIONS.get(m.group(1))
@@ -689,34 +744,331 @@ class NativeGame:
             if action:
                 return self._apply(action), True
             return "You can't go that way.", True
+        m = re.match(r"^(\w+) ", cmd)
+        if m and m.group(1) in _DIRECTIONS or m and m.group(1) in _OTHER_DIRECTIONS and m.group(1) not in _VERB_WORDS:
+            return f"I only understood you as far as wanting to (go) {m.group(1)}.", False
+        m = re.match(r"^(?:go|walk|run) (\w+) ", cmd)
+        if m and (m.group(1) in _DIRECTIONS or m.group(1) in _OTHER_DIRECTIONS):
+            return f"I only understood you as far as wanting to {cmd.split(' ')[0]} {m.group(1)}.", False
         if re.match(r"^(?:take|get|pick up) (?:all|each|everything)$", cmd):
             return "You have to be more specific!", True
-        if cmd in ("wait", "z"):
-            return "Time passes.", True
-        if cmd == "jump":
-            return "You jump on the spot.", True
         if cmd == "goal":
-            return self.objective, True
+            return self._objective_text, True
+        if cmd == "help":
+            return self._help_text(), True
         if cmd == "score":
-            return f"You have so far scored {self._score} out of a possible {self.max_score}, in {self._turns - 1} turns.", False
-        for pattern, verb in _TWO_NOUNS:
-            m = pattern.match(cmd)
-            if m:
-                if verb in _COOKING_VERBS and not self._has_cooking:
-                    return self._not_cooking(verb, m.group(1))
-                return self._two(verb, m.group(1), m.group(2), cmd)
-        for pattern, verb in _ONE_NOUN:
-            m = pattern.match(cmd)
-            if m:
-                return self._one(verb, m.group(1))
-        bare = cmd.split(" ")[0] if cmd else ""
-        if bare in _ASK:
-            # Inform 7 sometimes infers the object of a bare verb instead (and acts on it);
-            # which one its parser picks is not modelled (docs/textworld/native.md).
-            return f"What do you want to {_ASK[bare]}?", False
+            # Inform 7's turn counter, which starts at 1 (the end-of-game line reads it too).
+            turns = "turn" if self._turns == 1 else "turns"
+            return f"You have so far scored {self._score} out of a possible {self.max_score}, in {self._turns} {turns}.", False
+        words = cmd.split(" ")
+        verb = words[0]
+        if cmd in _NO_OBJECT_REPLIES:
+            return _NO_OBJECT_REPLIES[cmd], True
+        if verb in _NO_OBJECT_VERBS and not (verb in self._cooking_words and not self._has_cooking):
+            return self._no_object_verb(verb, " ".join(words[1:]))
         if cmd == "prepare meal" and self._has_recipe:
             return self._prepare(), True
+        if cmd.startswith("prepare meal ") and self._has_recipe:
+            return "I didn't understand that sentence.", False
+        if verb in self._cooking_words and not self._has_cooking:
+            if verb in ("cook", "dice", "prepare"):
+                return "That's not a verb I recognise.", False
+        bare = None
+        if len(words) > 1 and _ARTICLES_ONLY.match(" ".join(words[1:])):
+            bare = verb  # "take the": no object named
+        elif len(words) > 2 and words[1] in ("up", "at") and _ARTICLES_ONLY.match(" ".join(words[2:])):
+            bare = " ".join(words[:2])
+        if bare == "put":  # "put on [something]" needs "on": the line that asks is "put [things] in"
+            self._asked = "put"
+            return "What do you want to put?", False
+        if bare in _BARE and not (bare in self._cooking_words and not self._has_cooking):
+            # After "the" Inform 7 asks when nothing stands out, and infers nothing otherwise.
+            # (Where the verb wants something carried, as "remove the", it still infers.)
+            verb_, context, _, _ = _BARE[bare]
+            if context == "held" or self._likeliest(context, verb_) is None:
+                return self._bare(bare)
+            return "You can't see any such thing.", False
+        if cmd in _BARE and not (cmd in self._cooking_words and not self._has_cooking):
+            return self._bare(cmd)
+        for pattern, verb_ in _TWO_NOUNS:
+            m = pattern.match(cmd)
+            if m:
+                if verb_ in _COOKING_VERBS and not self._has_cooking:
+                    return self._not_cooking(verb_, m.group(1))
+                return self._two(verb_, m.group(1), m.group(2), cmd)
+        for pattern, verb_, question in _MISSING_SECOND:
+            m = pattern.match(cmd)
+            if m and not (verb_ in _COOKING_VERBS and not self._has_cooking):
+                return self._missing_second(verb_, m.group(1), question, typed_preposition=bool(m.group(2)))
+        for pattern, verb_ in _ONE_NOUN:
+            m = pattern.match(cmd)
+            if m:
+                return self._one(verb_, m.group(1), cmd)
+        if verb in _VERB_WORDS and not (verb in self._cooking_words and not self._has_cooking):
+            return "You can't see any such thing.", False  # a verb, then words that name nothing here
         return "That's not a verb I recognise.", False
+
+    @property
+    def _cooking_words(self) -> tuple[str, ...]:
+        return ("cook", "dice", "prepare")
+
+    def _help_text(self) -> str:
+        """What TextWorld's "help" prints: the list of commands its Inform 7 source
+        writes for this game (read from that source once, when first asked)."""
+        if self._help is None:
+            from textworld.generator.inform7 import Inform7Game
+
+            source = Inform7Game(self.game).gen_source()
+            block = source.split("Carry out displaying help message:", 1)[1].split("\n\n", 1)[0]
+            lines = re.findall(r'say "(.*)";', block)
+            text = "".join(lines).replace("[fixed letter spacing]", "").replace("[variable letter spacing]", "")
+            self._help = text.replace("[line break]", "\n")
+        return self._help
+
+    def _no_object_verb(self, verb: str, rest: str) -> tuple[str, bool]:
+        """A Standard Rules verb that takes no object ("wait", "jump") or one optional
+        object that changes nothing ("smell the chest")."""
+        if verb in ("smell", "sniff"):
+            obj, error = self._resolve(rest)
+            return (error, False) if error else (self._note + "You smell nothing unexpected.", True)
+        if verb in ("wake", "awake", "awaken") and rest not in ("up",):
+            obj, error = self._resolve(rest[:-3] if rest.endswith(" up") else rest[3:] if rest.startswith("up ") else rest)
+            return (error, False) if error else ("You can only do that to something animate.", False)
+        if verb == "listen" and rest.startswith("to "):
+            obj, error = self._resolve(rest[3:])
+            return (error, False) if error else (self._note + "You hear nothing unexpected.", True)
+        if verb == "go":
+            return "You can't see any such thing.", False  # "go [something]": entering, nothing here to enter
+        return f"I only understood you as far as wanting to {_LANGUAGE_VERB.get(verb, verb)}.", False
+
+    # -- a verb without its objects: Inform 7 infers them when one thing is likeliest -----
+    def _bare(self, cmd: str) -> tuple[str, bool]:
+        """A verb typed without its object(s). Inform 7's parser scores every thing in
+        view as its ``Adjudicate`` does (what the grammar token prefers, then where the
+        thing is: carried, here, or inside something; then the "does the player mean"
+        rules) and acts on the single best one, noting it ("(the key)"); on a tie it asks."""
+        verb, context, second_context, preposition = _BARE[cmd]
+        if verb in ("slice", "dice", "chop") and not self._has_cooking:
+            verb, context, second_context, preposition = "cut", "noun", None, ""
+        first = self._likeliest(context, verb)
+        said = " ".join(_LANGUAGE_VERB.get(w, w) for w in cmd.split(" "))
+        if cmd == "pick up" and first is None and not self._scope():
+            # Nothing to take: "pick [things] up" reads "up" as the direction.
+            return "(up)\nYou must name something more substantial.", True
+        if first is None:
+            self._asked = f"{cmd} {preposition}" if preposition and second_context is None else cmd
+            return f"What do you want to {said}{' ' + preposition if preposition and second_context is None else ''}?", False
+        if second_context is None:
+            self._it = first
+            reply, turn = self._act_one(verb, first)
+            shown = f"{preposition} {self._the(first)}" if preposition else self._the(first)
+            return f"({shown})\n{reply}", turn
+        second = self._likeliest(second_context, verb, first)
+        if second is None:
+            self._asked = f"{cmd} {self.names.get(first, 'me')} {preposition}"
+            return f"What do you want to {said} {self._the(first)} {preposition}?", False
+        self._it = first
+        reply, turn = self._act_two(verb, first, second)
+        return f"({self._the(first)} {preposition} {self._the(second)})\n{reply}", turn
+
+    def _likeliest(self, context: str, verb: str, first: str | None = None, typed: str = "",
+                   candidates: Sequence[str] | None = None) -> str | None:
+        """The thing Inform 7's parser infers for a missing object, or picks among
+        ``candidates`` that the typed words all fit (None: it would ask). ``context``: the
+        grammar token (``noun``, ``held``, ``multi``, ``multiheld``, ``multiexcept``);
+        ``first``: the first object, when choosing the second; ``typed``: the words typed."""
+        room = self._room
+        # The player is a candidate only where the token wants something carried.
+        if candidates is not None:
+            scope = list(candidates)
+        else:
+            scope = (["P"] if context == "held" else []) + list(dict.fromkeys(self._scope()))
+        held = {o for o in scope if o != "P" and self._holder(o) == "I"}
+        if context in ("held", "multiheld"):
+            good = [o for o in scope if o in held]
+        elif context == "multi":
+            good = [o for o in scope if o != "P"]
+        elif context == "multiexcept":
+            good = list(scope)
+        else:
+            good = []
+        if len(good) == 1:
+            return good[0]
+        # Carried things score best, except for taking (the library's PREFER_HELD).
+        carried_score, here_score = (40, 60) if verb in ("take", "remove from") else (60, 40)
+        best, best_score = None, None
+        for obj in scope:
+            holder = room if obj == "P" or self._kind.get(obj) == "d" else self._holder(obj)  # a door is in the room
+            score = 1000 * (obj in good) + (0 if obj == "P" else 100 + 5) + 10
+            score += carried_score if obj in held else here_score if holder == room else 20
+            score += 1000 * self._does_the_player_mean(verb, obj, first, obj in held, typed)
+            if best_score is None or score > best_score:
+                best, best_score = obj, score
+            elif score == best_score:
+                best = None
+        return best
+
+    def _does_the_player_mean(self, verb: str, obj: str, first: str | None, carried: bool, typed: str = "") -> int:
+        """The "does the player mean" rules' verdict on ``obj`` (0 very unlikely, 2
+        possible, 3 likely, 4 very likely), the most specific rule first: tw-cooking's
+        (no cutting with a blunt carried thing, no cooking with a carried one), the
+        Standard Rules' (no taking what is carried), then TextWorld's (what the command
+        names by its whole printed name)."""
+        if first is None:
+            if verb == "take" and carried:
+                return 0
+            return 3 if obj != "P" and self.names[obj].lower() in typed else 2
+        if verb in ("slice", "dice", "chop") and carried and not self._is_sharp(obj):
+            return 0
+        if verb == "cook" and carried:
+            return 0
+        if obj != "P" and first != "P" and self.names[obj].lower() in typed and self.names[first].lower() in typed:
+            return 4
+        return 2
+
+    def _is_sharp(self, obj: str) -> bool:
+        return self._has(obj, "sharp")
+
+    def _has(self, obj: str, predicate: str) -> bool:
+        """Whether the one-place fact ``predicate(obj)`` holds in the game."""
+        return any(name == predicate for name, bit in self._facts_of.get(obj, ()) if self._world & bit)
+
+    def _understood_as_far_as(self, verb: str, phrase: str) -> str | None:
+        """Inform 7's reply when the first words of ``phrase`` name one thing in view and
+        more words follow ("examine peanut banana"), else None."""
+        words = _ARTICLES.sub("", phrase.strip()).split(" ")
+        scope = self._scope()
+        for k in range(len(words) - 1, 0, -1):
+            head = [w for w in words[:k] if w not in ("of", "the")]
+            matches = [o for o in scope if head and all(w in self._words[o] for w in head)]
+            if len(matches) == 1:
+                return f"I only understood you as far as wanting to {_LANGUAGE_VERB.get(verb, verb)} {self._the(matches[0])}."
+            if matches:
+                return None
+        return None
+
+    def _missing_second(self, verb: str, phrase: str, question: str, typed_preposition: bool) -> tuple[str, bool]:
+        """A two-object command without its second object. Inform 7 asks for it, unless
+        the command names the first object by its whole name: then TextWorld's "does the
+        player mean" rule makes the first object the likeliest second one too."""
+        if phrase.split(" ")[-1] in ("the", "a", "an", "some") and len(phrase.split(" ")) > 1:
+            if self._understood_as_far_as(verb, phrase):
+                return "I didn't understand that sentence.", False  # an article where a preposition should be
+            return "You can't see any such thing.", False
+        obj, error = self._resolve(phrase, "held" if verb in ("put", "insert") else None)
+        if error:
+            if error.startswith("You can't see") and self._understood_as_far_as(verb, phrase):
+                return "I didn't understand that sentence.", False  # a name, then words no grammar line expects
+            return error, False
+        note = self._note
+        context = "held" if verb in ("unlock", "lock") else "noun"
+        other = self._likeliest(context, verb, obj, typed=phrase.strip())
+        if verb == "take from" and self._kind.get(self._holder(obj) or "") in ("c", "s"):
+            other = None  # measured: for a thing in or on something, Inform 7 asks
+        if other is None:
+            self._asked = f"{self._cmd} {'' if typed_preposition else question.split(' ')[-1].rstrip('?')}".strip()
+            return question.format(self._the(obj)), False
+        preposition = "" if typed_preposition else question.split(" ")[-1].rstrip("?") + " "
+        self._it = obj
+        reply, turn = self._act_two(verb, obj, other)
+        if note and preposition:  # both objects chosen: one note from the first
+            return f"({self._the(obj)} {preposition}{self._the(other)})\n{reply}", turn
+        if verb == "take from":
+            reply = "But it isn't there now." if reply.startswith("But the") else reply
+        return f"{note}({preposition}{self._the(other)})\n{reply}", turn
+
+    # -- commas -----------------------------------------------------------------------
+    def _with_commas(self, cmd: str) -> str:
+        """A command with a comma, read as Inform 7's parser reads it: a leading comma is
+        an error; "name, ..." speaks to someone (there is no one to talk to here); after
+        a complete command a comma ends it and what follows is the next command; after
+        an object it starts a list of objects (a verb that takes one object refuses it)."""
+        if cmd.startswith(","):
+            return "You can't begin with a comma."
+        head, _, rest = cmd.partition(",")
+        head, rest = head.strip(), rest.strip()
+        words = head.split(" ")
+        verb = words[0]
+        if not (verb in _DIRECTIONS or verb in _OTHER_DIRECTIONS and verb not in _VERB_WORDS):
+            addressee = self._addressee(words)
+            if addressee is not None:
+                return f"You can't talk to {self._the(addressee)}."
+            if not self._is_verb(verb):
+                return "You seem to want to talk to someone, but I can't see whom."
+        if len(words) == 2 and words[0] in ("go", "walk", "run") and (words[1] in _DIRECTIONS or words[1] in _OTHER_DIRECTIONS):
+            return "You can't use multiple objects with that verb."  # "go [direction]": a list of directions
+        if head in _NO_OBJECT_COMMANDS or verb in _DIRECTIONS or verb in _OTHER_DIRECTIONS or (
+                len(words) == 1 and verb in _NO_OBJECT_VERBS and self._is_verb(verb)):
+            return self._then(head, rest)
+        if len(words) == 1 or (len(words) == 2 and words[1] in ("up", "at")):
+            return "You can't see any such thing."  # the verb's object is missing before the comma
+        if head == "prepare meal" and self._has_recipe:
+            return "I didn't understand that sentence."
+        if any(pattern.match(head) for pattern, _ in _TWO_NOUNS):
+            if verb in ("lock", "unlock"):
+                return "You can't use multiple objects with that verb."  # measured on the reference
+            if not rest:
+                return self._command(head)  # after a second object a comma ends the command
+            return self._upto_two(head)
+        state, turns = self.get_state(), self._turns
+        reply = self._command(head)
+        if self._turns == turns:
+            return reply  # the command before the comma is already wrong
+        self.set_state(state)
+        self.last_action = None
+        if verb in ("take", "get", "drop", "carry", "hold", "discard", "throw") or head.startswith(("pick up ", "put down ")):
+            if rest:
+                return "You can't see any such thing."
+            reply = self._command(head)
+            return f"{self.names.get(self._it, 'yourself')}: {reply}"
+        return "You can't use multiple objects with that verb."
+
+    def _then(self, head: str, rest: str) -> str:
+        """``head``, then ``rest`` read as the next command of the same line. The
+        reference shows what a parser error in ``rest`` prints; an action in it runs
+        among TextWorld's own commands and its text is lost, so it is not played here."""
+        reply = self._command(head)
+        if not rest or self._won or self._lost:
+            return reply
+        state, turns = self.get_state(), self._turns
+        last = self.last_action
+        more = self._step(rest)
+        if self._turns != turns:
+            self.set_state(state)
+            self.last_action = last
+            return reply
+        return reply + "\n\n" + tidy(more)
+
+    def _upto_two(self, head: str) -> str:
+        """"I only understood you as far as ..." for a whole two-object command (or its
+        own complaint when its objects are not in view)."""
+        for pattern, verb in _TWO_NOUNS:
+            m = pattern.match(head)
+            if m:
+                obj, error = self._resolve(m.group(1))
+                other, error2 = self._resolve(m.group(2))
+                if error or error2:
+                    return self._command(head)
+                said = head[: m.start(1)].strip()
+                between = head[m.end(1): m.start(2)].strip()
+                return f"I only understood you as far as wanting to {said} {self._the(obj)} {between} {self._the(other)}."
+        return self._command(head)
+
+    def _is_verb(self, word: str) -> bool:
+        return word in _VERB_WORDS or (word in self._cooking_words and self._has_cooking) or (word == "drink" and self._has_drink)
+
+    def _addressee(self, words: list[str]) -> str | None:
+        """The object in view that the first words of ``words`` name, if any (whom
+        "chest, open" would speak to)."""
+        words = [w for w in words if w not in ("the", "a", "an", "some")]
+        best, best_length = None, 0
+        for obj in self._scope():  # the thing that the most leading words name (the first on a tie)
+            length = 0
+            while length < len(words) and words[length] in self._words[obj]:
+                length += 1
+            if length > best_length:
+                best, best_length = obj, length
+        return best
 
     def _not_cooking(self, verb: str, phrase: str) -> tuple[str, bool]:
         """Outside tw-cooking, "cook" and "dice" are no verbs, and Inform 7's own "slice"/"chop"
@@ -734,11 +1086,17 @@ class NativeGame:
                 return action
         return None
 
-    def _one(self, verb: str, phrase: str) -> tuple[str, bool]:
-        prefer = "held" if verb in ("drop", "eat", "drink") else "not held" if verb == "take" else None
-        obj, error = self._resolve(phrase, prefer)
+    def _one(self, verb: str, phrase: str, cmd: str = "") -> tuple[str, bool]:
+        prefer = "held" if verb in ("drop", "eat", "drink", "remove") else "not held" if verb == "take" else None
+        said = cmd[: len(cmd) - len(phrase)].strip() or verb
+        if len(phrase.split(" ")) > 1 and phrase.split(" ")[-1] in ("the", "a", "an", "some"):
+            obj, error = None, "You can't see any such thing."  # an article after the name ends nothing
+        else:
+            obj, error = self._resolve(phrase, prefer)
         if error:
-            return error, False
+            if said in ("look at", "l at"):
+                return error, False  # "look [something]" reads "at" as a name: that error wins
+            return self._understood_as_far_as(said, phrase) or error, False
         self._it = obj
         note = self._note
         reply, turn = self._act_one(verb, obj)
@@ -794,9 +1152,19 @@ class NativeGame:
                     return f"The {name} is welded shut.", True
                 return f"You have to unlock the {name} with the {self.names[key]} first.", True
             return f"You open the {name}.", True
+        if verb == "wear":
+            if obj == "P" or self._holder(obj) != "I":
+                return self._implicit_take(obj), True
+            return "You can't wear that!", True
+        if verb == "cut":
+            if self._has_cooking:
+                return f"You need to specify how you want to cut {self._the(obj)}. Either slice, dice, or chop it.", True
+            return "Cutting it up would achieve little.", True
+        if verb == "remove":  # "remove [something preferably held]": taking off
+            return f"You aren't wearing {self._the(obj)}.", True
         if verb in ("eat", "drink"):
             if verb == "eat" and kind != "f":
-                return "That's plainly inedible.", True
+                return ("You're" if obj == "P" else "That's") + " plainly inedible.", True
             if verb == "drink" and not self._has_drink:
                 return "There's nothing suitable to drink here.", True
             if self._holder(obj) != "I":
@@ -820,7 +1188,11 @@ class NativeGame:
         if error:
             return error, False
         self._it = obj
-        note += self._note
+        if note:  # Inform 7 notes the rest of the command from the first object it chose
+            typed = re.match(rf"^.*?{re.escape(first)} (.+?) {re.escape(second)}$", cmd)
+            note = f"({self._the(obj)} {typed.group(1) if typed else 'with'} {self._the(other)})\n"
+        else:
+            note = self._note
         reply, turn = self._act_two(verb, obj, other)
         return note + reply, turn
 
@@ -862,6 +1234,15 @@ class NativeGame:
             if verb == "lock" and self.is_open(obj):
                 return f"First you'd have to close the {name}.", True
             return "That doesn't seem to fit the lock.", True
+        if verb in ("slice", "dice", "chop"):
+            # tw-cooking's "before a cutting activity" rules come before the need to carry both.
+            if not self._has(obj, "cuttable"):
+                return "Can only cut cuttable food.", True
+            done = next((cut for cut in ("sliced", "diced", "chopped") if self._has(obj, cut)), None)
+            if done:
+                return f"The {name} is already {done}.", True
+            if not self._is_sharp(other):
+                return "Cutting something requires a knife.", True
         if verb in ("cook", "slice", "dice", "chop"):
             if self._holder(obj) != "I":
                 return self._implicit_take(obj), True
@@ -876,16 +1257,32 @@ class NativeGame:
         return "That's not a verb I recognise.", False
 
     def _prepare(self) -> str:
+        """tw-cooking's "prepare meal", with its "before" rule's checks in their order:
+        the kitchen, then each ingredient carried, cooked and cut as the recipe says
+        (TextWorld's own rule checks only that the ingredients are carried)."""
+        kitchen = self._recipe_room
+        if kitchen is not None and self._room != kitchen:
+            return f"Can only prepare meal in the {self._titles[kitchen]}."
+        for ingredient, food in self._recipe:
+            if self._holder(food) != "I":
+                return "You still miss something."
+            if self._state_word(food, _COOKED) != self._state_word(ingredient, _COOKED):
+                return "Something still needs to be cooked."
+            if self._state_word(food, _CUT) != self._state_word(ingredient, _CUT):
+                return "Something still needs to be cut."
         action = self._valid(("prepare meal",))
         if action:
             return self._apply(action)
         return "You still miss something."
 
+    def _state_word(self, obj: str, words: tuple[str, ...]) -> str | None:
+        return next((w for w in words if self._has(obj, w) or (obj, w) in self._static_facts), None)
+
     def _implicit_take(self, obj: str) -> str:
         """TextWorld's rule for an action that needs ``obj`` carried."""
         if self._kind.get(obj) in ("c", "s", "d"):
             return f"The {self.names[obj]} is fixed in place."
-        return f"You need to take the {self.names[obj]} first."
+        return f"You need to take the {'yourself' if obj == 'P' else self.names[obj]} first."
 
     def _holder(self, obj: str) -> str | None:
         for holder, bit in self._location_bits.get(obj, ()):
@@ -964,7 +1361,79 @@ _ONE_NOUN = [
     (re.compile(rf"^(?:close|shut|cover) {_NOUN}$"), "close"),
     (re.compile(rf"^(?:eat) {_NOUN}$"), "eat"),
     (re.compile(rf"^(?:drink|sip|swallow) {_NOUN}$"), "drink"),
+    (re.compile(rf"^(?:look|l) {_NOUN}$"), "examine"),
+    (re.compile(rf"^(?:cut|prune|slice|chop) {_NOUN}$"), "cut"),
+    (re.compile(rf"^remove {_NOUN}$"), "remove"),
+    (re.compile(rf"^put {_NOUN} on$"), "wear"),  # "put [something preferably held] on": wearing
 ]
+#: A verb typed alone: (verb, its grammar token, the second object's token or None, the
+#: preposition between them), from the Standard Rules' and TextWorld's grammar lines.
+_BARE = {
+    "take": ("take", "multi", None, ""), "get": ("take", "multi", None, ""), "carry": ("take", "multi", None, ""),
+    "hold": ("take", "multi", None, ""), "pick up": ("take", "multi", None, ""),
+    "drop": ("drop", "multiheld", None, ""), "discard": ("drop", "multiheld", None, ""), "throw": ("drop", "multiheld", None, ""),
+    "put": ("wear", "held", None, "on"), "insert": ("insert", "multiexcept", "noun", "in"),
+    "open": ("open", "noun", None, ""), "unwrap": ("open", "noun", None, ""), "uncover": ("open", "noun", None, ""),
+    "close": ("close", "noun", None, ""), "shut": ("close", "noun", None, ""), "cover": ("close", "noun", None, ""),
+    "examine": ("examine", "noun", None, ""), "x": ("examine", "noun", None, ""), "check": ("examine", "noun", None, ""),
+    "read": ("examine", "noun", None, ""), "watch": ("examine", "noun", None, ""), "describe": ("examine", "noun", None, ""),
+    "look at": ("examine", "noun", None, ""), "eat": ("eat", "held", None, ""), "drink": ("drink", "noun", None, ""),
+    "sip": ("drink", "noun", None, ""), "swallow": ("drink", "noun", None, ""), "remove": ("remove", "held", None, ""),
+    "unlock": ("unlock", "noun", "held", "with"), "lock": ("lock", "noun", "held", "with"),
+    "cook": ("cook", "noun", "noun", "with"), "slice": ("slice", "noun", "noun", "with"),
+    "dice": ("dice", "noun", "noun", "with"), "chop": ("chop", "noun", "noun", "with"), "prune": ("cut", "noun", None, ""),
+    "cut": ("cut", "noun", None, ""), "wear": ("wear", "held", None, ""), "don": ("wear", "held", None, ""),
+}
 _ASK = {"take": "take", "get": "get", "drop": "drop", "open": "open", "close": "close", "eat": "eat",
-        "examine": "examine", "x": "examine", "drink": "drink", "unlock": "unlock", "lock": "lock", "put": "put",
-        "insert": "insert", "cook": "cook", "slice": "slice", "dice": "dice", "chop": "chop"}
+        "examine": "examine", "x": "examine", "drink": "drink", "unlock": "unlock", "lock": "lock", "put": "put on",
+        "insert": "insert", "cook": "cook", "slice": "slice", "dice": "dice", "chop": "chop", "check": "check",
+        "read": "read", "watch": "watch", "describe": "describe", "look at": "look at", "pick up": "pick up",
+        "remove": "remove", "shut": "shut", "cover": "cover", "carry": "carry", "hold": "hold", "discard": "discard",
+        "throw": "throw", "sip": "sip", "swallow": "swallow", "unwrap": "unwrap", "uncover": "uncover", "smell": "smell",
+        "prune": "prune", "cut": "cut", "wear": "wear", "don": "don"}
+#: The Standard Rules' verbs (and TextWorld's): a first word Inform 7's parser knows.
+_VERB_WORDS = frozenset(
+    "adjust answer ask attach attack awake awaken break burn buy carry check chop clean clear climb close consult cover "
+    "crack cross cut describe destroy discard display disrobe doff don drag drink drop dust eat embrace enter examine exit "
+    "fasten feed feel fight get give go hear hit hold hop hug i insert inv inventory jump kill kiss l leave light listen "
+    "lock look move murder nap no offer open out pay pick polish present press prune pull punch purchase push put "
+    "read remove rotate rub run say scale score screw scrub search set shed shift shine shout show shut sip sit skip sleep "
+    "slice smash smell sniff sorry speak squash squeeze stand swallow sweep swing switch take taste tell think throw thump "
+    "tie torture touch turn twist uncover unlock unscrew unwrap wait wake walk watch wave wear wipe wreck x y yes z goal "
+    "help".split()
+)
+#: Standard Rules actions on nothing and what they print (a turn passes).
+_NO_OBJECT_REPLIES = {
+    "wait": "Time passes.", "z": "Time passes.", "jump": "You jump on the spot.", "skip": "You jump on the spot.",
+    "hop": "You jump on the spot.", "think": "What a good idea.", "sleep": "You aren't feeling especially drowsy.",
+    "nap": "You aren't feeling especially drowsy.", "wake": "The dreadful truth is, this is not a dream.",
+    "wake up": "The dreadful truth is, this is not a dream.", "awake": "The dreadful truth is, this is not a dream.",
+    "awaken": "The dreadful truth is, this is not a dream.", "yes": "That was a rhetorical question.",
+    "y": "That was a rhetorical question.", "no": "That was a rhetorical question.", "sorry": "Oh, don't apologise.",
+    "smell": "You smell nothing unexpected.", "sniff": "You smell nothing unexpected.",
+    "listen": "You hear nothing unexpected.", "hear": "You hear nothing unexpected.", "wave": "You wave.",
+    "go": "You'll have to say which compass direction to go in.", "walk": "You'll have to say which compass direction to go in.",
+    "run": "You'll have to say which compass direction to go in.", "out": "But you aren't in anything at the moment.",
+    "exit": "But you aren't in anything at the moment.", "leave": "But you aren't in anything at the moment.",
+}
+#: First words that make a whole command with nothing after them.
+_NO_OBJECT_VERBS = frozenset({"wait", "z", "jump", "skip", "hop", "think", "sleep", "nap", "wake", "awake", "awaken", "yes", "y",
+                              "no", "sorry", "smell", "sniff", "listen", "hear", "wave", "go", "walk", "run", "score", "goal", "help", "out"})
+_NO_OBJECT_COMMANDS = frozenset(set(_NO_OBJECT_REPLIES) | {"look", "l", "inventory", "inv", "i", "score", "goal", "prepare meal"})
+#: How Inform 7 names a verb in "I only understood you as far as wanting to ...".
+_LANGUAGE_VERB = {"i": "take inventory", "inv": "take inventory", "inventory": "take inventory", "l": "look", "x": "examine",
+                  "z": "wait"}
+_ARTICLES_ONLY = re.compile(r"^(?:(?:the|a|an|some)\s*)+$")
+#: Two-object commands cut short after the first object: Inform 7 asks for the second.
+_MISSING_SECOND = [
+    (re.compile(rf"^put (?!down ){_NOUN}(?<! down)(?<! on)( (?:in|into|inside))?$"), "insert", "What do you want to put {} in?"),
+    (re.compile(rf"^insert {_NOUN}( (?:in|into))?$"), "insert", "What do you want to insert {} in?"),
+    (re.compile(rf"^(?:take|get|remove) {_NOUN}( from)$"), "take from", "What do you want to take {} from?"),
+    (re.compile(rf"^(?:unlock|open) {_NOUN}( with)$"), "unlock", "What do you want to unlock {} with?"),
+    (re.compile(rf"^unlock {_NOUN}()$"), "unlock", "What do you want to unlock {} with?"),
+    (re.compile(rf"^lock {_NOUN}( with)?$"), "lock", "What do you want to lock {} with?"),
+    (re.compile(rf"^cook {_NOUN}( (?:with|in|on|using))?$"), "cook", "What do you want to cook {} with?"),
+    (re.compile(rf"^slice {_NOUN}( (?:with|using))?$"), "slice", "What do you want to slice {} with?"),
+    (re.compile(rf"^dice {_NOUN}( (?:with|using))?$"), "dice", "What do you want to dice {} with?"),
+    (re.compile(rf"^chop {_NOUN}( (?:with|using))?$"), "chop", "What do you want to chop {} with?"),
+]

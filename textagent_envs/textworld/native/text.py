@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Protocol, Sequence, Union
 
-_LINE_START = re.compile(r"\n[ \t]+")
 _TOKEN = re.compile(r"\[([^\]]*)\]")
+_LINE_START = re.compile(r"\n[ \t]+")
 _NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
             "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
 
@@ -102,6 +102,15 @@ def inform_quotes(text: str) -> str:
     return _APOSTROPHE.sub('"', text)
 
 
+def inform_parts(text: str, cutoff: int = 200) -> str:
+    """``text`` as Inform 7 prints it when TextWorld's source holds it in parts (the
+    objective): split at new lines and every ``cutoff`` characters into separate
+    strings, each with its quotes converted on its own (so "you've" cut after "you"
+    prints as ``you"ve``)."""
+    lines = text.replace("\n", "[line break]").split("[line break]")
+    return "\n".join("".join(inform_quotes(line[i:i + cutoff]) for i in range(0, len(line), cutoff)) for line in lines)
+
+
 def _parse_condition(text: str) -> tuple:
     parts = [p.strip() for p in text.split(" and ")]
     return ("and", tuple(_parse_atom(p) for p in parts))
@@ -144,12 +153,15 @@ def _holds(condition: tuple, world: World, subject: str | None) -> bool:
     return True
 
 
-def render(nodes: Sequence[Node], world: World, subject: str | None = None) -> str:
+def render(nodes: Sequence[Node], world: World, subject: str | None = None, source_lines: bool = True) -> str:
     """The text of a parsed template in the current state; ``subject`` is what a bare
-    ``[if open]`` is about (the object being described)."""
+    ``[if open]`` is about (the object being described). ``source_lines``: the text's
+    new lines stand in the Inform 7 source as they are (room descriptions), so the
+    spaces that start a line are dropped; TextWorld writes an object's new lines as
+    ``[line break]``, which keeps them (a recipe's indented lines)."""
     out: list[str] = []
     _render(nodes, world, subject, out)
-    return _LINE_START.sub("\n", "".join(out))
+    return _LINE_START.sub("\n", "".join(out)) if source_lines else "".join(out)
 
 
 def _render(nodes, world, subject, out) -> None:
