@@ -2,6 +2,7 @@
 
 import dataclasses
 import importlib
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -40,6 +41,17 @@ def test_every_registered_id_comes_from_a_family_and_plays_its_knobs():
             knobs = item.knobs_class.from_params(entry.kwargs)  # pinned knobs are valid knobs
             assert knobs.family == item.name
             assert item.engines and item.engine_option in ("backend", "engine", "sandbox")
+            # The registry's first engine is the one the env plays when not told (what `list` shows).
+            default = inspect.signature(env_class).parameters.get(item.engine_option)
+            if default is not None and default.default is not None:
+                assert default.default == item.engines[0], entry.id
+            engines = getattr(env_class, "ENGINES", None)
+            if engines is not None:
+                assert set(engines) == set(item.engines), entry.id
+            if item.group == "textworld":
+                from textagent_envs.textworld.env import DEFAULT_ENGINE
+
+                assert DEFAULT_ENGINE == item.engines[0], entry.id
 
 
 def test_a_family_is_found_by_name_or_by_id_and_an_unknown_name_lists_them():
