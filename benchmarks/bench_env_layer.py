@@ -54,7 +54,7 @@ from textagent_envs.textworld.env import DEFAULT_STEP_TIMEOUT
 from textagent_envs.textworld.families import CustomKnobs
 from textagent_envs.textworld.games import ensure_game
 from textagent_envs.textworld.native.backend import NativeBackend
-from textagent_envs.textworld.native.compare import REQUESTED
+from textagent_envs.textworld.compare import REQUESTED
 try:
     from textagent_envs.worker import InProcessRunner
 except ImportError:  # a package from before the runners' rename (--before)

@@ -55,7 +55,7 @@ from textagent_envs.textworld.backend import JerichoBackend
 from textagent_envs.textworld.families import CookingKnobs, CustomKnobs
 from textagent_envs.textworld.games import ensure_game, generate_game, make_game_object
 from textagent_envs.textworld.native.backend import NativeBackend
-from textagent_envs.textworld.native.compare import REQUESTED
+from textagent_envs.textworld.compare import REQUESTED
 from textagent_envs.textworld.native.engine import NativeGame
 
 START_MARKER = "<!-- bench_native:start -->"

@@ -73,7 +73,7 @@ from textagent_envs.textworld.families import CoinCollectorKnobs, CookingKnobs, 
 from textagent_envs.textworld.games import ensure_game, generate_game, make_game_object
 from textagent_envs.textworld.native import backend as native_backend
 from textagent_envs.textworld.native.backend import NativeBackend
-from textagent_envs.textworld.native.compare import REQUESTED
+from textagent_envs.textworld.compare import REQUESTED
 from textagent_envs.textworld.native.engine import NativeGame
 
 EXTRA = [infos.DESCRIPTION, infos.INVENTORY, infos.LOCATION]

@@ -14,7 +14,7 @@ from textagent_envs.textworld.env import ResetNeeded
 from textagent_envs.textworld.families import family_knobs
 from textagent_envs.textworld.games import ensure_game, make_game_object
 from textagent_envs.textworld.native.backend import NativeBackend
-from textagent_envs.textworld.native.compare import ADVERSARIAL_KINDS, REQUESTED, compare_game, normalise, play
+from textagent_envs.textworld.compare import ADVERSARIAL_KINDS, REQUESTED, compare_game, normalise, play
 from textagent_envs.textworld.native.text import inform_parts, inform_quotes, list_sentence, parse_template, render
 
 # Every family, and more than one knob setting for the ones with many. Seeds the other

@@ -6,6 +6,7 @@ Modules: :mod:`.logic` (grounding the rules into bit masks), :mod:`.incremental`
 (what a command names, per room), :mod:`.text` (Inform 7 text templates and lists),
 :mod:`.engine` (:class:`~.engine.NativeGame`),
 :mod:`.backend` (the env's backend interface), :mod:`.search` (breadth-first search),
-:mod:`.walkthrough` (recording a generated game's walkthrough without compiling it),
-:mod:`.compare` (side-by-side equivalence with the Inform 7 reference).
+:mod:`.walkthrough` (recording a generated game's walkthrough without compiling it).
+The side-by-side equivalence with the Inform 7 reference is
+:mod:`textagent_envs.textworld.compare` (it plays both engines, so it sits beside them).
 """

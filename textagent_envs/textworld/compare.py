@@ -15,7 +15,7 @@ but the engines are compared on them too. Left out: interpreter commands (``quit
 on one line (``look, inventory``), whose second action the reference runs among
 TextWorld's own info commands, so that its text lands in the next step's infos.
 
-``python -m textagent_envs.textworld.native.compare --games 500 --random-steps 80``
+``python -m textagent_envs.textworld.compare --games 500 --random-steps 80``
 sweeps :func:`sweep_tasks` (every family and level), caches each game's result, and
 prints a summary by family and by kind of command, and the first differences, each with
 the command that replays it. The equivalence tests use :func:`compare_game` on a few games.
@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from ... import infos
+from .. import infos
 
 #: The infos both backends are asked for.
 REQUESTED = (infos.ADMISSIBLE_COMMANDS, infos.DESCRIPTION, infos.INVENTORY, infos.LOCATION)
@@ -170,8 +170,8 @@ def compare_game(game_file: str | Path, *, seed: int = 0, n_random: int = 40, re
     """Play ``game_file`` through both backends and compare them step by step (see the
     module docstring): the walkthrough, then ``n_random`` random commands drawn with
     ``seed``. ``reference`` / ``native`` are backends to reuse."""
-    from ..backend import JerichoBackend
-    from .backend import NativeBackend
+    from .backend import JerichoBackend
+    from .native.backend import NativeBackend
 
     game_file = str(game_file)
     reference = reference or JerichoBackend(extra_infos=REQUESTED)
@@ -218,7 +218,7 @@ def compare_game(game_file: str | Path, *, seed: int = 0, n_random: int = 40, re
 def _sweep_groups() -> list[tuple[str, list[dict]]]:
     """Per family, the settings the sweep cycles through: every level (tw-custom's levels
     include the paper's grid), tw-simple's every reward mode and goal, and the test set."""
-    from ..families import CoinCollectorKnobs, CookingKnobs, CustomKnobs, TreasureHunterKnobs
+    from .families import CoinCollectorKnobs, CookingKnobs, CustomKnobs, TreasureHunterKnobs
 
     simple = [{"rewards": r, "goal": g} for r in ("dense", "balanced", "sparse") for g in ("detailed", "brief", "none")]
     simple.append({"rewards": "dense", "goal": "detailed", "test": True})
@@ -258,8 +258,8 @@ def _compare_task(job: tuple) -> tuple[tuple, dict | None, str | None, float]:
     """(task, comparison as JSON, error, seconds) for one sweep task (run in a worker)."""
     (family, params, seed), n_random, results_dir = job
     start = time.perf_counter()
-    from ..families import family_knobs
-    from ..games import GameGenerationError, ensure_game
+    from .families import family_knobs
+    from .games import GameGenerationError, ensure_game
 
     task = family_knobs(family).from_params(params).task(seed)
     cached = Path(results_dir) / f"{task.family}-{hashlib.sha256(json.dumps([params, seed], sort_keys=True).encode()).hexdigest()[:16]}.json"
@@ -282,7 +282,7 @@ def run_sweep(n_games: int, *, n_random: int = 80, workers: int = 1, results_dir
     """Compare the games of :func:`sweep_tasks`; yields (task, comparison, error, seconds)
     as each finishes. Results are kept in ``results_dir`` (default: under the cache,
     named by a fingerprint of the engine's code), so an interrupted sweep resumes."""
-    from ...cache import cache_root
+    from ..cache import cache_root
 
     if results_dir is None:
         results_dir = cache_root() / "native-compare" / _fingerprint(n_random, seed)
@@ -299,14 +299,14 @@ def run_sweep(n_games: int, *, n_random: int = 80, workers: int = 1, results_dir
 
 
 def _replay_command(game_file: str, commands: Sequence[str]) -> str:
-    return "python -m textagent_envs.textworld.native.compare --play " + shlex.quote(game_file) + " " + shlex.quote(json.dumps(list(commands)))
+    return "python -m textagent_envs.textworld.compare --play " + shlex.quote(game_file) + " " + shlex.quote(json.dumps(list(commands)))
 
 
 def play(game_file: str, commands: Sequence[str], out=sys.stdout) -> int:
     """Play ``commands`` on both backends from a reset; print each step where they differ
     (every key); the number of such steps."""
-    from ..backend import JerichoBackend
-    from .backend import NativeBackend
+    from .backend import JerichoBackend
+    from .native.backend import NativeBackend
 
     reference, native = JerichoBackend(extra_infos=REQUESTED), NativeBackend(extra_infos=REQUESTED)
     reference.load(game_file)
