@@ -159,7 +159,7 @@ def test_tasks_from_specs_levels_and_bad_knobs(tmp_path):
         env.reset(seed=-1)
     env.close()
     for kwargs, error in [({"level": 9}, "level"), ({"nb_bugs": 0}, "nb_bugs"), ({"kinds": ["nope"]}, "kinds"),
-                          ({"repo": "nope"}, "unknown SWE-Mini repository"), ({"reward_type": "vibes"}, "reward_type"),
+                          ({"repo": "nope"}, r"repo must be one of \[.calckit., .shopcart.\]"), ({"reward_type": "vibes"}, "reward_type"),
                           ({"max_turns": 0}, "max_turns"), ({"level": 2, "nb_bugs": 2}, "either level")]:
         with pytest.raises(ValueError, match=error):
             gym.make("SWE-Mini-v0", **kwargs)
