@@ -120,7 +120,7 @@ def reset_time(layer, n: int) -> float:
 
 
 def measure(n_steps: int, rounds: int) -> tuple[dict, dict]:
-    game_file = str(ensure_game(CustomKnobs(world_size=2, nb_objects=3, quest_length=4).task(SEED), backend="native"))
+    game_file = str(ensure_game(CustomKnobs(world_size=2, nb_objects=3, quest_length=4).task(SEED), engine="native"))
     backend = NativeBackend(extra_infos=REQUESTED)
     backend.load(game_file)
     bare = gym.make(ENV_ID, **{ENGINE: "native"}, extra_infos=EXTRA).unwrapped

@@ -191,7 +191,7 @@ def test_bad_backend_and_state_calls_are_clear_errors(tmp_path):
 
 def test_native_games_are_generated_without_compiling(tmp_path):
     task = TaskSpec("tw-custom", {"world_size": 1, "nb_objects": 2, "quest_length": 2}, seed=5)
-    path = ensure_game(task, tmp_path, backend="native")
+    path = ensure_game(task, tmp_path, engine="native")
     assert path.suffix == ".json" and path.is_file()
     assert not path.with_suffix(".z8").exists()
     env = gym.make("TextWorld-Custom-v0", world_size=1, nb_objects=2, quest_length=2, engine="native", cache_dir=tmp_path)
@@ -201,8 +201,10 @@ def test_native_games_are_generated_without_compiling(tmp_path):
     assert info[infos.WON]
     assert not path.with_suffix(".z8").exists()
     env.close()
-    with pytest.raises(ValueError, match="backend"):
-        ensure_game(task, tmp_path, backend="glulx")
+    with pytest.raises(ValueError, match="engine must be 'inform7' or 'native', got 'glulx'"):
+        ensure_game(task, tmp_path, engine="glulx")
+    with pytest.warns(DeprecationWarning, match="backend= is now engine="):
+        assert ensure_game(task, tmp_path, backend="native") == path
 
 
 def test_native_generation_makes_the_same_game_as_the_compiled_path():

@@ -96,5 +96,5 @@ def test_native_walkthrough_recording_equals_the_inform7_one(tmp_path):
     there crashed every level-6 game on the native backend)."""
     task = _knobs("tw-cooking", 6).task(1)
     native = ensure_game(task, cache_dir=tmp_path / "native", engine="native")
-    reference = ensure_game(task, cache_dir=tmp_path / "inform7", backend="inform7")
+    reference = ensure_game(task, cache_dir=tmp_path / "inform7", engine="inform7")
     assert _recorded(native.with_suffix(".json")) == _recorded(reference.with_suffix(".json"))

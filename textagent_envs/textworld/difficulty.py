@@ -94,7 +94,7 @@ def _native_game(obj: Any, cache_dir):
         from .games import ensure_game, take_generated
 
         task = obj if isinstance(obj, TaskSpec) else TaskSpec.from_dict(obj)
-        path = ensure_game(task, cache_dir, backend="native")
+        path = ensure_game(task, cache_dir, engine="native")
         game = take_generated(json_path(path))
         if game is None:
             from textworld.generator.game import Game

@@ -23,6 +23,7 @@ from .families import (
     TreasureHunterKnobs,
 )
 from .games import GameFileError, GameGenerationError, discard_cached_game, ensure_game
+from .shared import engine_argument
 
 __all__ = [
     "TextWorldEnv", "CustomEnv", "SimpleEnv", "CookingEnv", "CoinCollectorEnv", "TreasureHunterEnv",
@@ -51,18 +52,6 @@ def __getattr__(name: str) -> Any:
                       DeprecationWarning, stacklevel=2)
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def engine_argument(engine: str | None, backend: str | None, default: str) -> str:
-    """The ``engine=`` value, accepting the ``backend=`` spelling of before 0.2 with a
-    ``DeprecationWarning`` (an error when both are given and differ)."""
-    if backend is None:
-        return default if engine is None else engine
-    warnings.warn("backend= is now engine= (same values, 'inform7' or 'native'); backend= goes in the next release",
-                  DeprecationWarning, stacklevel=3)
-    if engine is not None and engine != backend:
-        raise ValueError(f"give engine= only (backend= is its old name), got engine={engine!r} and backend={backend!r}")
-    return backend
 
 
 class TextWorldEnv(GameEnv):
@@ -153,7 +142,7 @@ class TextWorldEnv(GameEnv):
         return self.engine
 
     def _ensure_game(self, task):
-        return ensure_game(task, self.cache_dir, backend=self.engine)
+        return ensure_game(task, self.cache_dir, engine=self.engine)
 
     def _discard_cached(self, game_file: Path, reason: str) -> None:
         discard_cached_game(Path(game_file).with_suffix(".z8"), reason)

@@ -3,7 +3,7 @@
 A game is keyed by family, knobs, seed and the textworld version, and lives at
 ``<cache>/textworld/<family>/<knobs slug>-<hash>/s<seed>.z8`` with its ``.json`` beside
 it. The native backend needs only the ``.json`` (no Inform 7 compile), so
-``ensure_game(task, backend="native")`` writes just that, and hands the ``Game`` object it
+``ensure_game(task, engine="native")`` writes just that, and hands the ``Game`` object it
 generated to the native backend in the same process (:func:`take_generated`). Two processes that need the same game at once are serialised by a file lock; the
 game is compiled in a private temporary folder and moved into place, the ``.z8`` last,
 so a reader never sees half a game.
@@ -39,7 +39,7 @@ from ..tasks import TaskSpec
 from .families import Knobs, family_knobs
 # The process-wide TextWorld state lives in .shared (the native backend needs it without
 # this module); it is re-exported here, where it was defined before.
-from .shared import _GENERATED, _GENERATED_KEPT, TEXTWORLD_LOCK, share_knowledge_bases, take_generated  # noqa: F401
+from .shared import _GENERATED, _GENERATED_KEPT, TEXTWORLD_LOCK, engine_argument, share_knowledge_bases, take_generated  # noqa: F401
 
 
 logger = logging.getLogger(__name__)
@@ -151,12 +151,16 @@ def game_path(family: str, knobs: Knobs, seed: int, cache_dir: str | os.PathLike
     return cache_root(cache_dir) / "textworld" / family / f"{knobs.slug()}-{digest}" / f"s{seed}.z8"
 
 
-def ensure_game(task: TaskSpec, cache_dir: str | os.PathLike | None = None, backend: str = "inform7") -> Path:
+def ensure_game(
+    task: TaskSpec, cache_dir: str | os.PathLike | None = None, engine: str | None = None, *, backend: str | None = None,
+) -> Path:
     """The game file of ``task``: its own game file, or the cached game, generated if
-    missing. ``backend="inform7"`` needs the compiled ``.z8`` (returned, its ``.json``
-    beside it); ``backend="native"`` needs only the ``.json`` (returned; no compile)."""
+    missing. ``engine="inform7"`` (the default here) needs the compiled ``.z8`` (returned,
+    its ``.json`` beside it); ``engine="native"`` needs only the ``.json`` (returned; no
+    compile). ``backend=`` is the old name of ``engine=`` (deprecated)."""
+    backend = engine_argument(engine, backend, "inform7")
     if backend not in ("inform7", "native"):
-        raise ValueError(f"backend must be 'inform7' or 'native', got {backend!r}")
+        raise ValueError(f"engine must be 'inform7' or 'native', got {backend!r}")
     if task.game_file is not None:
         return _check_user_game(Path(task.game_file), task, backend)
     knobs = family_knobs(task.family).from_params(task.params)

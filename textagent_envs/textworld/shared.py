@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 
 #: Held while TextWorld generates, compiles or loads a game in this process (its parser,
 #: grammar and knowledge-base state are shared and not thread-safe). Re-entrant.
@@ -63,3 +64,15 @@ def _share_knowledge_bases() -> None:
     KnowledgeBase.load = classmethod(shared_load)
     KnowledgeBase.deserialize = classmethod(shared_deserialize)
     KnowledgeBase._textagent_shared = True
+
+
+def engine_argument(engine: str | None, backend: str | None, default: str) -> str:
+    """The ``engine=`` value, accepting the ``backend=`` spelling of before 0.2 with a
+    ``DeprecationWarning`` (an error when both are given and differ)."""
+    if backend is None:
+        return default if engine is None else engine
+    warnings.warn("backend= is now engine= (same values, 'inform7' or 'native'); backend= goes in the next release",
+                  DeprecationWarning, stacklevel=3)
+    if engine is not None and engine != backend:
+        raise ValueError(f"give engine= only (backend= is its old name), got engine={engine!r} and backend={backend!r}")
+    return backend
