@@ -141,10 +141,10 @@ class NativeGame:
         self._action_index = ActionIndex(logic)  # admissible actions, updated from what changed
 
         self._words = {o: _words(self.names[o], infos[o].synonyms if o in infos else None) for o in objects}
+        self._phrases = {o: _phrases(self.names[o], infos[o].synonyms if o in infos else None) for o in objects}
         # Objects whose full name another object's words also cover ("key" and "rusty key"):
         # naming them makes Inform 7 say which one it took.
-        self._rivals = {o: [r for r in objects if r != o and all(w in self._words[r] for w in self.names[o].lower().split()
-                                                                  if w not in ("of", "the"))] for o in objects}
+        self._rivals = {o: [r for r in objects if r != o and self._names(r, self.names[o].lower().split())] for o in objects}
         # Actions by what the player types (a command, or a verb and its objects), per room.
         orders: dict[str, tuple[str, ...]] = {}
         self._tables = ActionTables(logic, lambda action: _shape(action, game.kb, orders), self._kind)
@@ -168,7 +168,7 @@ class NativeGame:
     def reset(self) -> str:
         """Start a new episode; returns the opening text (goal, then the first room)."""
         self._facts = self.logic.initial  # what TextWorld's tracker knows
-        self._world = self._facts  # what the Inform 7 game knows (differs only after a drink)
+        self._world = self._facts  # what the Inform 7 game knows (differs after an action the tracker missed)
         self._done = 0
         self._score = 0
         self._moves = 0
@@ -568,29 +568,39 @@ class NativeGame:
             parts.append(f"You scored {self._score} out of a possible {self.max_score}, in {count} {turns}.")
         return "\n\n".join(p for p in parts if p)
 
-    def _apply(self, action: GroundAction, text: bool = True) -> str:
-        """Apply a valid action; return Inform 7's report of it ("" when ``text`` is False)."""
+    def _apply(self, action: GroundAction, text: bool = True, event: str | None = None) -> str:
+        """Apply an action valid in the game; return Inform 7's report of it ("" when
+        ``text`` is False). ``event``: the action as Inform 7 reports it, when not as
+        ``action``'s rule says. TextWorld's tracker reads that report: it applies the
+        action of the tracked state whose event it is (the one with most preconditions),
+        if any, to the tracked facts, and counts a move."""
         self.last_action = action
         before, before_facts = self._world, self._facts
-        self._facts = (before_facts & ~action.delete) | action.add
         self._world = (before & ~action.delete) | action.add
         self._changed |= before ^ self._world
-        self._moves += 1
         rule = action.rule
         b = action.binding
+        if rule == "drink":
+            # Inform 7 reports "drinking carried thing", an event TextWorld's tracker does
+            # not know: the drink happens in the game but not in the tracked state.
+            tracked = None
+        elif event is None and before_facts & action.pre == action.pre:
+            tracked = action
+        else:
+            event = (event or action.event).lower()
+            matching = [a for a in self.valid_actions() if a.event.lower() == event]
+            tracked = max(matching, key=lambda a: a.n_pre) if matching else None
+        if tracked is not None:
+            self._facts = (before_facts & ~tracked.delete) | tracked.add
+            self._moves += 1
         if rule.startswith("go/"):
             self._room = self._player_room()
         elif rule.startswith("examine"):
             target = b.get("o") or b.get("d") or b.get("t")
-            if self._kind.get(target) == "f" and self._prefix(target):
+            if tracked and self._kind.get(target) == "f" and self._prefix(target):
                 # Inform 7 reports the action with the food's state words in its name
                 # ("examining the raw carrot"), which TextWorld's tracker does not recognise.
                 self._moves -= 1
-        elif rule == "drink":
-            # Inform 7 reports "drinking carried thing", an event TextWorld's tracker does
-            # not know: the drink happens in the game but not in the tracked state.
-            self._facts = before_facts
-            self._moves -= 1
         elif rule.startswith("make/recipe"):
             meal = b.get("meal")
             if meal:
@@ -688,6 +698,17 @@ class NativeGame:
         seen.extend(self._doors_of.get(room, ()))
         return seen
 
+    def _names(self, obj: str, words: Sequence[str]) -> bool:
+        """Whether ``words`` all name ``obj``, as the Inform 7 source TextWorld writes
+        understands them: a run of its synonyms, its whole name and its name's single
+        words but "the" and "of" ("stick of butter", "butter stick", not "stick of"),
+        each tried in the source's order at each word."""
+        phrases = self._phrases[obj]
+        i = 0
+        while i < len(words):
+            i += next((len(p) for p in phrases if tuple(words[i:i + len(p)]) == p), 0) or len(words) + 1
+        return i == len(words)
+
     def _is_ambiguous(self, obj: str) -> bool:
         rivals = self._rivals.get(obj)
         if not rivals:
@@ -702,10 +723,10 @@ class NativeGame:
         phrase = _ARTICLES.sub("", phrase.strip())
         if phrase in ("me", "myself", "self", "yourself"):
             return "P", None
-        words = [w for w in phrase.split() if w not in ("of", "the")]
-        if not words:
+        words = phrase.split()
+        if not [w for w in words if w not in ("of", "the")]:
             return None, "You can't see any such thing."
-        matches = [o for o in self._scope() if phrase == self.names[o].lower() or all(w in self._words[o] for w in words)]
+        matches = [o for o in self._scope() if self._names(o, words)]
         if not matches:
             return None, "You can't see any such thing."
         if len(matches) == 1:
@@ -860,7 +881,7 @@ class NativeGame:
             return f"What do you want to {said}{' ' + preposition if preposition and second_context is None else ''}?", False
         if second_context is None:
             self._it = first
-            reply, turn = self._act_one(verb, first)
+            reply, turn = self._act_one(verb, first, cmd)
             shown = f"{preposition} {self._the(first)}" if preposition else self._the(first)
             return f"({shown})\n{reply}", turn
         second = self._likeliest(second_context, verb, first)
@@ -939,8 +960,8 @@ class NativeGame:
         words = _ARTICLES.sub("", phrase.strip()).split(" ")
         scope = self._scope()
         for k in range(len(words) - 1, 0, -1):
-            head = [w for w in words[:k] if w not in ("of", "the")]
-            matches = [o for o in scope if head and all(w in self._words[o] for w in head)]
+            head = words[:k]
+            matches = [o for o in scope if [w for w in head if w not in ("of", "the")] and self._names(o, head)]
             if len(matches) == 1:
                 return f"I only understood you as far as wanting to {_LANGUAGE_VERB.get(verb, verb)} {self._the(matches[0])}."
             if matches:
@@ -1081,10 +1102,15 @@ class NativeGame:
         return f"I only understood you as far as wanting to {verb} {self._the(obj)}.", False
 
     def _valid(self, shape: tuple) -> GroundAction | None:
+        """The action of ``shape`` that the game allows (valid in the tracked facts too,
+        if one is)."""
+        found = None
         for action in self._tables.by_shape(self._room).get(shape, ()):
-            if self._facts & action.pre == action.pre and self._world & action.pre == action.pre:
-                return action
-        return None
+            if self._world & action.pre == action.pre:
+                if self._facts & action.pre == action.pre:
+                    return action
+                found = found or action
+        return found
 
     def _one(self, verb: str, phrase: str, cmd: str = "") -> tuple[str, bool]:
         prefer = "held" if verb in ("drop", "eat", "drink", "remove") else "not held" if verb == "take" else None
@@ -1099,10 +1125,11 @@ class NativeGame:
             return self._understood_as_far_as(said, phrase) or error, False
         self._it = obj
         note = self._note
-        reply, turn = self._act_one(verb, obj)
+        reply, turn = self._act_one(verb, obj, said)
         return note + reply, turn
 
-    def _act_one(self, verb: str, obj: str) -> tuple[str, bool]:
+    def _act_one(self, verb: str, obj: str, said: str = "") -> tuple[str, bool]:
+        """Act on one object; ``said``: the verb as typed ("pick up" for "take")."""
         name = self.names.get(obj, "yourself")
         kind = self._kind.get(obj, "P")
         if verb == "examine":
@@ -1125,7 +1152,12 @@ class NativeGame:
             else:
                 action = self._valid(("take from", obj, holder))
             if action:
-                return self._apply(action), True
+                # Only "take [something]" is TextWorld's "removing it from"; "get", "pick up"
+                # (Inform 7's taking) of a thing on or in something is reported as "taking
+                # the note", TextWorld's event for a thing on the floor: the thing moves in
+                # the game, and the tracker, which sees no such action, keeps it in place.
+                taking = holder not in self.rooms and said not in ("", "take")
+                return self._apply(action, event=f"taking the {name}" if taking else None), True
             return "You can't see any such thing.", False
         if verb == "drop":
             holder = self._holder(obj)
@@ -1297,6 +1329,15 @@ class NativeGame:
 
 def _natural(name: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
+
+
+def _phrases(name: str, synonyms) -> list[tuple[str, ...]]:
+    """The word sequences the generated Inform 7 source understands as a thing, in its
+    order: each synonym, the whole name, then each word of a longer name but "the" and "of"."""
+    out = [tuple(s.lower().split()) for s in synonyms or ()] + [tuple(name.lower().split())]
+    if len(name.split()) > 1:
+        out += [(w.lower(),) for w in name.split() if w.lower() not in ("the", "of")]
+    return [p for p in dict.fromkeys(out) if p]
 
 
 def _words(name: str, synonyms) -> set[str]:
