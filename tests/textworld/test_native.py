@@ -84,6 +84,15 @@ UNTRACKED_AND_OF_COMMANDS = [
     "x calendar of the day", "x day of quote", "x quote of the day calendar", "x quote of day",
     "get quote of the day calendar",
 ]
+#: "take X from" (tw-custom w2-o3-q4 seed 2: a latchkey in a basket): TextWorld's "does
+#: the player mean" rule makes X its own likeliest second object ("But it isn't there
+#: now."), unless X's name has a capital (the command is in lower case); "take X from Y"
+#: sees for X only what is in or on Y.
+TAKE_FROM_COMMANDS = [
+    "go east", "take latchkey from basket", "open basket", "take latchkey from box", "take latchkey from",
+    "take latchkey", "take latchkey from basket", "take latchkey from", "put latchkey in basket", "take latchkey",
+    "drop latchkey", "take latchkey from basket", "take latchkey from", "take box from basket", "take basket from",
+]
 COOKING_COMMANDS = ["prepare meal", "slice", "chop", "cook", "help", "examine cookbook", "put", "insert", "pick up", "out",
                     "go east", "x", "take", "drop", "eat", "cut cookbook", "score"]
 
@@ -94,6 +103,7 @@ COOKING_COMMANDS = ["prepare meal", "slice", "chop", "cook", "help", "examine co
         ("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 1, CUSTOM_COMMANDS),
         ("tw-cooking", {"level": 3}, 2, COOKING_COMMANDS),
         ("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 1, UNTRACKED_AND_OF_COMMANDS),
+        ("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 2, TAKE_FROM_COMMANDS),
     ],
 )
 def test_bare_verbs_commas_and_partial_commands_get_inform7s_replies(family, params, seed, commands):

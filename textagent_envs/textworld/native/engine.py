@@ -934,16 +934,17 @@ class NativeGame:
         possible, 3 likely, 4 very likely), the most specific rule first: tw-cooking's
         (no cutting with a blunt carried thing, no cooking with a carried one), the
         Standard Rules' (no taking what is carried), then TextWorld's (what the command
-        names by its whole printed name)."""
+        names by its whole printed name: "matches the text" is case-sensitive and the
+        command is in lower case, so a name with a capital never matches)."""
         if first is None:
             if verb == "take" and carried:
                 return 0
-            return 3 if obj != "P" and self.names[obj].lower() in typed else 2
+            return 3 if obj != "P" and self.names[obj] in typed else 2
         if verb in ("slice", "dice", "chop") and carried and not self._is_sharp(obj):
             return 0
         if verb == "cook" and carried:
             return 0
-        if obj != "P" and first != "P" and self.names[obj].lower() in typed and self.names[first].lower() in typed:
+        if obj != "P" and first != "P" and self.names[obj] in typed and self.names[first] in typed:
             return 4
         return 2
 
@@ -984,14 +985,15 @@ class NativeGame:
         note = self._note
         context = "held" if verb in ("unlock", "lock") else "noun"
         other = self._likeliest(context, verb, obj, typed=phrase.strip())
-        if verb == "take from" and self._kind.get(self._holder(obj) or "") in ("c", "s"):
-            other = None  # measured: for a thing in or on something, Inform 7 asks
         if other is None:
             self._asked = f"{self._cmd} {'' if typed_preposition else question.split(' ')[-1].rstrip('?')}".strip()
             return question.format(self._the(obj)), False
         preposition = "" if typed_preposition else question.split(" ")[-1].rstrip("?") + " "
         self._it = obj
-        reply, turn = self._act_two(verb, obj, other)
+        if verb == "take from" and other == obj:  # removing it from itself: the first check fails
+            reply, turn = "But it isn't there now.", True
+        else:
+            reply, turn = self._act_two(verb, obj, other)
         if note and preposition:  # both objects chosen: one note from the first
             return f"({self._the(obj)} {preposition}{self._the(other)})\n{reply}", turn
         if verb == "take from":
@@ -1219,6 +1221,10 @@ class NativeGame:
         other, error = self._resolve(second, "held" if verb in ("lock", "unlock", "slice", "dice", "chop") else None)
         if error:
             return error, False
+        if verb == "take from" and self._holder(obj) != other:
+            # "take [things inside] from [something]": the parser looks ahead to the second
+            # object and sees for the first only what is in or on it.
+            return "You can't see any such thing.", False
         self._it = obj
         if note:  # Inform 7 notes the rest of the command from the first object it chose
             typed = re.match(rf"^.*?{re.escape(first)} (.+?) {re.escape(second)}$", cmd)
