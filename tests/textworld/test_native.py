@@ -93,6 +93,9 @@ TAKE_FROM_COMMANDS = [
     "take latchkey", "take latchkey from basket", "take latchkey from", "put latchkey in basket", "take latchkey",
     "drop latchkey", "take latchkey from basket", "take latchkey from", "take box from basket", "take basket from",
 ]
+#: tw-cooking level 3 seed 2: food that needs cooking is refused before the need to carry it.
+RAW_FOOD_COMMANDS = ["open plain door", "go south", "eat tuna", "take red tuna", "eat red tuna", "eat",
+                     "cook red tuna with stove", "eat red tuna"]
 COOKING_COMMANDS = ["prepare meal", "slice", "chop", "cook", "help", "examine cookbook", "put", "insert", "pick up", "out",
                     "go east", "x", "take", "drop", "eat", "cut cookbook", "score"]
 
@@ -102,6 +105,7 @@ COOKING_COMMANDS = ["prepare meal", "slice", "chop", "cook", "help", "examine co
     [
         ("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 1, CUSTOM_COMMANDS),
         ("tw-cooking", {"level": 3}, 2, COOKING_COMMANDS),
+        ("tw-cooking", {"level": 3}, 2, RAW_FOOD_COMMANDS),
         ("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 1, UNTRACKED_AND_OF_COMMANDS),
         ("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 2, TAKE_FROM_COMMANDS),
     ],

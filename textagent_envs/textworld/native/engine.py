@@ -1201,6 +1201,9 @@ class NativeGame:
                 return ("You're" if obj == "P" else "That's") + " plainly inedible.", True
             if verb == "drink" and not self._has_drink:
                 return "There's nothing suitable to drink here.", True
+            if verb == "eat" and self._has(obj, "needs_cooking") and self._has(obj, "inedible"):
+                # tw-cooking's check on eating inedible food, before the need to carry it.
+                return f"You should cook {self._the(obj)} first.", True
             if self._holder(obj) != "I":
                 return self._implicit_take(obj), True
             if verb == "drink" and kind != "f":
