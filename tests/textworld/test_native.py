@@ -115,6 +115,23 @@ def test_bare_verbs_commas_and_partial_commands_get_inform7s_replies(family, par
     assert play(str(_game_file(family, params, seed)), commands, out=out) == 0, out.getvalue()[:2000]
 
 
+def test_prepare_meal_checks_the_recipe_even_when_admissible():
+    # tw-cooking level 4 seed 2: the recipe is a sliced cilantro and a sliced red onion.
+    # TextWorld's rules include a one-ingredient recipe, so with the cilantro alone
+    # "prepare meal" is admissible; the game's Inform 7 rule refuses it (measured on the
+    # reference), and the meal must not be made natively either.
+    task = family_knobs("tw-cooking").from_params({"level": 4}).task(2)
+    backend = NativeBackend(extra_infos=REQUESTED)
+    backend.load(str(ensure_game(task, backend="native")))
+    backend.reset()
+    for command in ["open plain door", "go south", "open fridge", "take cilantro from fridge"]:
+        before = backend.step(command)
+    assert "prepare meal" in before[infos.ADMISSIBLE_COMMANDS]
+    state = backend.step("prepare meal")
+    assert state["feedback"] == "Something still needs to be cut."
+    assert state[infos.SCORE] == before[infos.SCORE] and state[infos.INVENTORY] == before[infos.INVENTORY]
+
+
 def test_inform7_prints_a_long_objective_in_parts():
     # TextWorld's source cuts the objective every 200 characters; each part's quotes are
     # converted on their own, so an apostrophe at a cut becomes a double quote.

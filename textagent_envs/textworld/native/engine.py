@@ -507,7 +507,11 @@ class NativeGame:
 
     def _command(self, cmd: str) -> str:
         """Play one normalised command without commas; returns its text."""
-        for action in self._tables.by_command(self._room).get(cmd, ()):
+        # "prepare meal" goes through tw-cooking's checks even when admissible: TextWorld's
+        # rules include recipes of fewer ingredients than the game's, which its own
+        # Inform 7 rule refuses ("Something still needs to be cut.").
+        admissible = () if cmd == "prepare meal" and self._has_recipe else self._tables.by_command(self._room).get(cmd, ())
+        for action in admissible:
             if self._facts & action.pre == action.pre and self._world & action.pre == action.pre:
                 nouns = self._tables.nouns(action)
                 if nouns:
