@@ -132,6 +132,20 @@ def test_prepare_meal_checks_the_recipe_even_when_admissible():
     assert state[infos.SCORE] == before[infos.SCORE] and state[infos.INVENTORY] == before[infos.INVENTORY]
 
 
+def test_the_parser_names_doors_without_an_article_when_it_asks_which():
+    # tw-simple seed 2's kitchen has a wooden door and a screen door; the reference asks
+    # "Which do you mean, wooden door or screen door?" (its order of the two is not modelled).
+    backend = NativeBackend()
+    backend.load(str(_game_file("tw-simple", {"rewards": "sparse", "goal": "brief"}, 2)))
+    backend.reset()
+    for command in ["open chest drawer", "take old key from chest drawer", "unlock wooden door with old key",
+                    "open wooden door", "go east"]:
+        backend.step(command)
+    reply = backend.step("open door")["feedback"]
+    assert reply.startswith("Which do you mean, ") and "the " not in reply, reply
+    assert sorted(reply.removeprefix("Which do you mean, ").rstrip("?").split(" or ")) == ["screen door", "wooden door"]
+
+
 def test_inform7_prints_a_long_objective_in_parts():
     # TextWorld's source cuts the objective every 200 characters; each part's quotes are
     # converted on their own, so an apostrophe at a cut becomes a double quote.

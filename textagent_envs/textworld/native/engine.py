@@ -741,8 +741,12 @@ class NativeGame:
         if best is not None:
             self._note = f"({self._the(best)})\n"
             return best, None
-        listed = [f"the {self.names[o]}" for o in matches]
-        return None, f"Which do you mean, {', '.join(listed[:-1])} or {listed[-1]}?"
+        return None, self._which(matches)
+
+    def _which(self, matches: Sequence[str]) -> str:
+        """The parser's question when several things fit the words equally well."""
+        listed = [self._the(o) for o in matches]
+        return f"Which do you mean, {', '.join(listed[:-1])} or {listed[-1]}?"
 
     def _parse(self, cmd: str) -> tuple[str, bool]:
         """Inform 7's reply to a command no valid action matched, and whether a turn passed."""
