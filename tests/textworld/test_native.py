@@ -96,6 +96,13 @@ TAKE_FROM_COMMANDS = [
 #: tw-cooking level 3 seed 2: food that needs cooking is refused before the need to carry it.
 RAW_FOOD_COMMANDS = ["open plain door", "go south", "eat tuna", "take red tuna", "eat red tuna", "eat",
                      "cook red tuna with stove", "eat red tuna"]
+#: Locking what is locked, unlocking what is not, locking what is open (tw-custom w2-o3-q4
+#: seed 1): "That's locked at the moment.", "First you would have to close the case.".
+LOCK_COMMANDS = [
+    "lock type J chest with case", "take type J keycard from case", "lock type J chest with", "lock type J chest",
+    "lock type J chest with type J keycard", "unlock type J chest with type J keycard",
+    "unlock type J chest with type J keycard", "unlock type J chest with", "lock case with type J keycard",
+]
 COOKING_COMMANDS = ["prepare meal", "slice", "chop", "cook", "help", "examine cookbook", "put", "insert", "pick up", "out",
                     "go east", "x", "take", "drop", "eat", "cut cookbook", "score"]
 
@@ -108,6 +115,7 @@ COOKING_COMMANDS = ["prepare meal", "slice", "chop", "cook", "help", "examine co
         ("tw-cooking", {"level": 3}, 2, RAW_FOOD_COMMANDS),
         ("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 1, UNTRACKED_AND_OF_COMMANDS),
         ("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 2, TAKE_FROM_COMMANDS),
+        ("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 1, LOCK_COMMANDS),
     ],
 )
 def test_bare_verbs_commas_and_partial_commands_get_inform7s_replies(family, params, seed, commands):
@@ -127,6 +135,7 @@ def test_prepare_meal_checks_the_recipe_even_when_admissible():
     for command in ["open plain door", "go south", "open fridge", "take cilantro from fridge"]:
         before = backend.step(command)
     assert "prepare meal" in before[infos.ADMISSIBLE_COMMANDS]
+    assert "prepare meal" not in [command for command, _ in backend.game.successors()]  # nor in a search
     state = backend.step("prepare meal")
     assert state["feedback"] == "Something still needs to be cut."
     assert state[infos.SCORE] == before[infos.SCORE] and state[infos.INVENTORY] == before[infos.INVENTORY]

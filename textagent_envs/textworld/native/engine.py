@@ -277,6 +277,8 @@ class NativeGame:
 
     def _play_silently(self, command: str) -> bool:
         """Play ``command`` if it is an applicable action (no text); whether it was."""
+        if command.lower() == "prepare meal" and self._has_recipe and self._recipe_refusal():
+            return False
         for action in self._tables.by_command(self._room).get(command.lower(), ()):
             if self._facts & action.pre == action.pre:
                 self._apply(action, text=False)
@@ -673,6 +675,8 @@ class NativeGame:
         out = []
         by_command = self._tables.by_command(self._room)
         for command in self.admissible_commands():
+            if command == "prepare meal" and self._has_recipe and self._recipe_refusal():
+                continue  # admissible by a recipe of fewer ingredients; the game refuses it
             for action in by_command[command.lower()]:
                 if only is not None and not all(noun in only for noun in self._tables.nouns(action)):
                     continue
@@ -1277,11 +1281,11 @@ class NativeGame:
             if kind not in ("c", "d"):
                 return f"That doesn't seem to be something you can {verb}.", True
             if verb == "unlock" and not self.is_locked(obj):
-                return "It's unlocked at the moment.", True
+                return "That's unlocked at the moment.", True
             if verb == "lock" and self.is_locked(obj):
-                return "It's locked at the moment.", True
+                return "That's locked at the moment.", True
             if verb == "lock" and self.is_open(obj):
-                return f"First you'd have to close the {name}.", True
+                return f"First you would have to close the {name}.", True
             return "That doesn't seem to fit the lock.", True
         if verb in ("slice", "dice", "chop"):
             # tw-cooking's "before a cutting activity" rules come before the need to carry both.
@@ -1309,6 +1313,16 @@ class NativeGame:
         """tw-cooking's "prepare meal", with its "before" rule's checks in their order:
         the kitchen, then each ingredient carried, cooked and cut as the recipe says
         (TextWorld's own rule checks only that the ingredients are carried)."""
+        refusal = self._recipe_refusal()
+        if refusal:
+            return refusal
+        action = self._valid(("prepare meal",))
+        if action:
+            return self._apply(action)
+        return "You still miss something."
+
+    def _recipe_refusal(self) -> str | None:
+        """What tw-cooking's rule says when the meal cannot be prepared here and now, else None."""
         kitchen = self._recipe_room
         if kitchen is not None and self._room != kitchen:
             return f"Can only prepare meal in the {self._titles[kitchen]}."
@@ -1319,10 +1333,7 @@ class NativeGame:
                 return "Something still needs to be cooked."
             if self._state_word(food, _CUT) != self._state_word(ingredient, _CUT):
                 return "Something still needs to be cut."
-        action = self._valid(("prepare meal",))
-        if action:
-            return self._apply(action)
-        return "You still miss something."
+        return None
 
     def _state_word(self, obj: str, words: tuple[str, ...]) -> str | None:
         return next((w for w in words if self._has(obj, w) or (obj, w) in self._static_facts), None)
