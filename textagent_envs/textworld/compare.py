@@ -249,7 +249,7 @@ def _fingerprint(n_random: int, seed: int) -> str:
     """Changes when the engine's code or the sweep's settings change (results are cached by it)."""
     digest = hashlib.sha256(f"{n_random}/{seed}".encode())
     here = Path(__file__).parent
-    for path in sorted(here.glob("*.py")) + [here.parent / "backend.py"]:
+    for path in sorted((here / "native").glob("*.py")) + [here / "backend.py", Path(__file__)]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -141,10 +141,10 @@ class NativeGame:
         self._action_index = ActionIndex(logic)  # admissible actions, updated from what changed
 
         self._words = {o: _words(self.names[o], infos[o].synonyms if o in infos else None) for o in objects}
+        self._phrases = {o: _phrases(self.names[o], infos[o].synonyms if o in infos else None) for o in objects}
         # Objects whose full name another object's words also cover ("key" and "rusty key"):
         # naming them makes Inform 7 say which one it took.
-        self._rivals = {o: [r for r in objects if r != o and all(w in self._words[r] for w in self.names[o].lower().split()
-                                                                  if w not in ("of", "the"))] for o in objects}
+        self._rivals = {o: [r for r in objects if r != o and self._names(r, self.names[o].lower().split())] for o in objects}
         # Actions by what the player types (a command, or a verb and its objects), per room.
         orders: dict[str, tuple[str, ...]] = {}
         self._tables = ActionTables(logic, lambda action: _shape(action, game.kb, orders), self._kind)
@@ -168,7 +168,7 @@ class NativeGame:
     def reset(self) -> str:
         """Start a new episode; returns the opening text (goal, then the first room)."""
         self._facts = self.logic.initial  # what TextWorld's tracker knows
-        self._world = self._facts  # what the Inform 7 game knows (differs only after a drink)
+        self._world = self._facts  # what the Inform 7 game knows (differs after an action the tracker missed)
         self._done = 0
         self._score = 0
         self._moves = 0
@@ -277,6 +277,8 @@ class NativeGame:
 
     def _play_silently(self, command: str) -> bool:
         """Play ``command`` if it is an applicable action (no text); whether it was."""
+        if command.lower() == "prepare meal" and self._has_recipe and self._recipe_refusal():
+            return False
         for action in self._tables.by_command(self._room).get(command.lower(), ()):
             if self._facts & action.pre == action.pre:
                 self._apply(action, text=False)
@@ -507,7 +509,11 @@ class NativeGame:
 
     def _command(self, cmd: str) -> str:
         """Play one normalised command without commas; returns its text."""
-        for action in self._tables.by_command(self._room).get(cmd, ()):
+        # "prepare meal" goes through tw-cooking's checks even when admissible: TextWorld's
+        # rules include recipes of fewer ingredients than the game's, which its own
+        # Inform 7 rule refuses ("Something still needs to be cut.").
+        admissible = () if cmd == "prepare meal" and self._has_recipe else self._tables.by_command(self._room).get(cmd, ())
+        for action in admissible:
             if self._facts & action.pre == action.pre and self._world & action.pre == action.pre:
                 nouns = self._tables.nouns(action)
                 if nouns:
@@ -568,29 +574,39 @@ class NativeGame:
             parts.append(f"You scored {self._score} out of a possible {self.max_score}, in {count} {turns}.")
         return "\n\n".join(p for p in parts if p)
 
-    def _apply(self, action: GroundAction, text: bool = True) -> str:
-        """Apply a valid action; return Inform 7's report of it ("" when ``text`` is False)."""
+    def _apply(self, action: GroundAction, text: bool = True, event: str | None = None) -> str:
+        """Apply an action valid in the game; return Inform 7's report of it ("" when
+        ``text`` is False). ``event``: the action as Inform 7 reports it, when not as
+        ``action``'s rule says. TextWorld's tracker reads that report: it applies the
+        action of the tracked state whose event it is (the one with most preconditions),
+        if any, to the tracked facts, and counts a move."""
         self.last_action = action
         before, before_facts = self._world, self._facts
-        self._facts = (before_facts & ~action.delete) | action.add
         self._world = (before & ~action.delete) | action.add
         self._changed |= before ^ self._world
-        self._moves += 1
         rule = action.rule
         b = action.binding
+        if rule == "drink":
+            # Inform 7 reports "drinking carried thing", an event TextWorld's tracker does
+            # not know: the drink happens in the game but not in the tracked state.
+            tracked = None
+        elif event is None and before_facts & action.pre == action.pre:
+            tracked = action
+        else:
+            event = (event or action.event).lower()
+            matching = [a for a in self.valid_actions() if a.event.lower() == event]
+            tracked = max(matching, key=lambda a: a.n_pre) if matching else None
+        if tracked is not None:
+            self._facts = (before_facts & ~tracked.delete) | tracked.add
+            self._moves += 1
         if rule.startswith("go/"):
             self._room = self._player_room()
         elif rule.startswith("examine"):
             target = b.get("o") or b.get("d") or b.get("t")
-            if self._kind.get(target) == "f" and self._prefix(target):
+            if tracked and self._kind.get(target) == "f" and self._prefix(target):
                 # Inform 7 reports the action with the food's state words in its name
                 # ("examining the raw carrot"), which TextWorld's tracker does not recognise.
                 self._moves -= 1
-        elif rule == "drink":
-            # Inform 7 reports "drinking carried thing", an event TextWorld's tracker does
-            # not know: the drink happens in the game but not in the tracked state.
-            self._facts = before_facts
-            self._moves -= 1
         elif rule.startswith("make/recipe"):
             meal = b.get("meal")
             if meal:
@@ -659,6 +675,8 @@ class NativeGame:
         out = []
         by_command = self._tables.by_command(self._room)
         for command in self.admissible_commands():
+            if command == "prepare meal" and self._has_recipe and self._recipe_refusal():
+                continue  # admissible by a recipe of fewer ingredients; the game refuses it
             for action in by_command[command.lower()]:
                 if only is not None and not all(noun in only for noun in self._tables.nouns(action)):
                     continue
@@ -688,6 +706,17 @@ class NativeGame:
         seen.extend(self._doors_of.get(room, ()))
         return seen
 
+    def _names(self, obj: str, words: Sequence[str]) -> bool:
+        """Whether ``words`` all name ``obj``, as the Inform 7 source TextWorld writes
+        understands them: a run of its synonyms, its whole name and its name's single
+        words but "the" and "of" ("stick of butter", "butter stick", not "stick of"),
+        each tried in the source's order at each word."""
+        phrases = self._phrases[obj]
+        i = 0
+        while i < len(words):
+            i += next((len(p) for p in phrases if tuple(words[i:i + len(p)]) == p), 0) or len(words) + 1
+        return i == len(words)
+
     def _is_ambiguous(self, obj: str) -> bool:
         rivals = self._rivals.get(obj)
         if not rivals:
@@ -702,10 +731,10 @@ class NativeGame:
         phrase = _ARTICLES.sub("", phrase.strip())
         if phrase in ("me", "myself", "self", "yourself"):
             return "P", None
-        words = [w for w in phrase.split() if w not in ("of", "the")]
-        if not words:
+        words = phrase.split()
+        if not [w for w in words if w not in ("of", "the")]:
             return None, "You can't see any such thing."
-        matches = [o for o in self._scope() if phrase == self.names[o].lower() or all(w in self._words[o] for w in words)]
+        matches = [o for o in self._scope() if self._names(o, words)]
         if not matches:
             return None, "You can't see any such thing."
         if len(matches) == 1:
@@ -716,8 +745,12 @@ class NativeGame:
         if best is not None:
             self._note = f"({self._the(best)})\n"
             return best, None
-        listed = [f"the {self.names[o]}" for o in matches]
-        return None, f"Which do you mean, {', '.join(listed[:-1])} or {listed[-1]}?"
+        return None, self._which(matches)
+
+    def _which(self, matches: Sequence[str]) -> str:
+        """The parser's question when several things fit the words equally well."""
+        listed = [self._the(o) for o in matches]
+        return f"Which do you mean, {', '.join(listed[:-1])} or {listed[-1]}?"
 
     def _parse(self, cmd: str) -> tuple[str, bool]:
         """Inform 7's reply to a command no valid action matched, and whether a turn passed."""
@@ -860,7 +893,7 @@ class NativeGame:
             return f"What do you want to {said}{' ' + preposition if preposition and second_context is None else ''}?", False
         if second_context is None:
             self._it = first
-            reply, turn = self._act_one(verb, first)
+            reply, turn = self._act_one(verb, first, cmd)
             shown = f"{preposition} {self._the(first)}" if preposition else self._the(first)
             return f"({shown})\n{reply}", turn
         second = self._likeliest(second_context, verb, first)
@@ -913,16 +946,17 @@ class NativeGame:
         possible, 3 likely, 4 very likely), the most specific rule first: tw-cooking's
         (no cutting with a blunt carried thing, no cooking with a carried one), the
         Standard Rules' (no taking what is carried), then TextWorld's (what the command
-        names by its whole printed name)."""
+        names by its whole printed name: "matches the text" is case-sensitive and the
+        command is in lower case, so a name with a capital never matches)."""
         if first is None:
             if verb == "take" and carried:
                 return 0
-            return 3 if obj != "P" and self.names[obj].lower() in typed else 2
+            return 3 if obj != "P" and self.names[obj] in typed else 2
         if verb in ("slice", "dice", "chop") and carried and not self._is_sharp(obj):
             return 0
         if verb == "cook" and carried:
             return 0
-        if obj != "P" and first != "P" and self.names[obj].lower() in typed and self.names[first].lower() in typed:
+        if obj != "P" and first != "P" and self.names[obj] in typed and self.names[first] in typed:
             return 4
         return 2
 
@@ -939,8 +973,8 @@ class NativeGame:
         words = _ARTICLES.sub("", phrase.strip()).split(" ")
         scope = self._scope()
         for k in range(len(words) - 1, 0, -1):
-            head = [w for w in words[:k] if w not in ("of", "the")]
-            matches = [o for o in scope if head and all(w in self._words[o] for w in head)]
+            head = words[:k]
+            matches = [o for o in scope if [w for w in head if w not in ("of", "the")] and self._names(o, head)]
             if len(matches) == 1:
                 return f"I only understood you as far as wanting to {_LANGUAGE_VERB.get(verb, verb)} {self._the(matches[0])}."
             if matches:
@@ -963,14 +997,15 @@ class NativeGame:
         note = self._note
         context = "held" if verb in ("unlock", "lock") else "noun"
         other = self._likeliest(context, verb, obj, typed=phrase.strip())
-        if verb == "take from" and self._kind.get(self._holder(obj) or "") in ("c", "s"):
-            other = None  # measured: for a thing in or on something, Inform 7 asks
         if other is None:
             self._asked = f"{self._cmd} {'' if typed_preposition else question.split(' ')[-1].rstrip('?')}".strip()
             return question.format(self._the(obj)), False
         preposition = "" if typed_preposition else question.split(" ")[-1].rstrip("?") + " "
         self._it = obj
-        reply, turn = self._act_two(verb, obj, other)
+        if verb == "take from" and other == obj:  # removing it from itself: the first check fails
+            reply, turn = "But it isn't there now.", True
+        else:
+            reply, turn = self._act_two(verb, obj, other)
         if note and preposition:  # both objects chosen: one note from the first
             return f"({self._the(obj)} {preposition}{self._the(other)})\n{reply}", turn
         if verb == "take from":
@@ -1081,10 +1116,15 @@ class NativeGame:
         return f"I only understood you as far as wanting to {verb} {self._the(obj)}.", False
 
     def _valid(self, shape: tuple) -> GroundAction | None:
+        """The action of ``shape`` that the game allows (valid in the tracked facts too,
+        if one is)."""
+        found = None
         for action in self._tables.by_shape(self._room).get(shape, ()):
-            if self._facts & action.pre == action.pre and self._world & action.pre == action.pre:
-                return action
-        return None
+            if self._world & action.pre == action.pre:
+                if self._facts & action.pre == action.pre:
+                    return action
+                found = found or action
+        return found
 
     def _one(self, verb: str, phrase: str, cmd: str = "") -> tuple[str, bool]:
         prefer = "held" if verb in ("drop", "eat", "drink", "remove") else "not held" if verb == "take" else None
@@ -1099,10 +1139,11 @@ class NativeGame:
             return self._understood_as_far_as(said, phrase) or error, False
         self._it = obj
         note = self._note
-        reply, turn = self._act_one(verb, obj)
+        reply, turn = self._act_one(verb, obj, said)
         return note + reply, turn
 
-    def _act_one(self, verb: str, obj: str) -> tuple[str, bool]:
+    def _act_one(self, verb: str, obj: str, said: str = "") -> tuple[str, bool]:
+        """Act on one object; ``said``: the verb as typed ("pick up" for "take")."""
         name = self.names.get(obj, "yourself")
         kind = self._kind.get(obj, "P")
         if verb == "examine":
@@ -1125,7 +1166,12 @@ class NativeGame:
             else:
                 action = self._valid(("take from", obj, holder))
             if action:
-                return self._apply(action), True
+                # Only "take [something]" is TextWorld's "removing it from"; "get", "pick up"
+                # (Inform 7's taking) of a thing on or in something is reported as "taking
+                # the note", TextWorld's event for a thing on the floor: the thing moves in
+                # the game, and the tracker, which sees no such action, keeps it in place.
+                taking = holder not in self.rooms and said not in ("", "take")
+                return self._apply(action, event=f"taking the {name}" if taking else None), True
             return "You can't see any such thing.", False
         if verb == "drop":
             holder = self._holder(obj)
@@ -1167,6 +1213,9 @@ class NativeGame:
                 return ("You're" if obj == "P" else "That's") + " plainly inedible.", True
             if verb == "drink" and not self._has_drink:
                 return "There's nothing suitable to drink here.", True
+            if verb == "eat" and self._has(obj, "needs_cooking") and self._has(obj, "inedible"):
+                # tw-cooking's check on eating inedible food, before the need to carry it.
+                return f"You should cook {self._the(obj)} first.", True
             if self._holder(obj) != "I":
                 return self._implicit_take(obj), True
             if verb == "drink" and kind != "f":
@@ -1187,6 +1236,10 @@ class NativeGame:
         other, error = self._resolve(second, "held" if verb in ("lock", "unlock", "slice", "dice", "chop") else None)
         if error:
             return error, False
+        if verb == "take from" and self._holder(obj) != other:
+            # "take [things inside] from [something]": the parser looks ahead to the second
+            # object and sees for the first only what is in or on it.
+            return "You can't see any such thing.", False
         self._it = obj
         if note:  # Inform 7 notes the rest of the command from the first object it chose
             typed = re.match(rf"^.*?{re.escape(first)} (.+?) {re.escape(second)}$", cmd)
@@ -1228,11 +1281,11 @@ class NativeGame:
             if kind not in ("c", "d"):
                 return f"That doesn't seem to be something you can {verb}.", True
             if verb == "unlock" and not self.is_locked(obj):
-                return "It's unlocked at the moment.", True
+                return "That's unlocked at the moment.", True
             if verb == "lock" and self.is_locked(obj):
-                return "It's locked at the moment.", True
+                return "That's locked at the moment.", True
             if verb == "lock" and self.is_open(obj):
-                return f"First you'd have to close the {name}.", True
+                return f"First you would have to close the {name}.", True
             return "That doesn't seem to fit the lock.", True
         if verb in ("slice", "dice", "chop"):
             # tw-cooking's "before a cutting activity" rules come before the need to carry both.
@@ -1260,6 +1313,16 @@ class NativeGame:
         """tw-cooking's "prepare meal", with its "before" rule's checks in their order:
         the kitchen, then each ingredient carried, cooked and cut as the recipe says
         (TextWorld's own rule checks only that the ingredients are carried)."""
+        refusal = self._recipe_refusal()
+        if refusal:
+            return refusal
+        action = self._valid(("prepare meal",))
+        if action:
+            return self._apply(action)
+        return "You still miss something."
+
+    def _recipe_refusal(self) -> str | None:
+        """What tw-cooking's rule says when the meal cannot be prepared here and now, else None."""
         kitchen = self._recipe_room
         if kitchen is not None and self._room != kitchen:
             return f"Can only prepare meal in the {self._titles[kitchen]}."
@@ -1270,10 +1333,7 @@ class NativeGame:
                 return "Something still needs to be cooked."
             if self._state_word(food, _CUT) != self._state_word(ingredient, _CUT):
                 return "Something still needs to be cut."
-        action = self._valid(("prepare meal",))
-        if action:
-            return self._apply(action)
-        return "You still miss something."
+        return None
 
     def _state_word(self, obj: str, words: tuple[str, ...]) -> str | None:
         return next((w for w in words if self._has(obj, w) or (obj, w) in self._static_facts), None)
@@ -1297,6 +1357,15 @@ class NativeGame:
 
 def _natural(name: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
+
+
+def _phrases(name: str, synonyms) -> list[tuple[str, ...]]:
+    """The word sequences the generated Inform 7 source understands as a thing, in its
+    order: each synonym, the whole name, then each word of a longer name but "the" and "of"."""
+    out = [tuple(s.lower().split()) for s in synonyms or ()] + [tuple(name.lower().split())]
+    if len(name.split()) > 1:
+        out += [(w.lower(),) for w in name.split() if w.lower() not in ("the", "of")]
+    return [p for p in dict.fromkeys(out) if p]
 
 
 def _words(name: str, synonyms) -> set[str]:
