@@ -41,7 +41,8 @@ MODE_NOTE = (
     "Choice mode, because text mode did not work with the tiny model: after SFT on all 100 walkthroughs of "
     "`released-validation` (20 epochs) it won 0 of 50 held-out w2-o3-q4 games greedily, misspelling the objects' names "
     "(\"drop shirinter\"); in choice mode the same SFT (10 epochs) won 2 of 50. SmolLM2-135M-Instruct is "
-    "too slow for this grid on this CPU until rollouts keep the KV cache (issue 13 §2).")
+    "not in this grid: even with the KV cache across turns (issue 13 §2) one of its text-mode episodes costs about "
+    "10 CPU-seconds here (`benchmarks/bench_rollout.py`), against about 1 for the tiny model in choice mode.")
 #: SFT demonstrations of the headline (and algorithm) runs, and their RL iterations.
 HEADLINE_DEMOS = 40
 HEADLINE_ITERATIONS = 60
