@@ -54,7 +54,10 @@ from textagent_envs.textworld.env import DEFAULT_STEP_TIMEOUT
 from textagent_envs.textworld.families import CustomKnobs
 from textagent_envs.textworld.games import ensure_game
 from textagent_envs.textworld.native.backend import NativeBackend
-from textagent_envs.textworld.compare import REQUESTED
+try:
+    from textagent_envs.textworld.compare import REQUESTED
+except ImportError:  # a package from before the sweep moved out of native/ (--before)
+    from textagent_envs.textworld.native.compare import REQUESTED
 try:
     from textagent_envs.worker import InProcessRunner
 except ImportError:  # a package from before the runners' rename (--before)
@@ -120,7 +123,7 @@ def reset_time(layer, n: int) -> float:
 
 
 def measure(n_steps: int, rounds: int) -> tuple[dict, dict]:
-    game_file = str(ensure_game(CustomKnobs(world_size=2, nb_objects=3, quest_length=4).task(SEED), engine="native"))
+    game_file = str(ensure_game(CustomKnobs(world_size=2, nb_objects=3, quest_length=4).task(SEED), **{ENGINE: "native"}))
     backend = NativeBackend(extra_infos=REQUESTED)
     backend.load(game_file)
     bare = gym.make(ENV_ID, **{ENGINE: "native"}, extra_infos=EXTRA).unwrapped
@@ -156,7 +159,7 @@ def render(command: str, rates: dict, resets: dict, steps: int, rounds: int, bef
     ]
     if before is not None:
         lines += ["", f"\"Before\" is the same measurement, in its own run, of the package at `{before['path']}` "
-                  f"(made with `{BEFORE_RECIPE}`)."]
+                  f"({_describe_tree(before['path'])})."]
     head = "| layer | steps/s | / engine | reset | reset bookkeeping above the engine |"
     rule = "|---|---:|---:|---:|---:|"
     if before is not None:
@@ -174,8 +177,14 @@ def render(command: str, rates: dict, resets: dict, steps: int, rounds: int, bef
     return "\n".join(lines)
 
 
-#: How the "before" tree of the docs' table was made (the commit before the env-layer work).
-BEFORE_RECIPE = "mkdir /tmp/before && git archive 2d48941 textagent_envs | tar -x -C /tmp/before"
+def _describe_tree(path: str) -> str:
+    """Which commit the "before" tree is, when it is a git checkout (else say it is not known)."""
+    try:
+        rev = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout: its commit is not recorded"
+    return f"commit {rev}, e.g. `git worktree add --detach {path} {rev}`"
 
 
 def main() -> None:
