@@ -49,7 +49,7 @@ from textagent_envs.wrappers import DenseReward
 EXTRA = ("description", "inventory", "location")
 GAMES = {
     "TextWorld w2-o3-q4 (native)": ("TextWorld-Custom-w2-o3-q4-v0", {"engine": "native"}, 1),
-    "ALFWorld level 7 (fast)": ("ALFWorld-v0", {"level": 7}, 3),
+    "ALFWorld level 7 (fast)": ("ALFWorld-v0", {"level": 7, "engine": "fast"}, 3),
 }
 
 
@@ -122,7 +122,7 @@ def clones_here(folder: Path) -> bool:
 
 def swe_rows(repeats: int) -> tuple[list[tuple[str, str, float]], str]:
     progress("SWE-Mini ...")
-    env = gym.make("SWE-Mini-v0")
+    env = gym.make("SWE-Mini-v0", sandbox="bwrap")
     env.reset(seed=3)
     base = env.unwrapped
     files = sum(1 for p in base._root.joinpath("repo").rglob("*") if p.is_file())
