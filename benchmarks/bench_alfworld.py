@@ -223,16 +223,19 @@ class Row:
     pddl_load: float
     env_load: float
     env_load_ratio: float
+    generate: float
     agreed: bool
     steps_checked: int
 
 
 def bench_size(size: str, games: int, repeats: int, quick: bool, workdir: Path) -> Row:
     receptacles, objects, distractors = SIZES[size]
-    files = []
+    files, made = [], []
     for i in range(games):
         knobs = ALFWorldKnobs(task_type=TASK_TYPES[i % 6], nb_receptacles=receptacles, nb_objects=objects, nb_distractors=distractors)
+        start = time.perf_counter()
         files.append(write_game(generate_household(knobs, 100 + i), workdir / size / str(i)))
+        made.append(time.perf_counter() - start)
     pddl_steps = 8 if quick else PDDL_STEPS[size]
     fast_steps = 100 if quick else FAST_STEPS
     ratios = {"env step": [], "fast step": [], "env reset": [], "env load": []}
@@ -271,7 +274,7 @@ def bench_size(size: str, games: int, repeats: int, quick: bool, workdir: Path) 
     return Row(
         size, med(sps["PddlEnv"]), med(sps["env"]), med(ratios["env step"]), med(sps["fast"]), med(ratios["fast step"]),
         ms["PddlEnv"]["reset"], ms["env"]["reset"], med(ratios["env reset"]), ms["fast"]["reset"],
-        ms["PddlEnv"]["load"], ms["env"]["load"], med(ratios["env load"]), agreed, checked,
+        ms["PddlEnv"]["load"], ms["env"]["load"], med(ratios["env load"]), med(made) * 1000, agreed, checked,
     )
 
 
@@ -283,15 +286,15 @@ def table(rows: list[Row]) -> str:
     lines = [
         "| size (receptacles, objects) | PddlEnv steps/s | env steps/s | **env / PddlEnv** | fast engine steps/s | "
         "fast / PddlEnv | PddlEnv reset ms | env reset ms | **reset, env / PddlEnv** | fast reset ms | "
-        "PddlEnv load+reset ms | env load+reset ms | **load+reset, env / PddlEnv** | same outcomes |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "PddlEnv load+reset ms | env load+reset ms | **load+reset, env / PddlEnv** | new household ms | same outcomes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         size = f"{r.size} {SIZES[r.size][:2]}"
         lines.append(
             f"| {size} | {r.pddl_sps:.1f} | {r.env_sps:,.0f} | {r.env_step_ratio:,.0f}x | {r.fast_sps:,.0f} | "
             f"{r.fast_step_ratio:,.0f}x | {r.pddl_reset:.0f} | {r.env_reset:.3f} | {r.env_reset_ratio:,.0f}x | "
-            f"{r.fast_reset:.3f} | {r.pddl_load:.0f} | {r.env_load:.1f} | {r.env_load_ratio:,.0f}x | "
+            f"{r.fast_reset:.3f} | {r.pddl_load:.0f} | {r.env_load:.1f} | {r.env_load_ratio:,.0f}x | {r.generate:.1f} | "
             f"{'yes' if r.agreed else 'NO'} ({r.steps_checked} steps) |"
         )
     return "\n".join(lines)
@@ -329,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         "command checks) against `PddlEnv` with alfworld's wrappers (what alfworld's `AlfredTWEnv` plays); the bare "
         "engine's ratio is beside it. Reset: a reset of the loaded game; load+reset: a new env or engine on a game "
         "file, then a reset. Ratios are medians of per-game ratios (ours over PddlEnv for steps, PddlEnv over ours "
-        "for times). Machine shared with other jobs while measured. `same outcomes`: after every "
+        "for times). New household: generating a game with its checked walkthrough and writing its trial folder "
+        "(median over the games). Machine shared with other jobs while measured. `same outcomes`: after every "
         "PddlEnv step, both engines (and the env) gave the same admissible commands, win and move count, and the "
         "same reply up to the order of listed items.",
         "",
