@@ -169,7 +169,7 @@ def render(command: str, rows, fs: str) -> str:
         "## Forks: copies of a running episode",
         "",
         f"`{command}` ({datetime.date.today()}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs; median of 5 batches). Each env is mid-episode, with admissible "
+        f"{os.cpu_count()} CPUs shared with other jobs; wall clock, median of 5 batches). Each env is mid-episode, with admissible "
         "commands and the description, inventory and location infos; \"wrapped\" is what "
         "`gym.make(..., max_episode_steps=100)` returns inside a `DenseReward`, forked with its "
         f"wrappers' state. SWE-Mini workspaces here: {fs}.",
