@@ -16,7 +16,10 @@ through each layer:
   step).
 
 Also the bookkeeping of a reset of an already loaded game (env reset time minus the
-backend's reset time). Run from the repository root (well under a minute)::
+backend's reset time). Times are CPU time of this process (``time.process_time``: the
+machine may be shared), except for the ``isolation="process"`` row, timed by the wall
+clock since its work is done in the child. Run from the repository root (about a minute
+with ``--before``)::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_env_layer.py --out docs/benchmarks.md
 
@@ -98,28 +101,33 @@ class Env:
         return self.env.step(command)[4]
 
 
-def stream(layer, n_steps: int) -> float:
-    """Seconds spent in ``n_steps`` steps of the command stream."""
+#: The layer run in a child process: timed by the wall clock (its CPU time is the
+#: child's, not this process's); the others by this process's CPU time.
+ISOLATED = 'gym.make, isolation="process"'
+
+
+def stream(layer, n_steps: int, clock=time.process_time) -> float:
+    """Seconds (of ``clock``) spent in ``n_steps`` steps of the command stream."""
     rng = random.Random(SEED)
     state = layer.reset()
     plan = list(state[infos.WALKTHROUGH])
     spent = 0.0
     for _ in range(n_steps):
         command = plan.pop(0) if plan else rng.choice(state[infos.ADMISSIBLE_COMMANDS])
-        started = time.perf_counter()
+        started = clock()
         state = layer.step(command)
-        spent += time.perf_counter() - started
+        spent += clock() - started
         if state[infos.WON] or state[infos.LOST]:
             state = layer.reset()
             plan = list(state[infos.WALKTHROUGH])
     return spent
 
 
-def reset_time(layer, n: int) -> float:
-    started = time.perf_counter()
+def reset_time(layer, n: int, clock=time.process_time) -> float:
+    started = clock()
     for _ in range(n):
         layer.reset()
-    return (time.perf_counter() - started) / n
+    return (clock() - started) / n
 
 
 def measure(n_steps: int, rounds: int) -> tuple[dict, dict]:
@@ -130,15 +138,16 @@ def measure(n_steps: int, rounds: int) -> tuple[dict, dict]:
     wrapped = gym.make(ENV_ID, **{ENGINE: "native"}, extra_infos=EXTRA, max_episode_steps=10**9)
     isolated = gym.make(ENV_ID, **{ENGINE: "native"}, extra_infos=EXTRA, max_episode_steps=10**9, isolation="process")
     layers = {"backend": backend, "runner": Runner(game_file), "env": Env(bare), "gym.make": Env(wrapped),
-              'gym.make, isolation="process"': Env(isolated)}
+              ISOLATED: Env(isolated)}
     for layer in layers.values():  # warm: game loaded, memo tables filled
         stream(layer, 2000)
     rates: dict[str, list[float]] = {name: [] for name in layers}
     resets: dict[str, list[float]] = {name: [] for name in layers}
     for _ in range(rounds):  # interleaved, so a slow moment of the machine hits every layer
         for name, layer in layers.items():
-            rates[name].append(n_steps / stream(layer, n_steps))
-            resets[name].append(reset_time(layer, 2000))
+            clock = time.perf_counter if name == ISOLATED else time.process_time
+            rates[name].append(n_steps / stream(layer, n_steps, clock))
+            resets[name].append(reset_time(layer, 2000, clock))
     for env in (bare, wrapped, isolated):
         env.close()
     return ({k: statistics.median(v) for k, v in rates.items()}, {k: statistics.median(v) for k, v in resets.items()})
@@ -155,7 +164,9 @@ def render(command: str, rates: dict, resets: dict, steps: int, rounds: int, bef
         "admissible commands (states revisited: memoised engine). `backend` is the engine with its info dict "
         "(`NativeBackend`), `runner` adds the in-process runner with the step timeout armed, `env` is "
         "`TextWorldEnv.step`, `gym.make` adds gymnasium's wrappers, and the last row runs the game in a child "
-        "process. Reset: a reset of the loaded game (same seed), and the bookkeeping above the backend's own reset.",
+        "process. Reset: a reset of the loaded game (same seed), and the bookkeeping above the backend's own reset. "
+        "Times are this process's CPU time (the machine is shared with other jobs), but the last row's, which are "
+        "wall-clock (the work is in the child).",
     ]
     if before is not None:
         lines += ["", f"\"Before\" is the same measurement, in its own run, of the package at `{before['path']}` "

@@ -49,7 +49,7 @@ from textagent_envs.wrappers import DenseReward
 EXTRA = ("description", "inventory", "location")
 GAMES = {
     "TextWorld w2-o3-q4 (native)": ("TextWorld-Custom-w2-o3-q4-v0", {"engine": "native"}, 1),
-    "ALFWorld level 7 (fast)": ("ALFWorld-v0", {"level": 7}, 3),
+    "ALFWorld level 7 (fast)": ("ALFWorld-v0", {"level": 7, "engine": "fast"}, 3),
 }
 
 
@@ -122,7 +122,7 @@ def clones_here(folder: Path) -> bool:
 
 def swe_rows(repeats: int) -> tuple[list[tuple[str, str, float]], str]:
     progress("SWE-Mini ...")
-    env = gym.make("SWE-Mini-v0")
+    env = gym.make("SWE-Mini-v0", sandbox="bwrap")
     env.reset(seed=3)
     base = env.unwrapped
     files = sum(1 for p in base._root.joinpath("repo").rglob("*") if p.is_file())
@@ -169,7 +169,7 @@ def render(command: str, rows, fs: str) -> str:
         "## Forks: copies of a running episode",
         "",
         f"`{command}` ({datetime.date.today()}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs; median of 5 batches). Each env is mid-episode, with admissible "
+        f"{os.cpu_count()} CPUs shared with other jobs; wall clock, median of 5 batches). Each env is mid-episode, with admissible "
         "commands and the description, inventory and location infos; \"wrapped\" is what "
         "`gym.make(..., max_episode_steps=100)` returns inside a `DenseReward`, forked with its "
         f"wrappers' state. SWE-Mini workspaces here: {fs}.",

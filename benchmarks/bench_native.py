@@ -45,7 +45,8 @@ import warnings
 from importlib.metadata import version
 from pathlib import Path
 
-from markdown_section import write_section  # benchmarks/markdown_section.py (scripts run from their folder)
+from cold import forget  # benchmarks/cold.py (scripts run from their folder)
+from markdown_section import write_section  # benchmarks/markdown_section.py
 
 import gymnasium as gym
 
@@ -90,12 +91,12 @@ def command_stream(backend, n_steps: int, seed: int) -> float:
 
 
 class ColdNativeBackend(NativeBackend):
-    """The native backend with its text memo emptied before every step: the speed on
-    states it has never seen (a fresh game every episode). Admissible commands and quest
-    checks keep no memo of states: they are updated from the facts each step changed."""
+    """The native backend with its per-state memos (text, admissible commands, quest
+    checks) emptied before every step: the speed on states it has never seen (a fresh
+    game every episode)."""
 
     def step(self, command: str) -> dict:
-        self.game._text_cache.clear()
+        forget(self.game)
         return super().step(command)
 
 
@@ -118,7 +119,7 @@ class EnvAsBackend:
 def bench_steps(name: str, knobs, env_id: str, env_kwargs: dict, games: int, n_native: int, n_inform7: int) -> dict:
     rates = {"inform7": [], "native": [], "cold": [], "env": []}
     for seed in range(1, games + 1):
-        game_file = ensure_game(knobs.task(seed))
+        game_file = ensure_game(knobs.task(seed), engine="inform7")  # the .z8 (Jericho), its .json beside it
         jericho = JerichoBackend(extra_infos=REQUESTED)
         jericho.load(str(game_file))
         native = NativeBackend(extra_infos=REQUESTED)
@@ -166,7 +167,7 @@ def bench_new_games(name: str, knobs, tw_make_args: list[str], n_games: int) -> 
 
 
 def bench_resets(knobs, n_resets: int) -> dict:
-    game_file = ensure_game(knobs.task(1))
+    game_file = ensure_game(knobs.task(1), engine="inform7")
     out = {}
     for label, backend, n in (("native", NativeBackend(extra_infos=REQUESTED), n_resets),
                               ("inform7", JerichoBackend(extra_infos=REQUESTED), max(5, n_resets // 100))):
@@ -206,13 +207,14 @@ def render(command: str, steps: dict, new_games: dict, resets: dict, express: fl
         f"Produced by `{command}` (from the repository root) on {when}.",
         "",
         f"Machine: Python {platform.python_version()}, textworld {version('textworld')}, "
-        f"{os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}.",
+        f"{os.cpu_count()} CPUs shared with other jobs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}.",
         "",
         f"Steps: {args.games} game(s) per preset, the same command stream for both backends (walkthrough, then seeded "
         f"admissible picks; reset on a win or loss; only step time counted), {args.steps} steps native and "
         f"{max(20, args.steps // 10)} inform7 per game; admissible commands, description, inventory and location "
-        "requested at every step. `native` memoises text per state; `native cold` empties "
-        "that memo before every step (the speed on never-seen states, e.g. a fresh game every episode). "
+        "requested at every step. `native` memoises text, admissible commands and quest checks per state (revisited "
+        "states); `native cold` empties those memos before every step (the speed on never-seen states, e.g. a fresh "
+        "game every episode). "
         "`env` is the native backend through `gym.make(..., engine=\"native\")`. "
         "Values are medians over games; the ratio is the median of per-game ratios.",
         "",

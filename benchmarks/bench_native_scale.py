@@ -3,10 +3,10 @@
 For games from 2 to 60 rooms (tw-custom, tw-coin_collector, tw-cooking; ``--big`` adds
 tw-custom games of 20 to 40 rooms), on the same game and seed:
 
-* **steps/s on never-seen states** (the game compiled afresh, the text memo of the
-  engine emptied before every step, so each room's actions and tables are made on the
-  first visit within the run; admissible commands, description, inventory and location
-  requested): through
+* **steps/s on never-seen states** (the game compiled afresh, the engine's per-state
+  memos of text, admissible commands and quest checks emptied before every step by
+  ``cold.forget``, so each room's actions and tables are made on the first visit within
+  the run; admissible commands, description, inventory and location requested): through
   ``gym.make(..., engine="native")`` (``env``), the native backend alone (``engine``),
   and the Inform 7 reference (Jericho, ``inform7``), with the ratios env/engine and
   env/inform7 from this run. The command stream is the walkthrough, then seeded random
@@ -62,7 +62,8 @@ import warnings
 from importlib.metadata import version
 from pathlib import Path
 
-from markdown_section import markers, write_section  # benchmarks/markdown_section.py (scripts run from their folder)
+from cold import forget  # benchmarks/cold.py (scripts run from their folder)
+from markdown_section import markers, write_section  # benchmarks/markdown_section.py
 
 import gymnasium as gym
 
@@ -117,12 +118,12 @@ def progress(message: str) -> None:
 
 
 def _native_game(env) -> NativeGame:
-    """The engine under a native gym env (to empty its text memo)."""
-    return env.unwrapped._backend._backend.game
+    """The engine under a native gym env (to empty its per-state memos)."""
+    return env.unwrapped._runner._backend.game
 
 
 class ColdEnv:
-    """The native gym env, its engine's text memo emptied before every step."""
+    """The native gym env, its engine's per-state memos emptied before every step."""
 
     def __init__(self, env_id: str, kwargs: dict, seed: int):
         self.env = gym.make(env_id, engine="native", extra_infos=EXTRA, max_episode_steps=-1, **kwargs)
@@ -132,15 +133,15 @@ class ColdEnv:
         return self.env.reset(seed=self.seed)[1]
 
     def step(self, command: str) -> dict:
-        _native_game(self.env)._text_cache.clear()
+        forget(_native_game(self.env))
         return self.env.step(command)[4]
 
 
 class ColdBackend(NativeBackend):
-    """The native backend, its engine's text memo emptied before every step."""
+    """The native backend, its engine's per-state memos emptied before every step."""
 
     def step(self, command: str) -> dict:
-        self.game._text_cache.clear()
+        forget(self.game)
         return super().step(command)
 
 
@@ -293,7 +294,7 @@ def render(command: str, results: dict[str, list[dict]], args) -> str:
         "seconds; processes show wall-clock seconds and, in brackets, their CPU seconds.",
         "",
         f"Steps on never-seen states (each run on a game compiled afresh, so the rooms' actions and tables are made "
-        f"on first visits within it; the engine's text memo emptied before each step; admissible commands, "
+        f"on first visits within it; the engine's per-state memos (text, admissible commands, quest checks) emptied before each step; admissible commands, "
         f"description, inventory and location requested; {args.steps} native steps, "
         f"{max(20, args.steps // 40)} Inform 7 steps per game; walkthrough, then seeded random admissible commands; "
         f"env and engine measured in turn, {args.rounds} rounds, medians and the median of per-round ratios):",

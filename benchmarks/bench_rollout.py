@@ -8,8 +8,8 @@ Each row plays the same seeds twice with the trainer's agent (``baselines.rollou
 one wave of ``--episodes`` episodes stepped in lockstep, sampling at the config's
 temperature from the same generator seed): once with ``rollout_kv_cache`` on, once off.
 CPU time is ``time.process_time()`` of this process around ``collect`` (one torch thread),
-so other jobs on the machine do not count. The env is the TextWorld id's native engine
-(the trainer's default); games are generated before timing. Reported per row: episodes per
+so other jobs on the machine do not count. The env plays the TextWorld id on the engine
+of ``--engine`` (default ``native``, passed to the trainer explicitly); games are generated before timing. Reported per row: episodes per
 CPU-minute each way and their ratio, context tokens run through the model per episode each
 way (what the cache saves), agent tokens per episode, and how many episodes played the
 very same commands both ways (sampling from nearly equal log-probabilities). The table
@@ -43,11 +43,12 @@ def play(trainer, seeds, kv_cache: bool, seed: int):
     return episodes, stats, time.process_time() - cpu
 
 
-def measure(model_spec, env_id, mode, max_turns, episodes, max_new_tokens, temperature):
+def measure(model_spec, env_id, mode, max_turns, episodes, max_new_tokens, temperature, engine):
     from baselines.config import TrainConfig
     from baselines.trainer import Trainer, make_env
 
     cfg = TrainConfig(algo="reinforce", env=env_id, mode=mode, model=model_spec, max_turns=max_turns, kl_coef=0.0,
+                      textworld_engine=engine,
                       num_envs=episodes, max_new_tokens=max_new_tokens, temperature=temperature, out="", train_tasks=8)
     trainer = Trainer(cfg, for_eval=True)
     seeds = list(range(1, episodes + 1))
@@ -109,6 +110,7 @@ def main(argv=None) -> int:
     parser.add_argument("--max-turns", type=int, default=12, help="turn budget (the paper's w2-o3-q4 budget: 12)")
     parser.add_argument("--max-new-tokens", type=int, default=24)
     parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--engine", default="native", choices=["native", "inform7"], help="the TextWorld engine (default native)")
     parser.add_argument("--no-smollm2", action="store_true", help="skip SmolLM2-135M-Instruct")
     parser.add_argument("--tiny", action="store_true", help="also the tiny model, in text and choice mode")
     args = parser.parse_args(argv)
@@ -116,11 +118,11 @@ def main(argv=None) -> int:
     rows = []
     if not args.no_smollm2:
         rows.append(measure("smollm2", args.env, "text", args.max_turns, args.episodes, args.max_new_tokens,
-                            args.temperature))
+                            args.temperature, args.engine))
     if args.tiny:
         for mode in ("text", "choice"):
             rows.append(measure("tiny", args.env, mode, args.max_turns, args.episodes, args.max_new_tokens,
-                                args.temperature))
+                                args.temperature, args.engine))
     if not rows:
         parser.error("nothing to measure: drop --no-smollm2 or add --tiny")
     command = "python benchmarks/bench_rollout.py " + " ".join(argv if argv is not None else sys.argv[1:])

@@ -50,7 +50,7 @@ def host_true_ms(repeats: int) -> float:
 
 
 def bench_bwrap(repeats: int) -> list[tuple[str, str, float, str]]:
-    env = gym.make("SWE-Mini-v0", cache_dir=tempfile.mkdtemp(prefix="bench-swe-"), max_turns=10 * repeats + 10)
+    env = gym.make("SWE-Mini-v0", sandbox="bwrap", cache_dir=tempfile.mkdtemp(prefix="bench-swe-"), max_turns=10 * repeats + 10)
     env.reset(seed=3)  # generates and caches the task
     reset = median_ms(lambda: env.reset(seed=3), repeats)
     env.reset(seed=3)

@@ -68,6 +68,9 @@ from textagent_envs.textworld.games import ensure_game
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 1
+#: Our env's engine here: Inform 7 (Jericho), what textworld.gym plays, on the same game
+#: files (named, not left to the default, which may change).
+ENGINE = "inform7"
 GENERATION_PRESET = "TextWorld-Custom-w2-o3-q4-v0"
 QUICK_IDS = ("TextWorld-Custom-w2-o3-q4-v0", "TextWorld-CoinCollector-v0")
 
@@ -131,7 +134,7 @@ class OursRunner:
 
     def __init__(self, env_id: str, cache_dir: str, admissible: bool, isolation: str):
         self.env = gym.make(
-            env_id, cache_dir=cache_dir, admissible_commands=admissible, isolation=isolation,
+            env_id, engine=ENGINE, cache_dir=cache_dir, admissible_commands=admissible, isolation=isolation,
             max_episode_steps=-1,
         )
 
@@ -207,14 +210,14 @@ def timed_steps(runner, walkthrough: list[str], n_steps: int) -> tuple[float, in
 
 def measure_generation(env_id: str, cache_dir: str) -> tuple[float, float, Path]:
     """Seconds for ``ensure_game`` of the id's seed-1 task into an empty cache, then cached."""
-    env = gym.make(env_id, cache_dir=cache_dir)
+    env = gym.make(env_id, engine=ENGINE, cache_dir=cache_dir)
     task = env.unwrapped.task_for_seed(SEED)
     env.close()
     start = time.perf_counter()
-    game_file = ensure_game(task, cache_dir)
+    game_file = ensure_game(task, cache_dir, engine=ENGINE)
     cold = time.perf_counter() - start
     start = time.perf_counter()
-    ensure_game(task, cache_dir)
+    ensure_game(task, cache_dir, engine=ENGINE)
     cached = time.perf_counter() - start
     return cold, cached, game_file
 
@@ -262,8 +265,8 @@ def warm_up_generation() -> None:
     charged to the first id's cold generation."""
     cache_dir = tempfile.mkdtemp(prefix="bench-textworld-warmup-")
     try:
-        env = gym.make(GENERATION_PRESET, cache_dir=cache_dir)
-        ensure_game(env.unwrapped.task_for_seed(0), cache_dir)
+        env = gym.make(GENERATION_PRESET, engine=ENGINE, cache_dir=cache_dir)
+        ensure_game(env.unwrapped.task_for_seed(0), cache_dir, engine=ENGINE)
         env.close()
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
@@ -303,13 +306,13 @@ def bench_generation_rate(env_id: str, n_seeds: int) -> GenerationResult:
     cache_dir = tempfile.mkdtemp(prefix="bench-textworld-gen-")
     try:
         progress(f"{env_id}: generating {n_seeds} fresh games")
-        env = gym.make(env_id, cache_dir=cache_dir)
+        env = gym.make(env_id, engine=ENGINE, cache_dir=cache_dir)
         tasks = [env.unwrapped.task_for_seed(seed) for seed in range(1, n_seeds + 1)]
         env.close()
         for task in tasks:
             start = time.perf_counter()
             try:
-                ensure_game(task, cache_dir)
+                ensure_game(task, cache_dir, engine=ENGINE)
             except Exception as err:
                 progress(f"  seed {task.seed}: {type(err).__name__}: {err}")
                 result.failed += 1

@@ -2,11 +2,13 @@
 
 Admissible commands and quest checks are updated from the facts each step changed
 (``native/incremental.py``), and actions and command tables are made per room on the
-first visit (``native/logic.py``, ``native/tables.py``). These tests walk large games at
-random, with jumps by ``set_state``, and compare every step with a computation from
-scratch; forks and saved states must replay exactly as the game they came from.
+first visit (``native/logic.py``, ``native/tables.py``); both answers are memoised per
+state in a bounded :class:`StateMemo`. These tests walk large games at random, with
+jumps by ``set_state``, and compare every step with a computation from scratch (memo
+hits included); forks and saved states must replay exactly as the game they came from.
 """
 
+import doctest
 import random
 
 import gymnasium as gym
@@ -16,7 +18,8 @@ import textagent_envs  # noqa: F401  (registers the ids)
 from textagent_envs.textworld.families import CoinCollectorKnobs, CookingKnobs, CustomKnobs
 from textagent_envs.textworld.games import make_game_object
 from textagent_envs.textworld.native.engine import NativeGame
-from textagent_envs.textworld.native.incremental import QuestIndex
+from textagent_envs.textworld.native import incremental
+from textagent_envs.textworld.native.incremental import QuestIndex, StateMemo
 from textagent_envs.textworld.native.logic import compile_logic
 
 from ..episodes import transcript
@@ -38,6 +41,32 @@ class _FullQuestCheck(QuestIndex):
 
     def check_changed(self, facts, done, changed):
         return self.check(facts, done)
+
+
+class _CountingMemo(StateMemo):
+    """A small memo that counts the answers it gave back and the most it ever held."""
+
+    __slots__ = ("hits", "most")
+
+    def __init__(self, size):
+        super().__init__(size)
+        self.hits = self.most = 0
+
+    def get(self, key):
+        value = super().get(key)
+        self.hits += value is not None
+        return value
+
+    def put(self, key, value):
+        super().put(key, value)
+        self.most = max(self.most, len(self))
+
+
+class _NoMemo(StateMemo):
+    """A memo that remembers nothing: every answer is computed."""
+
+    def put(self, key, value):
+        pass
 
 
 _GAMES = {}
@@ -114,6 +143,45 @@ def test_incremental_quest_checks_equal_full_checks(name):
     _walk(rng, game, WALK_STEPS, check)
     # Quests finished and failed along the walks: the checks were put to the test.
     assert any(won for won, _, _ in outcomes) and len({score for _, _, score in outcomes}) > 1
+
+
+@pytest.mark.parametrize("name", sorted(LARGE))
+def test_memoised_answers_equal_a_recomputation_and_the_memo_stays_bounded(name):
+    # A memo of 16 states per half turns over many times in the walk: answers found in
+    # it (after set_state jumps, revisits, a turnover) must be what a recomputation gives.
+    game = NativeGame(_game(name))
+    game._action_index.memo = commands_memo = _CountingMemo(16)
+    game._quest_index.memo = quests_memo = _CountingMemo(16)
+    reference = NativeGame(_game(name))
+    reference._quest_index = _FullQuestCheck(reference._quests)
+    reference._action_index.memo = _NoMemo()
+    rng = random.Random(17)
+
+    def check(i, command):
+        reference.set_state(game.get_state())
+        assert game.admissible_commands() == _admissible_from_scratch(game), (name, i)
+        text = game.step(command)
+        assert reference.step(command) == text, (name, i, command)
+        assert reference.get_state() == game.get_state(), (name, i, command)
+        assert game.admissible_commands() == _admissible_from_scratch(game), (name, i, command)
+
+    _walk(rng, game, WALK_STEPS, check)
+    assert commands_memo.hits > 100 and quests_memo.hits > 20, (commands_memo.hits, quests_memo.hits)
+    assert commands_memo.most <= 32 and quests_memo.most <= 32
+
+
+def test_state_memo_is_bounded_and_keeps_the_states_in_use():
+    memo = StateMemo(size=100)
+    for i in range(10_000):
+        memo.put(i, str(i))
+        if i % 10 == 0:
+            assert memo.get(0) == "0"  # in use: survives every turnover
+        assert len(memo) <= 200
+    assert memo.get(9_999) == "9999" and memo.get(5) is None  # the newest kept, an old one dropped
+    memo.clear()
+    assert len(memo) == 0 and memo.get(0) is None
+    assert len(StateMemo()) == 0 and StateMemo().size == incremental.MEMO_STATES
+    assert doctest.testmod(incremental).failed == 0
 
 
 def test_actions_made_per_room_equal_a_full_grounding():

@@ -16,11 +16,21 @@ condition after each step:
 Both are caches of pure functions of the facts: the copies of a game (forks, the G envs
 of a group) share them, and any state, reached by play or by ``set_state``, reads the
 same answer a from-scratch computation gives (tests check this along random walks).
+
+A state seen again (a random walk's back-and-forth, a group's anchor state, a tree
+search) skips even that update: each keeps a :class:`StateMemo` of the answers of the
+last few thousand states, keyed by everything the answer is computed from (the facts and
+the room for admissible commands; the facts and the quests done for the quest check), so
+a state reached by ``set_state`` or a fork reads what a recomputation would give.
 """
 
 from __future__ import annotations
 
 from .logic import CompiledLogic, GroundAction
+
+#: How many states' answers a :class:`StateMemo` keeps in its newer half (it holds at
+#: most twice this many).
+MEMO_STATES = 2048
 
 #: Above this many changed facts a room's set is recomputed from scratch (a far jump
 #: by ``set_state``: re-testing the readers would cost more).
@@ -33,6 +43,48 @@ def bits(mask: int):
         low = mask & -mask
         yield low.bit_length() - 1
         mask ^= low
+
+
+class StateMemo:
+    """A bounded memo of per-state answers: at most ``2 * size`` entries, in two halves.
+    New answers go to the newer half; when it is full it becomes the older half (the
+    older one is dropped), and an answer found in the older half is copied to the newer,
+    so the states in use survive a turnover. Costs O(1) per call, whatever the game.
+
+    >>> memo = StateMemo(size=2)
+    >>> memo.put("a", 1); memo.put("b", 2); memo.put("c", 3)  # "a" and "b" are now the older half
+    >>> memo.get("a"), memo.get("z"), len(memo) <= 4
+    (1, None, True)
+    """
+
+    __slots__ = ("size", "new", "old")
+
+    def __init__(self, size: int = MEMO_STATES):
+        self.size = size
+        self.new: dict = {}
+        self.old: dict = {}
+
+    def get(self, key):
+        """The answer remembered for ``key``, or None."""
+        value = self.new.get(key)
+        if value is None:
+            value = self.old.get(key)
+            if value is not None:
+                self.put(key, value)
+        return value
+
+    def put(self, key, value) -> None:
+        """Remember ``value`` (not None) for ``key``."""
+        if len(self.new) >= self.size:
+            self.old, self.new = self.new, {}
+        self.new[key] = value
+
+    def clear(self) -> None:
+        """Forget every answer."""
+        self.new, self.old = {}, {}
+
+    def __len__(self) -> int:
+        return len(self.new) + len(self.old)
 
 
 class _Group:
@@ -56,8 +108,9 @@ class _Group:
 
 
 class ActionIndex:
-    """The valid actions and admissible commands of a state, kept up to date per room
-    (see the module docstring). One per compiled game; shared by its copies."""
+    """The valid actions and admissible commands of a state, kept up to date per room,
+    the commands memoised per state (see the module docstring). One per compiled game;
+    shared by its copies."""
 
     def __init__(self, logic: CompiledLogic):
         self._logic = logic
@@ -66,7 +119,8 @@ class ActionIndex:
         # room -> (facts, indices of the valid actions, their commands sorted): the answer
         # for the last facts seen in that room.
         self._last: dict[str | None, tuple[int, frozenset[int], tuple[str, ...]]] = {}
-        self._merged: tuple = ((), (), [])  # the last merge of a room's and the no-room commands
+        self._merged: tuple = ((), (), ())  # the last merge of a room's and the no-room commands
+        self.memo = StateMemo()  # (facts, room) -> admissible commands (a tuple)
 
     def _group(self, room: str | None) -> _Group:
         group = self._groups.get(room)
@@ -123,16 +177,25 @@ class ActionIndex:
 
     def commands(self, facts: int, room: str) -> list[str]:
         """TextWorld's admissible commands: those of :meth:`valid`, sorted, without duplicates."""
+        key = (facts, room)
+        memo = self.memo
+        known = memo.get(key)
+        if known is None:
+            known = self._commands(facts, room)
+            memo.put(key, known)
+        return list(known)
+
+    def _commands(self, facts: int, room: str) -> tuple[str, ...]:
         here = self._entry(facts, room)[2]
         anywhere = self._entry(facts, None)[2]
         if not anywhere:
-            return list(here)
+            return here
         if not here:
-            return list(anywhere)
+            return anywhere
         merged = self._merged
-        if merged[0] is not here or merged[1] is not anywhere:  # the entries keep unchanged lists
-            merged = self._merged = (here, anywhere, sorted(set(here).union(anywhere)))
-        return list(merged[2])
+        if merged[0] is not here or merged[1] is not anywhere:  # the entries keep unchanged tuples
+            merged = self._merged = (here, anywhere, tuple(sorted(set(here).union(anywhere))))
+        return merged[2]
 
 
 class QuestIndex:
@@ -142,6 +205,7 @@ class QuestIndex:
 
     def __init__(self, quests: list[tuple[list[int], list[int], int, bool]]):
         self.quests = quests
+        self.memo = StateMemo()  # (facts, quests done) -> the outcome of check_changed
         self.readers: dict[int, list[tuple[int, bool, int]]] = {}  # fact -> [(quest, is a fail, mask)]
         for q, (wins, fails, _, _) in enumerate(quests):
             for is_fail, masks in ((False, wins), (True, fails)):
@@ -166,9 +230,19 @@ class QuestIndex:
     def check_changed(self, facts: int, done: int, changed: int) -> tuple[bool, int, int]:
         """The same as :meth:`check`, given that no condition of a quest not yet done held
         before the facts in ``changed`` changed (true after any turn the game went on
-        from): only the conditions reading a changed fact are tested."""
+        from): only the conditions reading a changed fact are tested. Under that condition
+        the answer is :meth:`check`'s, a function of ``facts`` and ``done`` alone: it is
+        memoised by them."""
         if not changed:
             return False, done, 0
+        key = (facts, done)
+        outcome = self.memo.get(key)
+        if outcome is None:
+            outcome = self._check_changed(facts, done, changed)
+            self.memo.put(key, outcome)
+        return outcome
+
+    def _check_changed(self, facts: int, done: int, changed: int) -> tuple[bool, int, int]:
         touched: dict[int, tuple[list[int], list[int]]] = {}
         readers = self.readers
         for i in bits(changed):
