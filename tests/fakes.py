@@ -27,6 +27,13 @@ class Echo:
         while True:
             pass
 
+    def spin_for(self, seconds):
+        """Busy (in Python code) for ``seconds``, then answer."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+        return "done"
+
     def die(self):
         os._exit(3)
 

@@ -57,21 +57,6 @@ def test_close_kills_the_child(runner):
     assert not _alive(pid)
 
 
-def test_in_process_calls_are_cut_off_by_the_alarm():
-    import signal
-
-    from textagent_envs.worker import InProcessRunner
-
-    runner = InProcessRunner("tests.fakes:Echo", {"prefix": "> "})
-    assert runner.call("say", "hi", timeout=5) == "> hi"
-    started = time.monotonic()
-    with pytest.raises(BackendTimeout, match="did not answer 'spin'"):
-        runner.call("spin", timeout=0.5)
-    assert time.monotonic() - started < 5
-    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL  # the handler is put back
-    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
-
-
 def test_the_child_works_in_a_private_folder_removed_at_close(tmp_path, monkeypatch):
     # A game program that writes files (a save, a transcript) must not write them into
     # the caller's working directory.

@@ -6,10 +6,15 @@ returning plain dicts, and optionally ``get_state``, ``set_state``, ``fork``. A 
 holds one backend and calls its methods, ``call(method, *args, timeout=...)``; the env
 makes its runner with :func:`make_runner` from its ``isolation=`` argument:
 
-:class:`InProcessRunner` (``isolation="none"``) runs the backend in this process (no
-overhead). Its timeout is a ``SIGALRM`` timer, so it interrupts a backend stuck in Python
-code, but not one stuck inside a C library (such as the Z-machine interpreter), and it is
-only armed in the main thread when no other ``SIGALRM`` handler is installed.
+:class:`InProcessRunner` (``isolation="none"``) runs the backend in this process (a
+fraction of a microsecond per call). Its timeout is kept by one watchdog thread per
+process (:class:`_Watchdog`): a call only writes its deadline, and a call that runs past
+it is interrupted with :class:`BackendTimeout`, in any thread, whether stuck in Python
+code or (in the main thread) asleep or blocked on a read; not one stuck inside a C
+library (such as the Z-machine interpreter). In the main thread this uses a ``SIGALRM``
+handler, installed only when ``SIGALRM`` has none (any other ``SIGALRM`` still does
+what it did without it: ends the process); a handler of the caller's own is never
+replaced.
 
 :class:`ProcessRunner` (``isolation="process"``) starts ``python -m textagent_envs.worker`` (a fresh interpreter,
 so the caller's ``__main__`` is never re-imported and no threads are forked), builds the
@@ -24,7 +29,9 @@ absolute paths.
 from __future__ import annotations
 
 import copy
+import ctypes
 import importlib
+import math
 import os
 import pickle
 import select
@@ -86,51 +93,196 @@ def _load(factory: str) -> Any:
 
 
 class InProcessRunner:
-    """A backend object in this process; ``call`` limits each call with a SIGALRM timer."""
+    """A backend object in this process; ``call`` limits each call with the process's
+    :class:`_Watchdog` (a step only writes its deadline)."""
 
     def __init__(self, factory: str, kwargs: dict | None = None):
         self.factory = factory
         self._backend = _load(factory)(**(kwargs or {}))
+        self._release = _WATCHDOG.hold(self)
 
     def call(self, method: str, *args: Any, timeout: float | None = None) -> Any:
-        if timeout is None or not _can_use_alarm():
+        if timeout is None:
             return getattr(self._backend, method)(*args)
-
-        def on_alarm(signum, frame):
-            raise BackendTimeout(f"the game backend did not answer {method!r} within {timeout} s and was stopped")
-
-        # The signal module's own functions without its enum conversions (~8 us a call less).
-        previous = _set_handler(_SIGALRM, on_alarm)
-        _setitimer(_ITIMER_REAL, timeout)
+        watchdog = _WATCHDOG
         try:
-            return getattr(self._backend, method)(*args)
+            slot = _THREAD.slot
+        except AttributeError:
+            slot = watchdog.slot()
+        try:
+            # Armed: the watchdog cuts the call off once ``deadline`` passes (the slot is
+            # this thread's, so arming needs no lock; disarming does).
+            slot.fired = False
+            deadline = slot.deadline = _monotonic() + timeout
+            if deadline < watchdog.wake_at:  # earlier than the watchdog will look: tell it
+                watchdog.poke()
+            result = getattr(self._backend, method)(*args)
+        except BackendTimeout:
+            if not slot.fired:  # the backend's own BackendTimeout (e.g. from a runner it calls)
+                raise
         finally:
-            _setitimer(_ITIMER_REAL, 0)
-            _set_handler(_SIGALRM, previous)
+            with watchdog.lock:  # never while the watchdog fires: nothing can land after the return
+                slot.deadline = None
+                if slot.fired:  # fired as the backend returned: drop it if it is still pending
+                    watchdog.withdraw(slot)
+        if slot.fired:
+            raise BackendTimeout(f"the game backend did not answer {method!r} within {timeout} s and was stopped")
+        return result
 
     def fork(self) -> "InProcessRunner":
         """A runner around ``backend.fork()``: an independent backend in the same state."""
         twin = copy.copy(self)
         twin._backend = self._backend.fork()
+        twin._release = _WATCHDOG.hold(twin)
         return twin
 
     def close(self) -> None:
+        self._release()
         close = getattr(self._backend, "close", None)
         if close is not None:
             close()
 
 
+class _Slot:
+    """One thread's call under watch: its deadline (None between calls) and whether the
+    watchdog cut it off."""
+
+    __slots__ = ("deadline", "fired", "ident", "__weakref__")
+
+    def __init__(self, ident: int):
+        self.deadline: float | None = None
+        self.fired = False
+        self.ident = ident
+
+
+class _Watchdog:
+    """The step timeout of every :class:`InProcessRunner` in this process: one daemon
+    thread that sleeps until the earliest deadline of the calls under way and cuts off a
+    call that runs past its own.
+
+    A call writes its deadline into its thread's :class:`_Slot` and clears it under
+    :attr:`lock` when it ends; the watchdog fires under the same lock, so it never fires
+    into a call that has returned (and a firing that raced the return is withdrawn). A
+    call in the main thread is cut off with ``SIGALRM`` (which also interrupts a sleep or
+    a blocking read), through a handler (:func:`_on_alarm`) that the main thread installs
+    when ``SIGALRM`` has none and keeps; a call in any other thread, or while another
+    ``SIGALRM`` handler is installed (it is never replaced), gets :class:`BackendTimeout`
+    raised in it by ``PyThreadState_SetAsyncExc`` at its next Python instruction. Neither stops code stuck
+    inside a C library (use ``isolation="process"``). The thread runs while a runner is
+    open (it stops at the last ``close()``) and is started again in a forked child.
+    """
+
+    def __init__(self):
+        self.lock = threading.RLock()  # reentrant: a runner collected while it is held lets go
+        self._wakeup = threading.Condition(self.lock)
+        #: When the watchdog looks at the deadlines next (inf: it is looking, idle or not running:
+        #: any deadline pokes it).
+        self.wake_at = math.inf
+        self._slots: weakref.WeakSet[_Slot] = weakref.WeakSet()
+        self._thread: threading.Thread | None = None
+        self._holders = 0
+        #: SIGALRMs sent to the main thread and not yet seen by its handler.
+        self._signals = 0
+
+    def slot(self) -> _Slot:
+        """This thread's slot (made at its first timed call)."""
+        slot = _THREAD.slot = _Slot(threading.get_ident())
+        with self.lock:
+            self._slots.add(slot)
+        return slot
+
+    def hold(self, runner: Any) -> weakref.finalize:
+        """Count ``runner`` as a user until the returned finalizer runs (at close or collection)."""
+        with self.lock:
+            self._holders += 1
+        return weakref.finalize(runner, self._let_go)
+
+    def _let_go(self) -> None:
+        with self.lock:
+            self._holders -= 1
+            if self._holders > 0 or self._thread is None:
+                return
+            self._thread = None  # it sees this when it wakes, and ends
+            self.wake_at = math.inf
+            self._wakeup.notify()
+
+    def poke(self) -> None:
+        """A deadline earlier than the watchdog's next look was written: wake it (start it)."""
+        if threading.current_thread() is threading.main_thread() and _get_handler(_SIGALRM) == _SIG_DFL:
+            _set_handler(_SIGALRM, _on_alarm)  # SIGALRM has no handler (again): ours cuts the main thread off
+        with self.lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="textagent-envs-watchdog", daemon=True)
+                self._thread.start()
+            self._wakeup.notify()
+
+    def _watch(self) -> None:
+        me = threading.current_thread()
+        with self.lock:
+            while self._thread is me:
+                self.wake_at = math.inf  # looking: a deadline written meanwhile pokes
+                now, next_look = _monotonic(), math.inf
+                for slot in list(self._slots):
+                    deadline = slot.deadline
+                    if deadline is None or slot.fired:
+                        continue
+                    if deadline <= now:
+                        slot.fired = True
+                        self._fire(slot)
+                    elif deadline < next_look:
+                        next_look = deadline
+                self.wake_at = next_look
+                self._wakeup.wait(None if next_look == math.inf else next_look - now)
+
+    def _fire(self, slot: _Slot) -> None:
+        if slot.ident == threading.main_thread().ident and _get_handler(_SIGALRM) is _on_alarm:
+            self._signals += 1
+            signal.pthread_kill(slot.ident, _SIGALRM)
+        else:
+            _set_async_exc(ctypes.c_ulong(slot.ident), ctypes.py_object(BackendTimeout))
+
+    def withdraw(self, slot: _Slot) -> None:
+        """Drop a firing that has not been raised yet (the call returned in time to see it)."""
+        _set_async_exc(ctypes.c_ulong(slot.ident), None)
+
+    def _forked(self) -> None:
+        """In a forked child: no watchdog thread (it was not copied) and no calls under way."""
+        self.lock = threading.RLock()
+        self._wakeup = threading.Condition(self.lock)
+        self._thread = None
+        self.wake_at = math.inf
+        self._signals = 0
+        for slot in list(self._slots):
+            slot.deadline, slot.fired = None, False
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    """The SIGALRM handler: a watchdog's cut-off of the main thread's call; any other
+    SIGALRM does what it would have done with no handler (ends the process)."""
+    watchdog = _WATCHDOG
+    if watchdog._signals > 0:
+        watchdog._signals -= 1
+        slot = getattr(_THREAD, "slot", None)
+        if slot is not None and slot.fired and slot.deadline is not None:
+            raise BackendTimeout
+        return  # the call returned as it was cut off: nothing to do
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.raise_signal(signal.SIGALRM)
+
+
 try:  # CPython's C functions behind ``signal``: same calls, plain ints instead of enums
-    from _signal import getsignal as _get_handler, setitimer as _setitimer, signal as _set_handler
+    from _signal import getsignal as _get_handler, signal as _set_handler
 except ImportError:  # another Python: the public ones
-    _get_handler, _setitimer, _set_handler = signal.getsignal, signal.setitimer, signal.signal
+    _get_handler, _set_handler = signal.getsignal, signal.signal
 _SIGALRM = int(signal.SIGALRM)
-_ITIMER_REAL = int(signal.ITIMER_REAL)
-_NO_HANDLER = (int(signal.SIG_DFL), int(signal.SIG_IGN), None)
-
-
-def _can_use_alarm() -> bool:
-    return threading.get_ident() == threading.main_thread().ident and _get_handler(_SIGALRM) in _NO_HANDLER
+_SIG_DFL = int(signal.SIG_DFL)
+_monotonic = time.monotonic
+_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+#: The calling thread's :class:`_Slot`, as ``_THREAD.slot``.
+_THREAD = threading.local()
+_WATCHDOG = _Watchdog()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_WATCHDOG._forked)
 
 
 def _kill(process: subprocess.Popen, workdir: str | None = None) -> None:

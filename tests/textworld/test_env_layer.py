@@ -1,14 +1,11 @@
 """The env layer's shortcuts change nothing a user sees: remembered command checks,
-resets that replay the loaded game, the cheaper step timer."""
-
-import signal
+resets that replay the loaded game (the step timeout's watchdog: tests/test_worker_watchdog.py)."""
 
 import gymnasium as gym
 import pytest
 
 from textagent_envs import infos
 from textagent_envs.commands import InvalidCommand, parse_command
-from textagent_envs.worker import BackendTimeout, InProcessRunner
 
 ENV_ID = "TextWorld-Custom-w2-o3-q4-v0"
 
@@ -60,23 +57,3 @@ def test_resets_after_the_backend_was_replaced_load_the_game_again(caplog):
         assert not caplog.records  # loaded again, not taken for a broken cached game
     finally:
         env.close()
-
-
-def test_the_step_timer_still_cuts_off_and_puts_the_handler_back():
-    runner = InProcessRunner("tests.fakes:Echo", {"prefix": "> "})
-    for _ in range(3):
-        assert runner.call("say", "hi", timeout=5) == "> hi"
-        assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
-    with pytest.raises(BackendTimeout, match="did not answer 'spin'"):
-        runner.call("spin", timeout=0.3)
-    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL
-
-    def mine(signum, frame):
-        pass
-
-    previous = signal.signal(signal.SIGALRM, mine)
-    try:  # someone else's handler: never replaced, no timer armed
-        assert runner.call("say", "x", timeout=5) == "> x"
-        assert signal.getsignal(signal.SIGALRM) is mine and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
-    finally:
-        signal.signal(signal.SIGALRM, previous)
