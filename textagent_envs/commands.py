@@ -51,10 +51,19 @@ META_FIRST_WORDS = frozenset(
 MULTI_OBJECT_WORDS = frozenset({"all", "everything", "each", "both", "except"})
 
 _SEPARATORS = re.compile(r"[;\n\r]|\.(?=\s*\S)|\bthen\b", re.IGNORECASE)
-_SPACES = re.compile(r"\s+")
 _TRAILING = re.compile(r"[\s.!?]+$")
 _ALLOWED = re.compile(r"[\w' -]+")
 _WORDS = re.compile(r"[^\W_]+")
+#: ASCII control characters but tab, new line and carriage return (category "C" in ASCII).
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Every word the rules below refuse, for the one set test of the common case (nothing refused).
+_REFUSED_WORDS = META_WORDS | MULTI_OBJECT_WORDS
+
+
+def _may_join(lowered: str) -> bool:
+    """Whether an ASCII command (lower-cased) holds a character or word that may join two
+    commands (the cheap test before :data:`_SEPARATORS`)."""
+    return ";" in lowered or "." in lowered or "\n" in lowered or "\r" in lowered or "then" in lowered
 
 
 class InvalidCommand(ValueError):
@@ -70,14 +79,20 @@ def parse_command(action: str) -> str:
         raise TypeError(f"an action must be a str (one command in words), got {type(action).__name__}: {action!r:.80}")
     if len(action) > MAX_COMMAND_LENGTH:
         raise InvalidCommand(f"That command is too long ({len(action)} characters; at most {MAX_COMMAND_LENGTH}).")
-    if any(unicodedata.category(ch)[0] == "C" and ch not in "\t\n\r" for ch in action):
-        raise InvalidCommand("That command contains control or invisible characters, which the game cannot read.")
+    ascii = action.isascii()
+    if ascii:  # the common case: one C call each, no per-character Python loop
+        if not action.isprintable() and _ASCII_CONTROL.search(action):
+            raise InvalidCommand("That command contains control or invisible characters, which the game cannot read.")
+        command = action.rstrip(" \t\n\r.!?").strip()  # in ASCII, \s beyond these is a control character
+    else:
+        if any(unicodedata.category(ch)[0] == "C" and ch not in "\t\n\r" for ch in action):
+            raise InvalidCommand("That command contains control or invisible characters, which the game cannot read.")
+        command = _TRAILING.sub("", action).strip()
     if "\\" in action:
         raise InvalidCommand("That command contains a backslash, which the game program reads as its own control code.")
-    command = _TRAILING.sub("", action).strip()
-    if _SEPARATORS.search(command):
+    if (not ascii or _may_join(command.lower())) and _SEPARATORS.search(command):
         raise InvalidCommand("Only one command per turn is understood; this one holds several (joined by ';', '.', 'then' or a new line).")
-    command = _SPACES.sub(" ", command).strip()
+    command = " ".join(command.split())  # runs of white space as one space (str.split's white space is the regex's \s)
     if not command:
         raise InvalidCommand("I beg your pardon? (The command is empty.)")
     if not _ALLOWED.fullmatch(command):
@@ -86,13 +101,16 @@ def parse_command(action: str) -> str:
             f"Use only words in a command (letters, digits, spaces, hyphens, apostrophes); {' '.join(odd)!s} is not understood here. "
             "A comma would address another character, which these games do not have."
         )
-    words = [word.lower() for word in _WORDS.findall(command)]
+    if ascii:  # letters, digits, '_', "'", ' ' and '-' only (checked above): split at the last four
+        words = command.lower().replace("_", " ").replace("'", " ").replace("-", " ").split()
+    else:  # lower-casing first may add characters that split words
+        words = [word.lower() for word in _WORDS.findall(command)]
+    if _REFUSED_WORDS.isdisjoint(words) and (not words or words[0] not in META_FIRST_WORDS):
+        return command
     meta = next((word for word in words if word in META_WORDS), None)
     if meta is None and words and words[0] in META_FIRST_WORDS:
         meta = words[0]
     if meta is not None:
         raise InvalidCommand(f"'{meta}' controls the game program itself and is not available here.")
     multi = next((word for word in words if word in MULTI_OBJECT_WORDS), None)
-    if multi is not None:
-        raise InvalidCommand(f"Name the things to act on one at a time ('{multi}' is not understood here).")
-    return command
+    raise InvalidCommand(f"Name the things to act on one at a time ('{multi}' is not understood here).")
