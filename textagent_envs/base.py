@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Sequence
 
 import gymnasium as gym
 
-from . import infos
+from .infos import LAST_ACTION_VALID, LOST, MAX_SCORE, MOVES, OBJECTIVE, SCORE, SUCCESS, TASK, WALKTHROUGH, WON
 from .checks import require_choice, require_int
 from .spaces import FreeText
 from .tasks import TaskSetOrder, TaskSpec, as_task, load_task_set
@@ -148,13 +148,13 @@ class TextEnv(gym.Env[str, str]):
         """The info dict of :mod:`textagent_envs.infos` from ``state`` (a dict holding
         ``won``, ``lost``, ``score``, ``max_score``, ``moves``, ``objective``,
         ``walkthrough`` and the requested optional keys), whether the last action was
-        valid, and the task being played."""
-        won, lost = state[infos.WON], state[infos.LOST]
+        valid, and the task being played. Its lists and dicts are new objects (gymnasium's
+        rule: the caller may keep or change an info; an engine may keep its lists in memo tables)."""
+        won, lost, task = state[WON], state[LOST], self.task
         info = {
-            infos.WON: won, infos.LOST: lost, infos.SUCCESS: won and not lost,
-            infos.SCORE: state[infos.SCORE], infos.MAX_SCORE: state[infos.MAX_SCORE], infos.MOVES: state[infos.MOVES],
-            infos.OBJECTIVE: state[infos.OBJECTIVE], infos.WALKTHROUGH: list(state[infos.WALKTHROUGH]),
-            infos.LAST_ACTION_VALID: valid, infos.TASK: self.task.to_dict() if self.task is not None else None,
+            WON: won, LOST: lost, SUCCESS: won and not lost, SCORE: state[SCORE], MAX_SCORE: state[MAX_SCORE],
+            MOVES: state[MOVES], OBJECTIVE: state[OBJECTIVE], WALKTHROUGH: list(state[WALKTHROUGH]),
+            LAST_ACTION_VALID: valid, TASK: None if task is None else task.to_dict(),
         }
         for key in self._requested:
             value = state[key]

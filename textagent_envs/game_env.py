@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
 from . import infos
+from .infos import INVALID_REASON, LOST, MOVES, SCORE, TRUNCATION_REASON, WON
 from .base import FORKING_ENGINES, ResetNeeded, TextEnv
 from .checks import require_bool, require_choice, require_number
 from .commands import InvalidCommand, parse_command
@@ -56,10 +57,8 @@ def _accepted(before: dict[str, Any], after: dict[str, Any]) -> bool:
     score or the outcome changed (a losing move such as drinking the milk in tw-cooking
     ends the game without counting a move)."""
     return (
-        after[infos.MOVES] > before[infos.MOVES]
-        or after[infos.SCORE] != before[infos.SCORE]
-        or after[infos.WON] != before[infos.WON]
-        or after[infos.LOST] != before[infos.LOST]
+        after[MOVES] > before[MOVES] or after[SCORE] != before[SCORE]
+        or after[WON] != before[WON] or after[LOST] != before[LOST]
     )
 
 
@@ -231,26 +230,27 @@ class GameEnv(TextEnv):
         if not self._playing or type(action) is not str:
             self._check_step(action)
         previous = self._state
-        try:
-            command = _PARSED.get(action) or _parse(action)
-        except InvalidCommand as err:
-            info = self._info(previous, valid=False)
-            info[infos.INVALID_REASON] = str(err)
-            return self._observe(str(err)), 0.0, False, False, info
+        command = _PARSED.get(action)
+        if command is None:
+            try:
+                command = _parse(action)
+            except InvalidCommand as err:
+                info = self._info(previous, valid=False)
+                info[INVALID_REASON] = str(err)
+                return self._observe(str(err)), 0.0, False, False, info
         try:
             state = self._runner.call("step", command, timeout=self.step_timeout)
         except (BackendTimeout, BackendCrashed) as err:
             self._playing = False
             self._drop_runner()  # a fresh runner at the next reset
             info = self._info(previous, valid=False)
-            info[infos.TRUNCATION_REASON] = "step_timeout" if isinstance(err, BackendTimeout) else "backend_crashed"
+            info[TRUNCATION_REASON] = "step_timeout" if isinstance(err, BackendTimeout) else "backend_crashed"
             return self._observe(f"The game stopped answering and the episode was cut off ({err})."), 0.0, False, True, info
         self._state = state
-        reward = float(state[infos.SCORE] - previous[infos.SCORE])
-        terminated = state[infos.WON] or state[infos.LOST]
+        terminated = state[WON] or state[LOST]
         self._playing = not terminated
         info = self._info(state, valid=_accepted(previous, state))
-        return self._observe(state["feedback"]), reward, terminated, False, info
+        return self._observe(state["feedback"]), float(state[SCORE] - previous[SCORE]), terminated, False, info
 
     # -- state copies ------------------------------------------------------------------------
     #: Version of the dict :meth:`get_state` returns.
