@@ -102,8 +102,8 @@ class TextWorldEnv(GameEnv):
           two thirds of the step time with ``engine="inform7"``).
         - ``extra_infos``: optional info keys to add.
         - ``isolation``: ``"none"`` (default) runs the game in this process: no overhead,
-          and the step timeout interrupts a game stuck in Python code (a SIGALRM timer,
-          main thread only). ``"process"`` runs it in a child process: every hang, even
+          and the step timeout interrupts a game stuck in Python code, in any thread
+          (:mod:`textagent_envs.worker`'s watchdog). ``"process"`` runs it in a child process: every hang, even
           inside the interpreter's C code, is cut off, and a crash cannot take the caller
           down, for about 2-36% more time per step (docs/benchmarks.md).
         - ``step_timeout``: seconds a step may take (default 10).
