@@ -45,4 +45,8 @@ class HangOnCommand(JerichoBackend):
         if command == "hang now":
             while True:
                 pass
+        if command == "hang a while":  # busy for 20 s, then on as if nothing happened
+            end = time.monotonic() + 20
+            while time.monotonic() < end:
+                pass
         return super().step(command)

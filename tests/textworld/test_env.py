@@ -211,6 +211,24 @@ def test_a_hung_backend_is_cut_off_by_the_step_timeout(monkeypatch, isolation):
     env.close()
 
 
+def test_an_env_stepped_in_another_thread_is_cut_off_by_the_step_timeout(monkeypatch):
+    # Before the runner's watchdog, a step off the main thread had no timeout at all.
+    import threading
+
+    monkeypatch.setitem(env_module.ENGINES, "inform7", "tests.fakes:HangOnCommand")
+    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", step_timeout=1.0, isolation="none")
+    env.reset(seed=1)
+    outcome = []
+    thread = threading.Thread(target=lambda: outcome.append(env.step("hang a while")))
+    started = time.monotonic()
+    thread.start()
+    thread.join(60)
+    obs, reward, terminated, truncated, info = outcome[0]
+    assert time.monotonic() - started < 10
+    assert truncated and info[infos.TRUNCATION_REASON] == "step_timeout" and "cut off" in obs
+    env.close()
+
+
 def test_render_ansi_returns_the_last_observation():
     env = gym.make("TextWorld-Custom-w2-o3-q4-v0", render_mode="ansi", isolation="none")
     obs, _ = env.reset(seed=1)
