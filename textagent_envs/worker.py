@@ -102,6 +102,8 @@ class InProcessRunner:
         self._release = _WATCHDOG.hold(self)
 
     def call(self, method: str, *args: Any, timeout: float | None = None) -> Any:
+        """Run ``backend.method(*args)``; :class:`BackendTimeout` if it runs past ``timeout``
+        seconds (None: no limit). The backend may be left mid-call: make a new runner."""
         if timeout is None:
             return getattr(self._backend, method)(*args)
         watchdog = _WATCHDOG
@@ -167,9 +169,10 @@ class _Watchdog:
     a blocking read), through a handler (:func:`_on_alarm`) that the main thread installs
     when ``SIGALRM`` has none and keeps; a call in any other thread, or while another
     ``SIGALRM`` handler is installed (it is never replaced), gets :class:`BackendTimeout`
-    raised in it by ``PyThreadState_SetAsyncExc`` at its next Python instruction. Neither stops code stuck
-    inside a C library (use ``isolation="process"``). The thread runs while a runner is
-    open (it stops at the last ``close()``) and is started again in a forked child.
+    raised in it by ``PyThreadState_SetAsyncExc`` at its next Python instruction. Neither
+    stops code stuck inside a C library (use ``isolation="process"``). The thread runs
+    while a runner is open (it stops at the last ``close()``) and is started again in a
+    forked child.
     """
 
     def __init__(self):
