@@ -103,9 +103,10 @@ class TextWorldEnv(GameEnv):
         - ``extra_infos``: optional info keys to add.
         - ``isolation``: ``"none"`` (default) runs the game in this process: no overhead,
           and the step timeout interrupts a game stuck in Python code, in any thread
-          (:mod:`textagent_envs.worker`'s watchdog). ``"process"`` runs it in a child process: every hang, even
-          inside the interpreter's C code, is cut off, and a crash cannot take the caller
-          down, for about 2-36% more time per step (docs/benchmarks.md).
+          (:mod:`textagent_envs.worker`'s watchdog). ``"process"`` runs it in a child
+          process: every hang, even inside the interpreter's C code, is cut off, and a
+          crash cannot take the caller down, for about 2-36% more time per step
+          (docs/benchmarks.md).
         - ``step_timeout``: seconds a step may take (default 10).
         - ``render_mode``: ``"ansi"`` (``render()`` returns the last observation) or
           ``"human"`` (prints it).
