@@ -44,7 +44,9 @@ MODE_NOTE = (
     "(\"drop shirinter\"); in choice mode the same SFT on the reply tokens (10 epochs) won 2 of 50, and SFT on the "
     "choice itself (`sft_loss=\"choice\"`, see the lab notebook) 30 of 50. SmolLM2-135M-Instruct is "
     "not in this grid: even with the KV cache across turns (issue 13 §2) one of its text-mode episodes costs about "
-    "10 CPU-seconds here (`benchmarks/bench_rollout.py`), against about 1 for the tiny model in choice mode.")
+    "10 CPU-seconds here (`benchmarks/bench_rollout.py`), and in choice mode about 9 (4 greedy held-out episodes of "
+    "the untrained model, 8 turns: 37 CPU-seconds, `python -m baselines.probe --set model=smollm2 --set sft_demos=0 "
+    "--set num_envs=4 --episodes 4`), against about 1 for the tiny model in choice mode.")
 #: The lab notebook of the headline (issue 13 §3): small measured experiments on what limits
 #: it, one thing changed at a time from :data:`SETTING`, each SFT on the headline's 100
 #: walkthroughs (then RL where it says so) and a greedy evaluation on the first 50 games of
