@@ -89,6 +89,9 @@ class TrainConfig:
     choice_score: str = "mean"
     #: tiny | smollm2 | a Hugging Face id or local folder.
     model: str = "tiny"
+    #: model=tiny: overrides of baselines.models.TinyModelSettings fields (vocab_size,
+    #: hidden_size, num_layers, num_heads, intermediate_size, max_positions); empty = its defaults.
+    tiny_model: dict = field(default_factory=dict)
     #: Train LoRA adapters (peft) instead of all weights.
     lora: bool = False
     #: Sampling temperature, also used for the training log-probabilities.
@@ -151,6 +154,10 @@ class TrainConfig:
     sft_demos: int = 0
     sft_epochs: int = 3
     sft_lr: float = 1e-3
+    #: What SFT minimises: token (NLL of the reply tokens) | choice (choice mode: the
+    #: cross-entropy of the demonstrated command among the offered ones, the log-probability
+    #: RL trains) | both (their sum); see baselines.sft.
+    sft_loss: str = "token"
     #: Fixed SFT:RL budget in units (the paper: 1000); when set, the RL episodes are what is
     #: left after sft_demos demonstrations and fix the number of iterations.
     budget_units: int | None = None
@@ -200,6 +207,17 @@ class TrainConfig:
             raise ValueError(f"rollout_backend must be one of {BACKENDS}, got {cfg.rollout_backend!r}")
         require_bool("rollout_kv_cache", cfg.rollout_kv_cache, error=ValueError)
         require_choice("textworld_engine", cfg.textworld_engine, TEXTWORLD_ENGINES)
+        from .sft import SFT_LOSSES
+
+        require_choice("sft_loss", cfg.sft_loss, SFT_LOSSES)
+        if cfg.sft_loss != "token" and cfg.mode != "choice":
+            raise ValueError(f"sft_loss={cfg.sft_loss!r} trains the choice among offered commands, which only choice mode "
+                             "makes; use sft_loss='token' in text mode")
+        from .models import TinyModelSettings
+
+        unknown = set(cfg.tiny_model) - {f.name for f in dataclasses.fields(TinyModelSettings)}
+        if unknown:
+            raise ValueError(f"unknown tiny_model field(s) {sorted(unknown)}; see baselines.models.TinyModelSettings")
         if cfg.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {cfg.precision!r}")
         if cfg.device != "auto":

@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         hint = hints[f.name]
         base = next((t for t in typing.get_args(hint) if t is not type(None)), hint)
-        kind = _parse_bool if base is bool else base
+        kind = _parse_bool if base is bool else json.loads if base is dict else base
         parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=kind, default=None,
                             help=f"{docs.get(f.name, '')} (default: {f.default!r})")
     add_knob_arguments(parser)  # --knob NAME=VALUE (repeatable); --env-kwargs JSON, deprecated

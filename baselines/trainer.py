@@ -218,7 +218,7 @@ class Trainer:
 
     def _build_model(self, resume: bool):
         from .corpus import env_corpus
-        from .models import LoraSettings, load_model
+        from .models import LoraSettings, TinyModelSettings, load_model
 
         cfg = self.cfg
         init_dir = self.out / "init_model" if self.out is not None else None
@@ -236,7 +236,7 @@ class Trainer:
                 corpus = env_corpus(lambda: make_env(cfg), seeds, progress=bar.update if bar is not None else None)
                 if bar is not None:
                     bar.close()
-                lm, tok = load_model("tiny", corpus=corpus, seed=cfg.seed)
+                lm, tok = load_model("tiny", corpus=corpus, seed=cfg.seed, tiny=TinyModelSettings(**cfg.tiny_model))
                 init_dir.mkdir(parents=True, exist_ok=True)
                 lm.save_pretrained(init_dir)
                 tok.save_pretrained(init_dir)
@@ -244,7 +244,7 @@ class Trainer:
             lm, tok = load_model(str(init_dir))
         else:
             corpus = env_corpus(lambda: make_env(cfg), split_seeds(cfg.train_split, min(8, cfg.train_tasks))) if cfg.model == "tiny" else None
-            lm, tok = load_model(cfg.model, corpus=corpus, seed=cfg.seed)
+            lm, tok = load_model(cfg.model, corpus=corpus, seed=cfg.seed, tiny=TinyModelSettings(**cfg.tiny_model))
         if lora is not None:
             from .models import apply_lora
 
@@ -412,7 +412,10 @@ class Trainer:
             for start in range(0, len(order), cfg.minibatch):
                 batch = to_device(pad_batch([episodes[i] for i in order[start: start + cfg.minibatch]], self.chat.eos_id),
                                   self.device)
-                losses.append(sft_step(self.model, self.optimizer, batch, self.accelerator.backward, cfg.max_grad_norm))
+                chunk = [episodes[i] for i in order[start: start + cfg.minibatch]]
+                losses.append(sft_step(self.model, self.optimizer, batch, self.accelerator.backward, cfg.max_grad_norm,
+                                       chunk, loss=cfg.sft_loss, temperature=cfg.temperature, score=cfg.choice_score,
+                                       pad_id=self.chat.eos_id))
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{losses[-1]:.3f}")

@@ -7,7 +7,8 @@ import types
 import pytest
 
 from baselines import reproduce, study
-from baselines.study import Unit
+from baselines.evaluate import wilson_interval
+from baselines.study import Unit, pct
 
 from .conftest import ENV_ID, KNOBS, MAX_TURNS
 
@@ -48,14 +49,15 @@ def test_the_plan_covers_the_grid():
 def test_budget_scales_rl_iterations_to_fit_and_states_the_estimate():
     units = study.plan([0], quick=True)
     full = sum(reproduce.estimate(u, CAL, 100) for u in units) / 60
-    fitted, scale = reproduce.fit_budget(units, CAL, 100, full / 2)
+    budget = full * 0.75  # leaves room for some RL beside SFT and the evaluations
+    fitted, scale = reproduce.fit_budget(units, CAL, 100, budget)
     assert 0 < scale < 1
-    assert sum(reproduce.estimate(u, CAL, 100) for u in fitted) <= full / 2 * 60 + 1e-6
+    assert sum(reproduce.estimate(u, CAL, 100) for u in fitted) <= budget * 60 + 1e-6
     assert all(u.config["iterations"] >= 1 for u in fitted if u.kind == "train")
     assert reproduce.fit_budget(units, CAL, 100, full * 2) == (units, 1.0)
     tiny, _ = reproduce.fit_budget(units, CAL, 100, 0.01)
     assert all(u.config["iterations"] == 1 for u in tiny if u.kind == "train")  # never below one iteration
-    lines = reproduce.describe_plan(fitted, CAL, 100, scale, full / 2)
+    lines = reproduce.describe_plan(fitted, CAL, 100, scale, budget)
     assert "estimated" in lines[-2] and "CPU-minutes" in lines[-2] and "scaled" in lines[-1]
 
 
@@ -144,7 +146,7 @@ def test_the_page_has_every_table_and_says_what_it_comes_from(tmp_path):
     from baselines.reproduction_doc import write_doc
 
     units = study.plan(SEEDS)
-    results = _fake_results(units, {"transfer/w8-o3": 0.6, "transfer/w2-o12": 0.3, "grpo": 0.1, "ppo-sft40": 0.9,
+    results = _fake_results(units, {"transfer/w8-o3": 0.6, "transfer/w2-o12": 0.3, "grpo": 0.1, f"ppo-sft{study.HEADLINE_DEMOS}": 0.9,
                                     "rloo": 0.5, "trivial/": 0.15, "start/": 0.05, "d60": 0.8, "d0-": 0.3, "d100": 0.5})
     args = types.SimpleNamespace(seeds=SEEDS, episodes=100, quick=False, budget_minutes=None)
     doc = tmp_path / "docs" / "reproduction.md"
@@ -199,13 +201,19 @@ def test_a_headline_short_of_the_target_says_by_how_much_and_why(tmp_path):
     from baselines.reproduction_doc import write_doc
 
     units = study.plan([0], quick=True)
-    results = _fake_results(units, {"ppo-sft40": 0.35, "trivial/": 0.15, "start/": 0.0})  # 0%: a zero-width lower error
+    results = _fake_results(units, {f"ppo-sft{study.HEADLINE_DEMOS}": 0.35, "trivial/": 0.15, "start/": 0.0})  # 0%: a zero-width lower error
     args = types.SimpleNamespace(seeds=[0], episodes=100, quick=True, budget_minutes=3.0)
     tables = write_doc(tmp_path / "r.md", tmp_path / "img", tmp_path / "runs", results, args, units, "cmd", 300.0, 0.1)
     text = (tmp_path / "r.md").read_text()
     assert "Ours: 35%, 20 points above the better of the two: **not met**, short by 25 points." in text
     assert "compute (the headline runs trained only" in text and "not met" in tables["headline"]
     assert "Best held-out success of a trained model (its best training seed): 35%" in text
+    # what limits it: the lab notebook, a row per experiment with its interval and command, and its conclusion
+    assert "### Lab notebook: what limits the headline" in text and study.LIMITS in text
+    what, won, cpu, flags = study.NOTEBOOK[1]
+    low, high = wilson_interval(won, 50)
+    assert (f"| {what} | {won}/50 = {pct(won / 50)} [{pct(low)}, {pct(high)}] | {cpu:.0f} | "
+            f"`python -m baselines.probe {flags}` |") in text
     assert "the trained model beats the best trivial policy: **reproduced**" in text
 
 
@@ -213,7 +221,7 @@ def test_dry_run_prints_the_plan_and_budget_and_runs_nothing(tmp_path, capsys):
     (tmp_path / reproduce.CALIBRATION).write_text(json.dumps({**CAL, "setting": json.dumps(study.SETTING, sort_keys=True)}))
     assert reproduce.main(["--dry-run", "--out", str(tmp_path), "--doc", str(tmp_path / "r.md")]) == 0
     printed = capsys.readouterr().out
-    assert f"{len(study.plan(SEEDS))} units, estimated" in printed and "train/w2-o3-q4/grpo-sft40-sparse/seed2" in printed
+    assert f"{len(study.plan(SEEDS))} units, estimated" in printed and f"train/w2-o3-q4/grpo-sft{study.HEADLINE_DEMOS}-sparse/seed2" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == [reproduce.CALIBRATION]  # no unit ran, no page written
     assert reproduce.main(["--dry-run", "--quick", "--out", str(tmp_path)]) == 0
     assert "5 units" in capsys.readouterr().out

@@ -48,3 +48,9 @@ def test_help_lists_config_fields(capsys):
         train.main(["--help"])
     text = capsys.readouterr().out
     assert "--group-size" in text and "Rollouts per task" in text
+
+
+def test_dict_fields_take_json_on_the_command_line():
+    args = train.build_parser().parse_args(["--tiny-model", '{"hidden_size": 128, "num_layers": 3}', "--sft-loss", "choice"])
+    cfg = train.config_from_args(args)
+    assert cfg.tiny_model == {"hidden_size": 128, "num_layers": 3} and cfg.sft_loss == "choice"

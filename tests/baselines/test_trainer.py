@@ -81,6 +81,64 @@ def test_sft_warm_start_lowers_the_demonstration_loss(small_config):
     trainer.close()
 
 
+@pytest.mark.parametrize("score, temperature", [("mean", 1.0), ("sum", 0.7)])
+def test_the_choice_loss_is_minus_the_log_probability_rl_trains(small_config, score, temperature):
+    """SFT's choice loss is -log p(demonstrated command) under the very softmax over the
+    offered commands that the trainer's ratio and KL are taken on (same score, same
+    temperature), averaged over the demonstrated turns."""
+    from baselines.sft import choice_loss, demonstration, sft_objective
+    from baselines.trainer import pad_batch
+
+    trainer = Trainer(small_config(algo="grpo", mode="choice", sft_loss="choice", choice_score=score,
+                                   temperature=temperature, iterations=0))
+    demos = [demonstration(trainer.envs[0], s, trainer.agent) for s in (40001, 40002)]
+    for demo in demos:  # each turn knows what was offered and which command the walkthrough took
+        assert demo.commands and len(demo.choice) == demo.turns
+        for k, command in enumerate(demo.commands):
+            assert demo.candidates[k][demo.choice[k]] == trainer.chat.action_ids(command)
+    batch = pad_batch(demos, trainer.chat.eos_id)
+    with torch.no_grad():
+        loss = choice_loss(trainer.policy.lm, demos, temperature=temperature, score=score, pad_id=trainer.chat.eos_id)
+        rl_logp, _ = trainer._choice_logprobs(trainer.policy.lm, demos, tuple(batch["tokens"].shape))
+        objective = sft_objective(trainer.model, batch, demos, loss="choice", temperature=temperature, score=score,
+                                  pad_id=trainer.chat.eos_id)
+        both = sft_objective(trainer.model, batch, demos, loss="both", temperature=temperature, score=score,
+                             pad_id=trainer.chat.eos_id)
+        token = sft_objective(trainer.model, batch, demos, loss="token")
+    turns = sum(d.turns for d in demos)
+    assert float(loss) == pytest.approx(-float(rl_logp.sum()) / turns, rel=1e-5)
+    assert float(objective) == pytest.approx(float(loss), rel=1e-6)
+    assert float(both) == pytest.approx(float(loss) + float(token), rel=1e-5)
+    assert float(loss) != pytest.approx(float(token), rel=1e-3)
+    trainer.close()
+
+
+def test_sft_with_the_choice_loss_makes_the_demonstrated_choice_likelier(small_config):
+    from baselines.sft import choice_loss, demonstration
+
+    trainer = Trainer(small_config(algo="grpo", mode="choice", sft_loss="choice", sft_demos=2, sft_epochs=4, sft_lr=3e-3,
+                                   iterations=0))
+    demos = [demonstration(trainer.envs[0], s, trainer.agent) for s in (40001, 40002)]
+
+    def loss():
+        with torch.no_grad():
+            return float(choice_loss(trainer.policy.lm, demos, temperature=1.0, score="mean", pad_id=trainer.chat.eos_id))
+
+    before = loss()
+    losses = trainer.warm_start()
+    assert len(losses) == 4 and losses[0] == pytest.approx(before, rel=1e-4)
+    assert loss() < before
+    trainer.close()
+
+
+def test_the_tiny_model_takes_its_size_from_the_config(small_config):
+    trainer = Trainer(small_config(tiny_model={"hidden_size": 48, "num_layers": 3, "intermediate_size": 96, "num_heads": 4},
+                                   iterations=0))
+    config = trainer.policy.lm.config
+    assert (config.hidden_size, config.num_hidden_layers, config.intermediate_size) == (48, 3, 96)
+    trainer.close()
+
+
 def test_budget_splits_units_between_demonstrations_and_episodes():
     assert Budget(1000, 10, 1).rl_episodes(60) == 400
     cfg = TrainConfig(algo="grpo", budget_units=1000, sft_demos=60, tasks_per_iter=10, group_size=4).resolved()
@@ -99,6 +157,9 @@ def test_budget_splits_units_between_demonstrations_and_episodes():
     (dict(device="gpu0"), "device"),
     (dict(precision="fp8"), "precision"),
     (dict(rollout_backend="vllm"), "rollout_backend"),
+    (dict(sft_loss="cross_entropy"), "sft_loss"),
+    (dict(mode="text", sft_loss="choice"), "sft_loss='token' in text mode"),
+    (dict(tiny_model={"hidden": 128}), "tiny_model"),
 ])
 def test_bad_configs_are_clear_errors(overrides, message):
     with pytest.raises(ValueError, match=message):
