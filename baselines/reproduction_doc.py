@@ -217,7 +217,7 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
     lines += [
         f"- Setting of every training run: the `paper` preset (its prompt, observation and whole-reply action, the released "
         f"seed splits), the tiny model (a random-init 2-layer Qwen2 with a tokenizer trained on local game text) in "
-        f"{setting['mode']} mode, `engine=\"native\"`, SFT on walkthrough demonstrations of `released-validation` then RL "
+        f"{setting['mode']} mode, `engine=\"native\"`, SFT on walkthrough demonstrations of the `sft` split (its first seeds are `released-validation`) then RL "
         f"(8 episodes an iteration, temperature {setting['temperature']} while training).",
         f"- {study.MODE_NOTE}",
         "- Every table puts the best of the trivial policies (`baselines.trivial`: random admissible, positional and "

@@ -34,7 +34,7 @@ TEST_SPLIT = "released-test"
 SETTING: dict[str, Any] = {**SETTINGS["paper"], "preset": "paper", **dict(
     model="tiny", mode="choice", env=BASE_ENV, env_kwargs={"engine": "native"}, max_turns=8, temperature=1.0,
     max_new_tokens=10, tasks_per_iter=8, num_envs=8, minibatch=8, epochs=2, lr=1e-3, sft_epochs=10, sft_lr=3e-3,
-    sft_loss="choice",
+    sft_loss="choice", sft_split="sft",
     train_tasks=500, eval_tasks=20, eval_every=10, save_every=5, transcripts_per_iter=1, transcripts_eval=5,
 )}
 #: Why choice mode (the issue: text mode if it can, choice mode otherwise), as measured here.
@@ -48,23 +48,25 @@ MODE_NOTE = (
     "the untrained model, 8 turns: 37 CPU-seconds, `python -m baselines.probe --set model=smollm2 --set sft_demos=0 "
     "--set num_envs=4 --episodes 4`), against about 1 for the tiny model in choice mode.")
 #: The lab notebook of the headline (issue 13 §3): small measured experiments on what limits
-#: it, one thing changed at a time from :data:`SETTING`, each SFT on the headline's 100
-#: walkthroughs (then RL where it says so) and a greedy evaluation on the first 50 games of
+#: it, one thing changed at a time from :data:`SETTING` (most with SFT on 100 walkthroughs,
+#: the headline's former count; then RL where it says so) and a greedy evaluation on the first 50 games of
 #: :data:`TEST_SPLIT`, one ``python -m baselines.probe`` line each, on this machine (1 thread):
 #: ``(what changed, held-out successes out of 50, training CPU-seconds, the probe's flags)``.
 NOTEBOOK: tuple[tuple[str, int, float, str], ...] = (
-    ("the setting: choice loss, 10 epochs", 30, 117, ""),
-    ("SFT loss: token NLL (the former setting's loss)", 2, 34, "--set sft_loss=token"),
-    ("SFT loss: token NLL + choice loss", 24, 157, "--set sft_loss=both"),
-    ("20 SFT epochs instead of 10 (SFT loss 0.013 against 0.13)", 32, 253, "--set sft_epochs=20"),
-    ("capacity: hidden 128, MLP 256 (460k parameters, against 148k)", 33, 227,
-     "--set 'tiny_model={\"hidden_size\": 128, \"intermediate_size\": 256}'"),
-    ("data: 300 walkthroughs of the `sft` split (seeds 40001-40300, released-validation's 100 among them)", 38, 384,
-     "--set sft_split=sft --set sft_demos=300"),
-    ("then 30 PPO iterations (8 episodes each, as the headline; its CPU-s include three 50-game evaluations)", 31, 334,
-     "--set iterations=30"),
-    ("then 30 RLOO iterations (2 tasks x 4 rollouts)", 30, 272,
-     "--set algo=rloo --set tasks_per_iter=2 --set group_size=4 --set iterations=30"),
+    ("choice loss, 10 epochs, 100 walkthroughs (released-validation's games)", 30, 117, "--set sft_demos=100"),
+    ("SFT loss: token NLL (the former setting's loss), 100 walkthroughs", 2, 34,
+     "--set sft_demos=100 --set sft_loss=token"),
+    ("SFT loss: token NLL + choice loss, 100 walkthroughs", 24, 157, "--set sft_demos=100 --set sft_loss=both"),
+    ("20 SFT epochs instead of 10 (SFT loss 0.013 against 0.13), 100 walkthroughs", 32, 253,
+     "--set sft_demos=100 --set sft_epochs=20"),
+    ("capacity: hidden 128, MLP 256 (460k parameters, against 148k), 100 walkthroughs", 33, 227,
+     "--set sft_demos=100 --set 'tiny_model={\"hidden_size\": 128, \"intermediate_size\": 256}'"),
+    ("data: 300 walkthroughs of the `sft` split (seeds 40001-40300, released-validation's 100 among them): the "
+     "headline's setting", 38, 384, ""),
+    ("100 walkthroughs, then 30 PPO iterations (8 episodes each; its CPU-s include three 50-game evaluations)", 31,
+     334, "--set sft_demos=100 --set iterations=30"),
+    ("100 walkthroughs, then 30 RLOO iterations (2 tasks x 4 rollouts)", 30, 272,
+     "--set sft_demos=100 --set algo=rloo --set tasks_per_iter=2 --set group_size=4 --set iterations=30"),
 )
 #: What the notebook says limits the headline (docs/reproduction.md prints it).
 LIMITS = (
@@ -84,9 +86,11 @@ LIMITS = (
     "(60%, 66%, 54% over its three tens of iterations). The headline runs train 30 RL iterations (60 before): with "
     "three training seeds that is what this session could run on the shared machine, and in the notebook 30 iterations "
     "moved nothing; the curve above shows them.")
-#: SFT demonstrations of the headline (and algorithm) runs (all of ``released-validation``),
-#: and their RL iterations.
-HEADLINE_DEMOS = 100
+#: SFT demonstrations of the headline (and algorithm) runs: the first 300 of the ``sft`` split
+#: (seeds 40001-40300; its first 100 are ``released-validation``, the paper's SFT games; the
+#: lab notebook shows 100 walkthroughs are what limited the setting), and their RL iterations.
+#: The budget mixes' 0-100 demonstrations are the same first seeds, i.e. released-validation.
+HEADLINE_DEMOS = 300
 HEADLINE_ITERATIONS = 30
 #: Turn budgets (the paper: 8-12 turns for w2-o3-q4, 24 for w4-o6-q8 and tw-simple).
 TURNS = {"TextWorld-Custom-w2-o3-q4-v0": 8, "TextWorld-Custom-w8-o3-q4-v0": 12, "TextWorld-Custom-w2-o12-q4-v0": 12,
