@@ -180,20 +180,26 @@ class NativeGame:
         self._changed = 0  # the world's facts this turn's action changed (read at the turn's end)
         self._question: str | None = None  # the command a "What do you want to ...?" asked to complete
         self._asked = ""
+        self._cmd = ""  # the command being parsed ("the player's command" of the "does the player mean" rules)
+        # What Inform 7's parser last understood of a command it could not read to the end
+        # (its "pattern2" buffer, printed after the verb: " the old key"): a direction
+        # followed by other words prints it again, whatever the command was.
+        self._upto = ""
+        self._fast = False  # whether the last command was played as an admissible one
         self.last_action: GroundAction | None = None  # the action the last command played, if any
         return tidy(f"{self._objective_text}\n\n{self.look_text()}")
 
     def get_state(self) -> tuple:
         """The whole game state as an immutable tuple (constant time)."""
         return (self._facts, self._world, self._done, self._score, self._moves, self._turns, self._won, self._lost, self._order, self._room,
-                self._it)
+                self._it, self._upto)
 
     def set_state(self, state: tuple) -> None:
         """Go back to a state from :meth:`get_state` (a question the parser asked is
         forgotten: the next command is read as a new one)."""
         self._question = None
         (self._facts, self._world, self._done, self._score, self._moves, self._turns, self._won, self._lost, self._order, self._room,
-         self._it) = state
+         self._it, self._upto) = state
         self._changed = 0
 
     @property
@@ -500,12 +506,43 @@ class NativeGame:
                 self._question = self._asked = f"{question} {cmd} with"
                 return f"What do you want to {question} {direction} with?"
             cmd = f"{question} {cmd}"
+        self._fast = False
         if "," in cmd:
-            return self._with_commas(cmd)
+            reply = self._with_commas(cmd)
+            self._remember_upto("", reply)
+            return reply
         reply = self._command(cmd)
         if reply.startswith("What do you want to ") and "\n" not in reply:
             self._question = self._asked
+        self._remember_upto(cmd, reply)
         return reply
+
+    def _remember_upto(self, cmd: str, reply: str) -> None:
+        """Keep what Inform 7's parser stores when a grammar line matches the start of a
+        command and words are left over (measured on the reference): what "I only
+        understood you as far as ..." prints after the verb; for a verb that has a line
+        of its own ("look", "go", "smell"), nothing, when more words follow it; for
+        "take X from Y", "drop X on Y", "open X with Y" (their one-object line is tried
+        first), the object the leading words name. ``cmd`` is "" for a line with commas."""
+        if reply.startswith(_UPTO) and "\n" not in reply:
+            said = reply[len(_UPTO):-1]
+            if not said.startswith("(go) "):  # the compass reply prints the buffer and keeps it
+                verb = "take inventory" if said.startswith("take inventory") else said.split(" ")[0]
+                self._upto = said[len(verb):]
+            return
+        words = cmd.split(" ")
+        if len(words) < 2:
+            return
+        if words[0] in _LINE_ALONE:
+            self._upto = ""
+        elif words[0] in ("take", "get", "remove", "drop", "open"):
+            action = self.last_action if self._fast else None
+            if action is not None and action.rule in ("take/c", "take/s"):
+                self._upto = " " + self._the(action.binding["o"])
+            elif action is None:
+                obj = self._named_first(words[1:])
+                if obj is not None:
+                    self._upto = " " + self._the(obj)
 
     def _command(self, cmd: str) -> str:
         """Play one normalised command without commas; returns its text."""
@@ -524,6 +561,7 @@ class NativeGame:
                     # object fits, so a namesake elsewhere needs no choosing.
                     ambiguous[0] = any(self._holder(r) == nouns[1] for r in self._rivals[nouns[0]])
                 notes = self._clarified(action, nouns, ambiguous)
+                self._fast = True
                 return self._finish(notes + self._apply(action), turn=True)
         reply, turn = self._parse(cmd)
         return self._finish(reply, turn)
@@ -741,7 +779,7 @@ class NativeGame:
             return matches[0], None
         # Several things fit the words: Inform 7 scores them as for a missing object.
         context = {"held": "held", "not held": "multi"}.get(prefer or "", "noun")
-        best = self._likeliest(context, "take" if prefer == "not held" else "", typed=phrase, candidates=matches)
+        best = self._likeliest(context, "take" if prefer == "not held" else "", typed=self._cmd, candidates=matches)
         if best is not None:
             self._note = f"({self._the(best)})\n"
             return best, None
@@ -779,10 +817,14 @@ class NativeGame:
             return "You can't go that way.", True
         m = re.match(r"^(\w+) ", cmd)
         if m and m.group(1) in _DIRECTIONS or m and m.group(1) in _OTHER_DIRECTIONS and m.group(1) not in _VERB_WORDS:
-            return f"I only understood you as far as wanting to (go) {m.group(1)}.", False
+            # Inform 7 prints the direction, then what its parser's buffer holds from an
+            # earlier command (see _remember_upto).
+            return f"{_UPTO}(go) {m.group(1)}{self._upto}.", False
         m = re.match(r"^(?:go|walk|run) (\w+) ", cmd)
+        if m and m.group(1) in ("in", "inside"):
+            return "You can't see any such thing.", False  # "go in [something]": entering
         if m and (m.group(1) in _DIRECTIONS or m.group(1) in _OTHER_DIRECTIONS):
-            return f"I only understood you as far as wanting to {cmd.split(' ')[0]} {m.group(1)}.", False
+            return f"{_UPTO}{cmd.split(' ')[0]} {_DIRECTION_NAMES[m.group(1)]}.", False
         if re.match(r"^(?:take|get|pick up) (?:all|each|everything)$", cmd):
             return "You have to be more specific!", True
         if cmd == "goal":
@@ -812,14 +854,23 @@ class NativeGame:
         elif len(words) > 2 and words[1] in ("up", "at") and _ARTICLES_ONLY.match(" ".join(words[2:])):
             bare = " ".join(words[:2])
         if bare == "put":  # "put on [something]" needs "on": the line that asks is "put [things] in"
+            if self._likeliest("held", "wear", typed=cmd) not in (None, "P"):
+                return "You can't see any such thing.", False  # what "put" alone would infer (not the player)
             self._asked = "put"
             return "What do you want to put?", False
+        if bare == "pick up" and all(self._holder(o) == "I" for o in self._scope()):
+            return "You can't see any such thing.", False  # nothing here but what is carried (measured)
         if bare in _BARE and not (bare in self._cooking_words and not self._has_cooking):
             # After "the" Inform 7 asks when nothing stands out, and infers nothing otherwise.
             # (Where the verb wants something carried, as "remove the", it still infers.)
+            # Something stands out when it scores best and the "does the player mean" rules
+            # do not call it very unlikely (taking what is carried): alone, it still does not.
             verb_, context, _, _ = _BARE[bare]
-            if context == "held" or self._likeliest(context, verb_) is None:
+            if context == "held":
                 return self._bare(bare)
+            best = self._likeliest(context, verb_, typed=cmd, alone=False)
+            if best is None or not self._does_the_player_mean(verb_, best, None, self._holder(best) == "I", cmd):
+                return self._bare(bare, ask=True)
             return "You can't see any such thing.", False
         if cmd in _BARE and not (cmd in self._cooking_words and not self._has_cooking):
             return self._bare(cmd)
@@ -863,7 +914,9 @@ class NativeGame:
         object that changes nothing ("smell the chest")."""
         if verb in ("smell", "sniff"):
             obj, error = self._resolve(rest)
-            return (error, False) if error else (self._note + "You smell nothing unexpected.", True)
+            if error:
+                return self._direction_noun("smell", verb, rest) or (error, False)
+            return self._note + "You smell nothing unexpected.", True
         if verb in ("wake", "awake", "awaken") and rest not in ("up",):
             obj, error = self._resolve(rest[:-3] if rest.endswith(" up") else rest[3:] if rest.startswith("up ") else rest)
             return (error, False) if error else ("You can only do that to something animate.", False)
@@ -875,15 +928,16 @@ class NativeGame:
         return f"I only understood you as far as wanting to {_LANGUAGE_VERB.get(verb, verb)}.", False
 
     # -- a verb without its objects: Inform 7 infers them when one thing is likeliest -----
-    def _bare(self, cmd: str) -> tuple[str, bool]:
+    def _bare(self, cmd: str, ask: bool = False) -> tuple[str, bool]:
         """A verb typed without its object(s). Inform 7's parser scores every thing in
         view as its ``Adjudicate`` does (what the grammar token prefers, then where the
         thing is: carried, here, or inside something; then the "does the player mean"
-        rules) and acts on the single best one, noting it ("(the key)"); on a tie it asks."""
+        rules) and acts on the single best one, noting it ("(the key)"); on a tie it asks
+        (``ask``: it asks whatever scores best)."""
         verb, context, second_context, preposition = _BARE[cmd]
         if verb in ("slice", "dice", "chop") and not self._has_cooking:
             verb, context, second_context, preposition = "cut", "noun", None, ""
-        first = self._likeliest(context, verb)
+        first = None if ask else self._likeliest(context, verb, typed=self._cmd)
         said = " ".join(_LANGUAGE_VERB.get(w, w) for w in cmd.split(" "))
         if cmd == "pick up" and first is None and not self._scope():
             # Nothing to take: "pick [things] up" reads "up" as the direction.
@@ -896,7 +950,7 @@ class NativeGame:
             reply, turn = self._act_one(verb, first, cmd)
             shown = f"{preposition} {self._the(first)}" if preposition else self._the(first)
             return f"({shown})\n{reply}", turn
-        second = self._likeliest(second_context, verb, first)
+        second = self._likeliest(second_context, verb, first, typed=self._cmd)
         if second is None:
             self._asked = f"{cmd} {self.names.get(first, 'me')} {preposition}"
             return f"What do you want to {said} {self._the(first)} {preposition}?", False
@@ -905,11 +959,12 @@ class NativeGame:
         return f"({self._the(first)} {preposition} {self._the(second)})\n{reply}", turn
 
     def _likeliest(self, context: str, verb: str, first: str | None = None, typed: str = "",
-                   candidates: Sequence[str] | None = None) -> str | None:
+                   candidates: Sequence[str] | None = None, alone: bool = True) -> str | None:
         """The thing Inform 7's parser infers for a missing object, or picks among
         ``candidates`` that the typed words all fit (None: it would ask). ``context``: the
         grammar token (``noun``, ``held``, ``multi``, ``multiheld``, ``multiexcept``);
-        ``first``: the first object, when choosing the second; ``typed``: the words typed."""
+        ``first``: the first object, when choosing the second; ``typed``: the words typed;
+        ``alone``: whether the only thing the token fits is chosen without scoring."""
         room = self._room
         # The player is a candidate only where the token wants something carried.
         if candidates is not None:
@@ -925,7 +980,7 @@ class NativeGame:
             good = list(scope)
         else:
             good = []
-        if len(good) == 1:
+        if len(good) == 1 and alone:
             return good[0]
         # Carried things score best, except for taking (the library's PREFER_HELD).
         carried_score, here_score = (40, 60) if verb in ("take", "remove from") else (60, 40)
@@ -970,13 +1025,21 @@ class NativeGame:
     def _understood_as_far_as(self, verb: str, phrase: str) -> str | None:
         """Inform 7's reply when the first words of ``phrase`` name one thing in view and
         more words follow ("examine peanut banana"), else None."""
-        words = _ARTICLES.sub("", phrase.strip()).split(" ")
+        obj = self._named_first(phrase.strip().split(" "))
+        if obj is None:
+            return None
+        return f"{_UPTO}{_LANGUAGE_VERB.get(verb, verb)} {self._the(obj)}."
+
+    def _named_first(self, words: Sequence[str]) -> str | None:
+        """The one thing in view that the most leading ``words`` name, when words are
+        left after them (None when none, or several, do)."""
+        words = _ARTICLES.sub("", " ".join(words)).split(" ")
         scope = self._scope()
-        for k in range(len(words) - 1, 0, -1):
+        for k in range(len(words), 0, -1):
             head = words[:k]
             matches = [o for o in scope if [w for w in head if w not in ("of", "the")] and self._names(o, head)]
-            if len(matches) == 1:
-                return f"I only understood you as far as wanting to {_LANGUAGE_VERB.get(verb, verb)} {self._the(matches[0])}."
+            if len(matches) == 1 and k < len(words):
+                return matches[0]
             if matches:
                 return None
         return None
@@ -996,7 +1059,7 @@ class NativeGame:
             return error, False
         note = self._note
         context = "held" if verb in ("unlock", "lock") else "noun"
-        other = self._likeliest(context, verb, obj, typed=phrase.strip())
+        other = self._likeliest(context, verb, obj, typed=self._cmd)
         if other is None:
             self._asked = f"{self._cmd} {'' if typed_preposition else question.split(' ')[-1].rstrip('?')}".strip()
             return question.format(self._the(obj)), False
@@ -1135,12 +1198,30 @@ class NativeGame:
             obj, error = self._resolve(phrase, prefer)
         if error:
             if said in ("look at", "l at"):
+                if _ARTICLES.sub("", phrase) in _DIRECTION_NAMES:
+                    return "You see nothing unexpected in that direction.", True
                 return error, False  # "look [something]" reads "at" as a name: that error wins
+            direction = self._direction_noun(verb, said, phrase)
+            if direction is not None:
+                return direction
             return self._understood_as_far_as(said, phrase) or error, False
         self._it = obj
         note = self._note
         reply, turn = self._act_one(verb, obj, said)
         return note + reply, turn
+
+    def _direction_noun(self, verb: str, said: str, phrase: str) -> tuple[str, bool] | None:
+        """Inform 7's reply when the object is a compass direction (they are always in
+        view for its parser), else None: examining one sees nothing, other actions want
+        something more substantial; with words after it, "... as far as wanting to shut north"."""
+        words = _ARTICLES.sub("", phrase).split(" ")
+        if words[0] not in _DIRECTION_NAMES or verb in ("eat", "wear", "remove"):
+            return None
+        if len(words) > 1:
+            return f"{_UPTO}{_LANGUAGE_VERB.get(said, said)} {_DIRECTION_NAMES[words[0]]}.", False
+        if verb == "examine":
+            return "You see nothing unexpected in that direction.", True
+        return "You must name something more substantial.", True
 
     def _act_one(self, verb: str, obj: str, said: str = "") -> tuple[str, bool]:
         """Act on one object; ``said``: the verb as typed ("pick up" for "take")."""
@@ -1176,9 +1257,9 @@ class NativeGame:
         if verb == "drop":
             holder = self._holder(obj)
             if holder != "I":
-                if holder == self._room or (holder is None and kind in ("c", "s")):
-                    the = self._the(obj)
-                    return f"{the[:1].upper()}{the[1:]} is already here.", True
+                if holder == self._room or (holder is None and kind in ("c", "s", "d")):
+                    the = self._the(obj)  # a door is proper-named: no capital
+                    return f"{the if kind == 'd' else the[:1].upper() + the[1:]} is already here.", True
                 return "You haven't got that.", True
             action = self._valid(("drop", obj))
             return (self._apply(action), True) if action else ("You haven't got that.", True)
@@ -1409,7 +1490,7 @@ def _shape(action: GroundAction, kb, orders: dict | None = None) -> tuple:
 
 _NOUN = r"(.+?)"
 _TWO_NOUNS = [
-    (re.compile(rf"^(?:take|get|remove|pick up) {_NOUN} (?:from|off|off of|out of) {_NOUN}$"), "take from"),
+    (re.compile(rf"^(?:take|get|remove) {_NOUN} (?:from|off|off of|out of) {_NOUN}$"), "take from"),
     (re.compile(rf"^(?:put|place|set|drop) {_NOUN} (?:on|onto|on top of|upon) {_NOUN}$"), "put"),
     (re.compile(rf"^(?:put|place|insert|drop) {_NOUN} (?:in|into|inside) {_NOUN}$"), "insert"),
     (re.compile(rf"^(?:unlock|open) {_NOUN} (?:with|using) {_NOUN}$"), "unlock"),
@@ -1489,6 +1570,18 @@ _NO_OBJECT_REPLIES = {
 _NO_OBJECT_VERBS = frozenset({"wait", "z", "jump", "skip", "hop", "think", "sleep", "nap", "wake", "awake", "awaken", "yes", "y",
                               "no", "sorry", "smell", "sniff", "listen", "hear", "wave", "go", "walk", "run", "score", "goal", "help", "out"})
 _NO_OBJECT_COMMANDS = frozenset(set(_NO_OBJECT_REPLIES) | {"look", "l", "inventory", "inv", "i", "score", "goal", "prepare meal"})
+_UPTO = "I only understood you as far as wanting to "
+#: The compass directions' words and the names Inform 7 prints for them.
+_DIRECTION_NAMES = {"north": "north", "n": "north", "south": "south", "s": "south", "east": "east", "e": "east",
+                    "west": "west", "w": "west", "up": "up", "u": "up", "down": "down", "d": "down",
+                    "northeast": "northeast", "ne": "northeast", "northwest": "northwest", "nw": "northwest",
+                    "southeast": "southeast", "se": "southeast", "southwest": "southwest", "sw": "southwest",
+                    "inside": "inside", "in": "inside", "outside": "outside", "out": "outside"}
+#: Verbs with a grammar line of their own (no object): more words after them leave
+#: nothing in the parser's buffer (see NativeGame._remember_upto).
+_LINE_ALONE = frozenset({"look", "l", "go", "walk", "run", "smell", "sniff", "listen", "hear", "wait", "z", "jump", "skip",
+                         "hop", "think", "sleep", "nap", "wake", "awake", "awaken", "yes", "y", "no", "sorry", "wave", "out",
+                         "exit", "leave", "i", "inv", "inventory", "score", "help", "goal"})
 #: How Inform 7 names a verb in "I only understood you as far as wanting to ...".
 _LANGUAGE_VERB = {"i": "take inventory", "inv": "take inventory", "inventory": "take inventory", "l": "look", "x": "examine",
                   "z": "wait"}
