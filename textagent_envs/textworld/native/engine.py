@@ -540,9 +540,9 @@ class NativeGame:
             if action is not None and action.rule in ("take/c", "take/s"):
                 self._upto = " " + self._the(action.binding["o"])
             elif action is None:
-                obj = self._named_first(words[1:])
-                if obj is not None:
-                    self._upto = " " + self._the(obj)
+                named = self._named_first(words[1:])
+                if len(named) == 1:
+                    self._upto = " " + self._the(named[0])
 
     def _command(self, cmd: str) -> str:
         """Play one normalised command without commas; returns its text."""
@@ -799,7 +799,7 @@ class NativeGame:
                 return self._apply(action), True
             return (self.look_text() if cmd in ("look", "l") else self.inventory_text()), True
         if cmd.startswith(("inventory ", "i ", "inv ")):
-            return "I only understood you as far as wanting to take inventory.", False
+            return f"{_UPTO}take inventory.", False
         if cmd == "out":  # a verb (exit) before it is a direction
             return _NO_OBJECT_REPLIES[cmd], True
         m = re.match(r"^(?:go |walk |run )?(\w+)$", cmd)
@@ -874,6 +874,8 @@ class NativeGame:
             return "You can't see any such thing.", False
         if cmd in _BARE and not (cmd in self._cooking_words and not self._has_cooking):
             return self._bare(cmd)
+        if verb in ("put", "insert") and self._stuck_put(words):
+            return "I didn't understand that sentence.", False
         for pattern, verb_ in _TWO_NOUNS:
             m = pattern.match(cmd)
             if m:
@@ -891,6 +893,54 @@ class NativeGame:
         if verb in _VERB_WORDS and not (verb in self._cooking_words and not self._has_cooking):
             return "You can't see any such thing.", False  # a verb, then words that name nothing here
         return "That's not a verb I recognise.", False
+
+    def _stuck(self, verb: str, phrase: str) -> str | None:
+        """A two-object verb whose first object's words do not all name something in view:
+        when the leading ones do, Inform 7 reads the object from them and stops at the next
+        word, which is not the line's preposition ("I didn't understand that sentence."),
+        or first asks which thing was meant when several fit and none scores best; None
+        when no leading words name anything."""
+        named = self._named_first(phrase.split(" "))
+        if not named:
+            return None
+        context = "held" if verb in ("put", "insert") else "noun"
+        if len(named) > 1 and self._likeliest(context, verb, typed=self._cmd, candidates=named) is None:
+            return self._which(named)
+        return "I didn't understand that sentence."
+
+    def _stuck_put(self, words: Sequence[str]) -> bool:
+        """Whether every grammar line of "put"/"insert" fails at a preposition: the lines
+        whose first object is "[other things]" look ahead for their preposition, and a
+        preposition of another line before the last word ("put block of cheese", "insert
+        top hat") makes them fail; "put on", "put down" and the lines ending with a
+        preposition fail too unless it is there."""
+        rest = list(words[1:])
+        if not rest:
+            return False
+        if words[0] == "insert":
+            return self._lookahead_fails(rest, ("in", "into"))
+        if rest[0] in ("on", "down") or rest[-1] in ("on", "down"):
+            return False
+        return self._lookahead_fails(rest, ("in", "inside", "into")) and self._lookahead_fails(rest, ("on", "onto"))
+
+    def _lookahead_fails(self, rest: Sequence[str], chain: Sequence[str]) -> bool:
+        """Inform 7's look-ahead (Parser.i6t, letter F) for a line whose prepositions are
+        ``chain``, over the words after the verb: it skips to the first preposition word
+        before the last word; none there, the line is read as usual; one of ``chain``, too;
+        another, it looks on (up to the last word but one) and fails if none fits."""
+        preps = _PREPOSITIONS | (_COOKING_PREPOSITIONS if self._has_cooking else frozenset())
+        n = len(rest)
+        j = next((i for i in range(n - 1) if rest[i] in preps), None)
+        if j is None:
+            return False
+        while True:
+            if rest[j] in chain:
+                return False
+            j += 1
+            while j < n - 2 and rest[j] not in preps:
+                j += 1
+            if j >= n or rest[j] not in preps:
+                return True
 
     @property
     def _cooking_words(self) -> tuple[str, ...]:
@@ -925,7 +975,7 @@ class NativeGame:
             return (error, False) if error else (self._note + "You hear nothing unexpected.", True)
         if verb == "go":
             return "You can't see any such thing.", False  # "go [something]": entering, nothing here to enter
-        return f"I only understood you as far as wanting to {_LANGUAGE_VERB.get(verb, verb)}.", False
+        return f"{_UPTO}{_LANGUAGE_VERB.get(verb, verb)}.", False
 
     # -- a verb without its objects: Inform 7 infers them when one thing is likeliest -----
     def _bare(self, cmd: str, ask: bool = False) -> tuple[str, bool]:
@@ -1025,37 +1075,42 @@ class NativeGame:
     def _understood_as_far_as(self, verb: str, phrase: str) -> str | None:
         """Inform 7's reply when the first words of ``phrase`` name one thing in view and
         more words follow ("examine peanut banana"), else None."""
-        obj = self._named_first(phrase.strip().split(" "))
-        if obj is None:
-            return None
-        return f"{_UPTO}{_LANGUAGE_VERB.get(verb, verb)} {self._the(obj)}."
+        matches = self._named_first(phrase.strip().split(" "))
+        if len(matches) == 1:
+            return f"{_UPTO}{_LANGUAGE_VERB.get(verb, verb)} {self._the(matches[0])}."
+        if matches and verb in ("take", "get", "open"):
+            # Several things fit the first words: for a verb that also has a line with a
+            # second object after this one, Inform 7 asks, unless one scores best (measured;
+            # "examine" and the like say "You can't see any such thing.").
+            prefer = "multi" if verb in ("take", "get") else "noun"
+            if self._likeliest(prefer, "take" if prefer == "multi" else verb, typed=self._cmd, candidates=matches) is None:
+                return self._which(matches)
+        return None
 
-    def _named_first(self, words: Sequence[str]) -> str | None:
-        """The one thing in view that the most leading ``words`` name, when words are
-        left after them (None when none, or several, do)."""
+    def _named_first(self, words: Sequence[str]) -> list[str]:
+        """The things in view that the most leading ``words`` name, when words are left
+        after them (none when all the words name something)."""
         words = _ARTICLES.sub("", " ".join(words)).split(" ")
         scope = self._scope()
         for k in range(len(words), 0, -1):
             head = words[:k]
             matches = [o for o in scope if [w for w in head if w not in ("of", "the")] and self._names(o, head)]
-            if len(matches) == 1 and k < len(words):
-                return matches[0]
             if matches:
-                return None
-        return None
+                return matches if k < len(words) else []
+        return []
 
     def _missing_second(self, verb: str, phrase: str, question: str, typed_preposition: bool) -> tuple[str, bool]:
         """A two-object command without its second object. Inform 7 asks for it, unless
         the command names the first object by its whole name: then TextWorld's "does the
         player mean" rule makes the first object the likeliest second one too."""
         if phrase.split(" ")[-1] in ("the", "a", "an", "some") and len(phrase.split(" ")) > 1:
-            if self._understood_as_far_as(verb, phrase):
+            if len(self._named_first(phrase.split(" "))) == 1:
                 return "I didn't understand that sentence.", False  # an article where a preposition should be
             return "You can't see any such thing.", False
         obj, error = self._resolve(phrase, "held" if verb in ("put", "insert") else None)
         if error:
-            if error.startswith("You can't see") and self._understood_as_far_as(verb, phrase):
-                return "I didn't understand that sentence.", False  # a name, then words no grammar line expects
+            if error.startswith("You can't see"):
+                return self._stuck(verb, phrase) or error, False
             return error, False
         note = self._note
         context = "held" if verb in ("unlock", "lock") else "noun"
@@ -1149,7 +1204,7 @@ class NativeGame:
                     return self._command(head)
                 said = head[: m.start(1)].strip()
                 between = head[m.end(1): m.start(2)].strip()
-                return f"I only understood you as far as wanting to {said} {self._the(obj)} {between} {self._the(other)}."
+                return f"{_UPTO}{said} {self._the(obj)} {between} {self._the(other)}."
         return self._command(head)
 
     def _is_verb(self, word: str) -> bool:
@@ -1175,8 +1230,8 @@ class NativeGame:
             return "That's not a verb I recognise.", False
         obj, error = self._resolve(phrase)
         if error:
-            return error, False
-        return f"I only understood you as far as wanting to {verb} {self._the(obj)}.", False
+            return self._understood_as_far_as(verb, phrase) or error, False
+        return f"{_UPTO}{verb} {self._the(obj)}.", False
 
     def _valid(self, shape: tuple) -> GroundAction | None:
         """The action of ``shape`` that the game allows (valid in the tracked facts too,
@@ -1312,10 +1367,19 @@ class NativeGame:
     def _two(self, verb: str, first: str, second: str, cmd: str) -> tuple[str, bool]:
         obj, error = self._resolve(first, "held" if verb in ("put", "insert", "cook", "slice", "dice", "chop") else None)
         if error:
+            if error.startswith("You can't see") and verb not in ("take from",) and cmd.split(" ")[0] != "open":
+                return self._stuck(verb, first) or error, False
             return error, False
         note = self._note
         other, error = self._resolve(second, "held" if verb in ("lock", "unlock", "slice", "dice", "chop") else None)
         if error:
+            named = self._named_first(second.split(" ")) if error.startswith("You can't see") else []
+            if len(named) == 1 and not (verb == "take from" and self._holder(obj) != named[0]):
+                # The whole line read, words left over ("take X from Y" sees for X only
+                # what is in or on Y).
+                m = re.match(rf"^(.*?){re.escape(first)} (.+?) {re.escape(second)}$", cmd)
+                if m:
+                    return f"{_UPTO}{m.group(1).strip()} {self._the(obj)} {m.group(2)} {self._the(named[0])}.", False
             return error, False
         if verb == "take from" and self._holder(obj) != other:
             # "take [things inside] from [something]": the parser looks ahead to the second
@@ -1570,6 +1634,15 @@ _NO_OBJECT_REPLIES = {
 _NO_OBJECT_VERBS = frozenset({"wait", "z", "jump", "skip", "hop", "think", "sleep", "nap", "wake", "awake", "awaken", "yes", "y",
                               "no", "sorry", "smell", "sniff", "listen", "hear", "wave", "go", "walk", "run", "score", "goal", "help", "out"})
 _NO_OBJECT_COMMANDS = frozenset(set(_NO_OBJECT_REPLIES) | {"look", "l", "inventory", "inv", "i", "score", "goal", "prepare meal"})
+#: Words of the grammar lines after their verb (Inform 7's prepositions): the Standard
+#: Rules' and TextWorld's own commands ("tw-print max_score", "restrict commands").
+_PREPOSITIONS = frozenset(
+    "about against at down for from in inside into inventory of off on onto out through to top under up with "
+    "description score moves version max_score player id endofobject print state option commands all each "
+    "everything".split()
+)
+#: tw-cooking's ("prepare meal", "slice [something] using [something]").
+_COOKING_PREPOSITIONS = frozenset({"meal", "using"})
 _UPTO = "I only understood you as far as wanting to "
 #: The compass directions' words and the names Inform 7 prints for them.
 _DIRECTION_NAMES = {"north": "north", "n": "north", "south": "south", "s": "south", "east": "east", "e": "east",
