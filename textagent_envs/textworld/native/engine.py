@@ -128,6 +128,9 @@ class NativeGame:
             for _, (_, door) in exits.items():
                 if door:
                     self._doors_of.setdefault(src, []).append(door)
+        order = {o: i for i, o in enumerate(self._things)}
+        for doors in self._doors_of.values():  # in the source's order, as Inform 7's parser sees them
+            doors.sort(key=lambda d: order.get(d, len(order)))
 
         # Quests as the generated Inform 7 code checks them.
         self._quests = []
@@ -179,6 +182,7 @@ class NativeGame:
         self._it: str | None = None  # what "it" refers to: the first object of the last parsed command
         self._changed = 0  # the world's facts this turn's action changed (read at the turn's end)
         self._question: str | None = None  # the command a "What do you want to ...?" asked to complete
+        self._which_q: str | None = None  # the command a "Which do you mean, ...?" asked about ("take {} red flurb")
         self._asked = ""
         self._cmd = ""  # the command being parsed ("the player's command" of the "does the player mean" rules)
         # What Inform 7's parser last understood of a command it could not read to the end
@@ -197,7 +201,7 @@ class NativeGame:
     def set_state(self, state: tuple) -> None:
         """Go back to a state from :meth:`get_state` (a question the parser asked is
         forgotten: the next command is read as a new one)."""
-        self._question = None
+        self._question = self._which_q = None
         (self._facts, self._world, self._done, self._score, self._moves, self._turns, self._won, self._lost, self._order, self._room,
          self._it, self._upto) = state
         self._changed = 0
@@ -496,7 +500,10 @@ class NativeGame:
         if not cmd:
             return "I beg your pardon?"
         question, self._question = self._question, None
-        if question and "," not in cmd and not self._is_verb(cmd.split(" ")[0]):
+        which, self._which_q = self._which_q, None
+        if which and "," not in cmd and not self._is_verb(cmd.split(" ")[0]):
+            cmd = which.format(cmd)  # the answer to "Which do you mean, ...?"
+        elif question and "," not in cmd and not self._is_verb(cmd.split(" ")[0]):
             # The answer to "What do you want to take?": Inform 7 completes the command
             # with it, unless it starts with a verb (a new command).
             direction = _DIRECTIONS.get(cmd) if " " not in cmd else None
@@ -510,10 +517,14 @@ class NativeGame:
         if "," in cmd:
             reply = self._with_commas(cmd)
             self._remember_upto("", reply)
+            if not reply.startswith("Which do you mean, "):
+                self._which_q = None
             return reply
         reply = self._command(cmd)
         if reply.startswith("What do you want to ") and "\n" not in reply:
             self._question = self._asked
+        if not reply.startswith("Which do you mean, "):
+            self._which_q = None
         self._remember_upto(cmd, reply)
         return reply
 
@@ -783,10 +794,14 @@ class NativeGame:
         if best is not None:
             self._note = f"({self._the(best)})\n"
             return best, None
-        return None, self._which(matches)
+        return None, self._which(matches, phrase)
 
-    def _which(self, matches: Sequence[str]) -> str:
-        """The parser's question when several things fit the words equally well."""
+    def _which(self, matches: Sequence[str], phrase: str) -> str:
+        """The parser's question when several things fit the words of ``phrase`` equally
+        well. An answer that does not start with a verb goes before those words in the
+        command, which is read again ("take red flurb", "tuna": "take tuna red flurb")."""
+        at = self._cmd.find(phrase, len(self._cmd.split(" ")[0]))
+        self._which_q = self._cmd[:at] + "{} " + self._cmd[at:] if phrase and at > 0 else None
         listed = [self._the(o) for o in matches]
         return f"Which do you mean, {', '.join(listed[:-1])} or {listed[-1]}?"
 
@@ -905,7 +920,7 @@ class NativeGame:
             return None
         context = "held" if verb in ("put", "insert") else "noun"
         if len(named) > 1 and self._likeliest(context, verb, typed=self._cmd, candidates=named) is None:
-            return self._which(named)
+            return self._which(named, phrase)
         return "I didn't understand that sentence."
 
     def _stuck_put(self, words: Sequence[str]) -> bool:
@@ -1084,7 +1099,7 @@ class NativeGame:
             # "examine" and the like say "You can't see any such thing.").
             prefer = "multi" if verb in ("take", "get") else "noun"
             if self._likeliest(prefer, "take" if prefer == "multi" else verb, typed=self._cmd, candidates=matches) is None:
-                return self._which(matches)
+                return self._which(matches, phrase.strip())
         return None
 
     def _named_first(self, words: Sequence[str]) -> list[str]:
