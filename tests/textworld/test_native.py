@@ -136,9 +136,11 @@ PREPOSITION_COMMANDS = [
 #: tw-cooking level 3 seed 2 (a red hot pepper, a red tuna and a red bell pepper in the
 #: kitchen): words that fit several things, then others: "take"/"open" (verbs with a
 #: second-object line) ask which, "examine"/"eat" cannot see; "meal" and "using" are
-#: tw-cooking's prepositions.
+#: tw-cooking's prepositions; "open X junk with Y" is "open [something]" read as far as X.
 WHICH_COMMANDS = [
-    "open plain door", "go south", "open fridge", "take red flurb", "get red flurb", "open red flurb", "x red flurb",
+    # tw-cooking's source: "food is usually cuttable" (the peanut oil has no cuttable fact).
+    "take peanut oil from shelf", "chop peanut oil with shelf", "open plain door", "go south", "take red tuna",
+    "chop red tuna with fridge", "dice cookbook with knife", "open fridge flurb with red tuna", "drop red tuna", "open fridge", "take red flurb", "get red flurb", "open red flurb", "x red flurb",
     "eat red flurb", "insert meal bob", "put meal bob", "insert red using", "insert red using knife", "lock red flurb",
     "take red tuna", "take red flurb", "open fridge with red tuna flurb", "cook red tuna with red flurb",
     "slice red tuna with knife flurb", "take knife", "slice red tuna with knife flurb", "s flurb", "insert red flurb",

@@ -1382,7 +1382,10 @@ class NativeGame:
     def _two(self, verb: str, first: str, second: str, cmd: str) -> tuple[str, bool]:
         obj, error = self._resolve(first, "held" if verb in ("put", "insert", "cook", "slice", "dice", "chop") else None)
         if error:
-            if error.startswith("You can't see") and verb not in ("take from",) and cmd.split(" ")[0] != "open":
+            if error.startswith("You can't see") and cmd.split(" ")[0] == "open":
+                # "open [something]" reads the first object from the leading words and stops.
+                return self._understood_as_far_as("open", cmd[len("open "):]) or error, False
+            if error.startswith("You can't see") and verb not in ("take from",):
                 return self._stuck(verb, first) or error, False
             return error, False
         note = self._note
@@ -1449,9 +1452,11 @@ class NativeGame:
             return "That doesn't seem to fit the lock.", True
         if verb in ("slice", "dice", "chop"):
             # tw-cooking's "before a cutting activity" rules come before the need to carry both.
-            if not self._has(obj, "cuttable"):
+            # tw-cooking's source: "food is usually cuttable"; a food's type of cutting is
+            # "uncut" unless a fact says otherwise.
+            if not (self._kind.get(obj) == "f" or self._has(obj, "cuttable") or (obj, "cuttable") in self._static_facts):
                 return "Can only cut cuttable food.", True
-            done = next((cut for cut in ("sliced", "diced", "chopped") if self._has(obj, cut)), None)
+            done = self._state_word(obj, _CUT)
             if done:
                 return f"The {name} is already {done}.", True
             if not self._is_sharp(other):
