@@ -192,7 +192,8 @@ def test_prepare_meal_checks_the_recipe_even_when_admissible():
 
 def test_the_parser_names_doors_without_an_article_when_it_asks_which():
     # tw-simple seed 2's kitchen has a wooden door and a screen door; the reference asks
-    # "Which do you mean, wooden door or screen door?" (the source's order, not the exits').
+    # "Which do you mean, wooden door or screen door?" (the source's order, not the exits'),
+    # the player having come in through the wooden door.
     backend = NativeBackend()
     backend.load(str(_game_file("tw-simple", {"rewards": "sparse", "goal": "brief"}, 2)))
     backend.reset()
@@ -203,6 +204,10 @@ def test_the_parser_names_doors_without_an_article_when_it_asks_which():
     assert reply.startswith("Which do you mean, ") and "the " not in reply, reply
     assert reply == "Which do you mean, wooden door or screen door?"
     assert backend.step("screen")["feedback"] == "You open screen door."  # the answer completes the command
+    # Inform 7's parser sees the door last gone through first.
+    for command in ["unlock screen door with old key", "open screen door", "go east", "go west"]:
+        backend.step(command)
+    assert backend.step("x door")["feedback"] == "Which do you mean, screen door or wooden door?"
 
 
 def test_inform7_prints_a_long_objective_in_parts():

@@ -129,7 +129,7 @@ class NativeGame:
                 if door:
                     self._doors_of.setdefault(src, []).append(door)
         order = {o: i for i, o in enumerate(self._things)}
-        for doors in self._doors_of.values():  # in the source's order, as Inform 7's parser sees them
+        for doors in self._doors_of.values():  # in the source's order (but see _scope)
             doors.sort(key=lambda d: order.get(d, len(order)))
 
         # Quests as the generated Inform 7 code checks them.
@@ -189,6 +189,7 @@ class NativeGame:
         # (its "pattern2" buffer, printed after the verb: " the old key"): a direction
         # followed by other words prints it again, whatever the command was.
         self._upto = ""
+        self._via: str | None = None  # the door the player last went through
         self._fast = False  # whether the last command was played as an admissible one
         self.last_action: GroundAction | None = None  # the action the last command played, if any
         return tidy(f"{self._objective_text}\n\n{self.look_text()}")
@@ -196,14 +197,14 @@ class NativeGame:
     def get_state(self) -> tuple:
         """The whole game state as an immutable tuple (constant time)."""
         return (self._facts, self._world, self._done, self._score, self._moves, self._turns, self._won, self._lost, self._order, self._room,
-                self._it, self._upto)
+                self._it, self._upto, self._via)
 
     def set_state(self, state: tuple) -> None:
         """Go back to a state from :meth:`get_state` (a question the parser asked is
         forgotten: the next command is read as a new one)."""
         self._question = self._which_q = None
         (self._facts, self._world, self._done, self._score, self._moves, self._turns, self._won, self._lost, self._order, self._room,
-         self._it, self._upto) = state
+         self._it, self._upto, self._via) = state
         self._changed = 0
 
     @property
@@ -649,7 +650,9 @@ class NativeGame:
             self._facts = (before_facts & ~tracked.delete) | tracked.add
             self._moves += 1
         if rule.startswith("go/"):
+            door = self._exits.get(self._room, {}).get(rule[3:], (None, None))[1]
             self._room = self._player_room()
+            self._via = door or self._via
         elif rule.startswith("examine"):
             target = b.get("o") or b.get("d") or b.get("t")
             if tracked and self._kind.get(target) == "f" and self._prefix(target):
@@ -752,7 +755,10 @@ class NativeGame:
             if self._kind[obj] == "s" or (self._kind[obj] == "c" and self.is_open(obj)):
                 seen.extend(self.contents(obj))
         seen.extend(self.contents("I"))
-        seen.extend(self._doors_of.get(room, ()))
+        doors = self._doors_of.get(room, ())
+        if self._via in doors:  # Inform 7's parser sees the door last gone through first (measured)
+            doors = [self._via] + [d for d in doors if d != self._via]
+        seen.extend(doors)
         return seen
 
     def _names(self, obj: str, words: Sequence[str]) -> bool:
