@@ -123,12 +123,14 @@ BUFFER_COMMANDS = [
 #: ("of", "top") makes every line fail ("I didn't understand that sentence."); the first
 #: object named by its leading words only, then a word that is not the preposition, too;
 #: the whole line read with words left over ("... as far as wanting to open the antique
-#: trunk with the old key."); "chop"/"slice" outside tw-cooking is Inform 7's "cut".
+#: trunk with the old key."); "chop"/"slice" outside tw-cooking is Inform 7's "cut"; an
+#: indefinite article alone names nothing ("examine a").
 PREPOSITION_COMMANDS = [
     "put set of chairs", "insert half of a bag of chips", "insert top unicorn", "insert top", "put chest unicorn",
     "put chest of", "lock chest flurb", "lock chest with flurb", "lock antique flurb with king-size bed",
     "unlock chest drawer with bed flurb", "open chest drawer", "take old key from chest drawer",
     "open antique trunk with old flurb", "open antique trunk with old key flurb", "insert old key into antique trunk flurb",
+    "examine a", "take a", "open an", "x some", "put a", "pick up a", "insert a", "unlock a", "examine the a",
     "take antique flurb", "examine antique flurb", "x chest someone", "open chest someone", "chop antique flurb",
     "slice chest drawer with old key", "put old key on top of chest drawer", "take old key from chest drawer flurb",
     "s flurb", "take old key from king-size bed flurb", "drop old key", "take old key from king-size bed flurb",

@@ -874,6 +874,9 @@ class NativeGame:
             bare = verb  # "take the": no object named
         elif len(words) > 2 and words[1] in ("up", "at") and _ARTICLES_ONLY.match(" ".join(words[2:])):
             bare = " ".join(words[:2])
+        if bare is not None and bare not in ("eat", "drop", "discard", "throw", "remove", "wear", "don") and (
+                {"a", "an", "some"} & set(words[len(bare.split(" ")):])):
+            return "You can't see any such thing.", False  # an indefinite article names nothing (measured)
         if bare == "put":  # "put on [something]" needs "on": the line that asks is "put [things] in"
             if self._likeliest("held", "wear", typed=cmd) not in (None, "P"):
                 return "You can't see any such thing.", False  # what "put" alone would infer (not the player)
