@@ -151,6 +151,11 @@ WHICH_COMMANDS = [
     "take red flurb", "hot", "s zz", "get red flurb", "dance table", "open red flurb", "north", "s zz", "take red flurb",
     "x tuna",
 ]
+#: tw-cooking level 6 seed 118 (a backyard with a sliding patio door, a patio chair and a
+#: patio table): Inform 7 moves a room's doors into it as the player enters, so the door
+#: is listed first.
+DOOR_FIRST_COMMANDS = ["examine patio", "patio chair", "x patio", "sliding", "open sliding patio door", "go west",
+                       "go east", "x patio", "table"]
 COOKING_COMMANDS = ["prepare meal", "slice", "chop", "cook", "help", "examine cookbook", "put", "insert", "pick up", "out",
                     "go east", "x", "take", "drop", "eat", "cut cookbook", "score"]
 
@@ -167,6 +172,7 @@ COOKING_COMMANDS = ["prepare meal", "slice", "chop", "cook", "help", "examine co
         ("tw-custom", {"world_size": 2, "nb_objects": 3, "quest_length": 4}, 1, BUFFER_COMMANDS),
         ("tw-simple", {"rewards": "sparse", "goal": "brief"}, 2, PREPOSITION_COMMANDS),
         ("tw-cooking", {"level": 3}, 2, WHICH_COMMANDS),
+        ("tw-cooking", {"level": 6}, 118, DOOR_FIRST_COMMANDS),
     ],
 )
 def test_bare_verbs_commas_and_partial_commands_get_inform7s_replies(family, params, seed, commands):

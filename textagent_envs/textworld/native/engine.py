@@ -806,6 +806,8 @@ class NativeGame:
         """The parser's question when several things fit the words of ``phrase`` equally
         well. An answer that does not start with a verb goes before those words in the
         command, which is read again ("take red flurb", "tuna": "take tuna red flurb")."""
+        # Inform 7 moves a room's doors into it as the player enters, ahead of what lies there.
+        matches = [o for o in matches if self._kind.get(o) == "d"] + [o for o in matches if self._kind.get(o) != "d"]
         at = self._cmd.find(phrase, len(self._cmd.split(" ")[0]))
         self._which_q = self._cmd[:at] + "{} " + self._cmd[at:] if phrase and at > 0 else None
         listed = [self._the(o) for o in matches]
