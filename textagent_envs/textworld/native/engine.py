@@ -128,9 +128,19 @@ class NativeGame:
             for _, (_, door) in exits.items():
                 if door:
                     self._doors_of.setdefault(src, []).append(door)
-        order = {o: i for i, o in enumerate(self._things)}
-        for doors in self._doors_of.values():  # in the source's order (but see _scope)
-            doors.sort(key=lambda d: order.get(d, len(order)))
+        # Doors in the order TextWorld's source declares them (room by room, exit by exit),
+        # each first in the room of its first declaration, as Inform 7 compiles them.
+        self._door_list: list[str] = []
+        first_room: dict[str, str] = {}
+        for room in game.world.rooms:
+            for direction in room.exits:
+                door = room.doors.get(direction)
+                if door is not None and door.name not in first_room:
+                    first_room[door.name] = room.id
+                    self._door_list.append(door.name)
+        for doors in self._doors_of.values():
+            doors.sort(key=lambda d: self._door_list.index(d) if d in self._door_list else len(self._door_list))
+        self._doors_start = tuple(first_room.get(d) for d in self._door_list)
 
         # Quests as the generated Inform 7 code checks them.
         self._quests = []
@@ -179,6 +189,8 @@ class NativeGame:
         self._won = self._lost = False
         self._order: tuple[str, ...] = tuple(self._things)
         self._room = self._player_room()
+        self._door_at = self._doors_start  # the room each door is in (Inform 7 moves it: see _enter)
+        self._enter(self._room)
         self._it: str | None = None  # what "it" refers to: the first object of the last parsed command
         self._changed = 0  # the world's facts this turn's action changed (read at the turn's end)
         self._question: str | None = None  # the command a "What do you want to ...?" asked to complete
@@ -189,7 +201,6 @@ class NativeGame:
         # (its "pattern2" buffer, printed after the verb: " the old key"): a direction
         # followed by other words prints it again, whatever the command was.
         self._upto = ""
-        self._via: str | None = None  # the door the player last went through
         self._fast = False  # whether the last command was played as an admissible one
         self.last_action: GroundAction | None = None  # the action the last command played, if any
         return tidy(f"{self._objective_text}\n\n{self.look_text()}")
@@ -197,14 +208,14 @@ class NativeGame:
     def get_state(self) -> tuple:
         """The whole game state as an immutable tuple (constant time)."""
         return (self._facts, self._world, self._done, self._score, self._moves, self._turns, self._won, self._lost, self._order, self._room,
-                self._it, self._upto, self._via)
+                self._it, self._upto, self._door_at)
 
     def set_state(self, state: tuple) -> None:
         """Go back to a state from :meth:`get_state` (a question the parser asked is
         forgotten: the next command is read as a new one)."""
         self._question = self._which_q = None
         (self._facts, self._world, self._done, self._score, self._moves, self._turns, self._won, self._lost, self._order, self._room,
-         self._it, self._upto, self._via) = state
+         self._it, self._upto, self._door_at) = state
         self._changed = 0
 
     @property
@@ -650,9 +661,8 @@ class NativeGame:
             self._facts = (before_facts & ~tracked.delete) | tracked.add
             self._moves += 1
         if rule.startswith("go/"):
-            door = self._exits.get(self._room, {}).get(rule[3:], (None, None))[1]
             self._room = self._player_room()
-            self._via = door or self._via
+            self._enter(self._room)
         elif rule.startswith("examine"):
             target = b.get("o") or b.get("d") or b.get("t")
             if tracked and self._kind.get(target) == "f" and self._prefix(target):
@@ -748,18 +758,37 @@ class NativeGame:
 
     # -- the parser for everything that is not an admissible command ---------------------
     def _scope(self) -> list[str]:
+        # Inform 7's order: the room's children, the most recently moved in first (its
+        # doors are moved in as the player enters: see _doors_in_front), each followed by
+        # what it shows; then what the player carries.
         room = self._room
+        here = set(self.contents(room)) | set(self._doors_of.get(room, ()))
         seen = []
-        for obj in self.contents(room):
-            seen.append(obj)
-            if self._kind[obj] == "s" or (self._kind[obj] == "c" and self.is_open(obj)):
-                seen.extend(self.contents(obj))
+        for obj in self._order:
+            if obj in here:
+                seen.append(obj)
+                if self._kind[obj] == "s" or (self._kind[obj] == "c" and self.is_open(obj)):
+                    seen.extend(self.contents(obj))
         seen.extend(self.contents("I"))
-        doors = self._doors_of.get(room, ())
-        if self._via in doors:  # Inform 7's parser sees the door last gone through first (measured)
-            doors = [self._via] + [d for d in doors if d != self._via]
-        seen.extend(doors)
         return seen
+
+    def _enter(self, room: str) -> None:
+        """Inform 7's ``MoveFloatingObjects`` as the player enters ``room``: each of its
+        doors that is in its other room is moved here, in the source's order, each becoming
+        the room's first child (so it comes before what lay here, and after what is dropped
+        later); a door already here stays where it is."""
+        doors = self._doors_of.get(room)
+        if not doors:
+            return
+        at = list(self._door_at)
+        moved = []
+        for i, door in enumerate(self._door_list):
+            if at[i] != room and door in doors:
+                at[i] = room
+                moved.insert(0, door)
+        if moved:
+            self._door_at = tuple(at)
+            self._order = tuple(moved) + tuple(o for o in self._order if o not in moved)
 
     def _names(self, obj: str, words: Sequence[str]) -> bool:
         """Whether ``words`` all name ``obj``, as the Inform 7 source TextWorld writes
@@ -806,8 +835,6 @@ class NativeGame:
         """The parser's question when several things fit the words of ``phrase`` equally
         well. An answer that does not start with a verb goes before those words in the
         command, which is read again ("take red flurb", "tuna": "take tuna red flurb")."""
-        # Inform 7 moves a room's doors into it as the player enters, ahead of what lies there.
-        matches = [o for o in matches if self._kind.get(o) == "d"] + [o for o in matches if self._kind.get(o) != "d"]
         at = self._cmd.find(phrase, len(self._cmd.split(" ")[0]))
         self._which_q = self._cmd[:at] + "{} " + self._cmd[at:] if phrase and at > 0 else None
         listed = [self._the(o) for o in matches]
@@ -991,7 +1018,7 @@ class NativeGame:
         if verb in ("smell", "sniff"):
             obj, error = self._resolve(rest)
             if error:
-                return self._direction_noun("smell", verb, rest) or (error, False)
+                return self._direction_noun("smell", verb, rest) or (self._understood_as_far_as(verb, rest) or error, False)
             return self._note + "You smell nothing unexpected.", True
         if verb in ("wake", "awake", "awaken") and rest not in ("up",):
             obj, error = self._resolve(rest[:-3] if rest.endswith(" up") else rest[3:] if rest.startswith("up ") else rest)
@@ -1104,11 +1131,12 @@ class NativeGame:
         matches = self._named_first(phrase.strip().split(" "))
         if len(matches) == 1:
             return f"{_UPTO}{_LANGUAGE_VERB.get(verb, verb)} {self._the(matches[0])}."
-        if matches and verb in ("take", "get", "open"):
+        if matches and verb in _WHICH_VERBS:
             # Several things fit the first words: for a verb that also has a line with a
             # second object after this one, Inform 7 asks, unless one scores best (measured;
             # "examine" and the like say "You can't see any such thing.").
-            prefer = "multi" if verb in ("take", "get") else "noun"
+            prefer = {"take": "multi", "get": "multi", "carry": "multi", "hold": "multi", "drop": "multiheld",
+                      "discard": "multiheld", "remove": "held"}.get(verb, "noun")
             if self._likeliest(prefer, "take" if prefer == "multi" else verb, typed=self._cmd, candidates=matches) is None:
                 return self._which(matches, phrase.strip())
         return None
@@ -1674,6 +1702,9 @@ _PREPOSITIONS = frozenset(
 )
 #: tw-cooking's ("prepare meal", "slice [something] using [something]").
 _COOKING_PREPOSITIONS = frozenset({"meal", "using"})
+#: Verbs with a line whose second object follows the first ("take X from Y", "drop X in
+#: Y"): on leading words that fit several things, Inform 7 asks which (measured).
+_WHICH_VERBS = frozenset({"take", "get", "carry", "hold", "open", "remove", "drop", "discard"})
 _UPTO = "I only understood you as far as wanting to "
 #: The compass directions' words and the names Inform 7 prints for them.
 _DIRECTION_NAMES = {"north": "north", "n": "north", "south": "south", "s": "south", "east": "east", "e": "east",
