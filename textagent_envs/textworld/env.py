@@ -91,10 +91,11 @@ class TextWorldEnv(GameEnv):
         the family's page (docs/textworld/), generated from the family registry, and in
         ``textagent-envs list FAMILY``. Env arguments:
 
-        - ``engine``: ``"inform7"`` (default; the compiled game through Jericho,
-          TextWorld's reference) or ``"native"`` (the same game played in Python, well
-          over 30x faster per step, no Inform 7 compile; :meth:`get_state` /
-          :meth:`set_state` / :meth:`fork` copy its state). See docs/textworld/native.md.
+        - ``engine``: ``"native"`` (default; the game played in Python with Inform 7's
+          text, exact on every step of the equivalence sweep, well over 30x faster per
+          step, no Inform 7 compile; :meth:`get_state` / :meth:`set_state` / :meth:`fork`
+          copy its state) or ``"inform7"`` (the compiled game through Jericho, TextWorld's
+          reference). ``info["engine"]`` at reset names it. See docs/textworld/native.md.
           ``backend=`` is its old name (deprecated).
         - ``tasks``: a task set (manifest path, directory of games, or list of tasks);
           ``task_order``: ``"random"`` or ``"sequential"`` over it.
