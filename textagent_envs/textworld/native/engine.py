@@ -583,11 +583,31 @@ class NativeGame:
                     # "take [things inside] from [something]": only what is in the second
                     # object fits, so a namesake elsewhere needs no choosing.
                     ambiguous[0] = any(self._holder(r) == nouns[1] for r in self._rivals[nouns[0]])
+                if len(nouns) == 2 and ambiguous[1]:
+                    which = self._asks_which(cmd, nouns)
+                    if which is not None:  # TextWorld's own command is ambiguous to Inform 7
+                        return which
                 notes = self._clarified(action, nouns, ambiguous)
                 self._fast = True
                 return self._finish(notes + self._apply(action), turn=True)
         reply, turn = self._parse(cmd)
         return self._finish(reply, turn)
+
+    def _asks_which(self, cmd: str, nouns: Sequence[str]) -> str | None:
+        """Inform 7's question when the second object's name in an admissible command also
+        names another thing in view and its "does the player mean" rules do not decide
+        (TextWorld's rule needs the printed names in the command, a case-sensitive match:
+        "take Henderson's style keycard from locker" asks which locker), else None."""
+        first, second = nouns
+        phrase = self.names[second].lower()
+        candidates = [o for o in self._scope() if self._names(o, phrase.split())]
+        if len(candidates) < 2:
+            return None
+        self._cmd = cmd
+        context = "held" if cmd.startswith(("lock ", "unlock ")) else "noun"
+        if self._likeliest(context, cmd.split(" ")[0], first, typed=cmd, candidates=candidates) is not None:
+            return None
+        return self._which(candidates, phrase)
 
     def _clarified(self, action: GroundAction, nouns: Sequence[str], ambiguous: Sequence[bool]) -> str:
         """Inform 7's note on the objects it chose: from the first chosen one to the end
@@ -1021,8 +1041,11 @@ class NativeGame:
                 return self._direction_noun("smell", verb, rest) or (self._understood_as_far_as(verb, rest) or error, False)
             return self._note + "You smell nothing unexpected.", True
         if verb in ("wake", "awake", "awaken") and rest not in ("up",):
-            obj, error = self._resolve(rest[:-3] if rest.endswith(" up") else rest[3:] if rest.startswith("up ") else rest)
-            return (error, False) if error else ("You can only do that to something animate.", False)
+            phrase = rest[:-3] if rest.endswith(" up") else rest[3:] if rest.startswith("up ") else rest
+            obj, error = self._resolve(phrase)
+            if error and not self._named_first(phrase.split(" ")):
+                return error, False
+            return "You can only do that to something animate.", False  # its leading words name a thing, too
         if verb == "listen" and rest.startswith("to "):
             obj, error = self._resolve(rest[3:])
             return (error, False) if error else (self._note + "You hear nothing unexpected.", True)
