@@ -51,7 +51,7 @@ def test_every_registered_id_comes_from_a_family_and_plays_its_knobs():
             if item.group == "textworld":
                 from textagent_envs.textworld.env import DEFAULT_ENGINE
 
-                assert DEFAULT_ENGINE == item.engines[0], entry.id
+                assert DEFAULT_ENGINE == item.engines[0] == "native", entry.id
 
 
 def test_a_family_is_found_by_name_or_by_id_and_an_unknown_name_lists_them():

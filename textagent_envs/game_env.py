@@ -211,7 +211,9 @@ class GameEnv(TextEnv):
         self._playing = self._started = True
         self._loaded = (task, game_file, self._runner, _pid(self._runner))
         obs = self._observe(state["feedback"])
-        return obs, self._info(state, valid=False)
+        info = self._info(state, valid=False)
+        info[infos.ENGINE] = self.engine  # which engine plays it, without reading the code
+        return obs, info
 
     def _start(self, task: TaskSpec, game_file: Path, *, load: bool = True) -> dict[str, Any]:
         """Load ``game_file`` in the runner (unless it is loaded) and reset it; its first state."""

@@ -26,6 +26,13 @@ Present at ``reset`` and after every ``step``:
 ``TASK``               dict: the ``TaskSpec`` being played, as ``TaskSpec.to_dict()``.
 =====================  ==========================================================
 
+Present at ``reset`` of the envs that choose an engine (TextWorld, ALFWorld):
+
+=====================  ==========================================================
+``ENGINE``             str: the engine playing the episode (``engine=``; TextWorld:
+                       ``"native"`` by default or ``"inform7"``, the reference).
+=====================  ==========================================================
+
 Present only when asked for (information that costs time, as in TextWorld's
 ``EnvInfos``):
 
@@ -66,6 +73,8 @@ OBJECTIVE = "objective"
 WALKTHROUGH = "walkthrough"
 LAST_ACTION_VALID = "last_action_valid"
 TASK = "task"
+#: At reset only (see the module docstring).
+ENGINE = "engine"
 
 ADMISSIBLE_COMMANDS = "admissible_commands"
 DESCRIPTION = "description"

@@ -112,7 +112,7 @@ ALFWORLD_TASK_IDS = {
 _TW = "textagent_envs.textworld.env:"
 _TW_KNOBS = "textagent_envs.textworld.families:"
 _TW_GENERATOR = "textagent_envs.textworld.generator:TextWorldGenerator"
-_TW_ENGINES = ("inform7", "native")
+_TW_ENGINES = ("native", "inform7")
 
 #: The paper's TextWorld custom settings: name -> (world_size, nb_objects, quest_length, turn budget).
 PAPER_CUSTOM_SETTINGS = {

@@ -23,6 +23,10 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 from .checks import require_choice, require_int
 
 GAME_FILE_SUFFIXES = (".z8",)
+#: A game file a task may also name: a TextWorld game's ``.json``, all the native engine
+#: needs (what ``env.unwrapped.game_file`` is on ``engine="native"``). Task-set
+#: directories list ``.z8`` files only (a compiled game has its ``.json`` beside it).
+TASK_FILE_SUFFIXES = (*GAME_FILE_SUFFIXES, ".json")
 #: Game seeds are ints in [0, MAX_SEED]; seeds an env or generator draws come from [0, MAX_SEED).
 MAX_SEED = 2**31 - 1
 T = TypeVar("T")
@@ -173,8 +177,8 @@ def as_task(task: Any, *, family: str) -> TaskSpec:
         return TaskSpec.from_dict(task)
     if isinstance(task, (str, os.PathLike)):
         path = Path(task).expanduser()
-        if path.suffix not in GAME_FILE_SUFFIXES:
-            raise ValueError(f"game file {str(path)!r} must end in one of {GAME_FILE_SUFFIXES}")
+        if path.suffix not in TASK_FILE_SUFFIXES:
+            raise ValueError(f"game file {str(path)!r} must end in one of {TASK_FILE_SUFFIXES}")
         if not path.is_file():
             raise FileNotFoundError(f"game file {str(path)!r} does not exist")
         return TaskSpec(family, {}, None, game_file=str(path.resolve()))

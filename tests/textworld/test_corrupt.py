@@ -64,7 +64,7 @@ def test_a_broken_cached_game_is_logged_and_generated_again(backend, suffix, how
 
 @pytest.mark.parametrize("how", BREAKAGES)
 def test_a_broken_game_file_the_user_names_is_an_error_naming_it(how, tmp_path):
-    env = gym.make("TextWorld-Custom-v0", cache_dir=tmp_path / "cache", **KNOBS)
+    env = gym.make("TextWorld-Custom-v0", engine="inform7", cache_dir=tmp_path / "cache", **KNOBS)
     try:
         env.reset(seed=5)
         mine = tmp_path / "mine"
@@ -77,7 +77,8 @@ def test_a_broken_game_file_the_user_names_is_an_error_naming_it(how, tmp_path):
             env.reset(options={"task": str(mine / "game.z8")})
         assert str(mine / "game.z8") in str(err.value)
         with pytest.raises((GameFileError, FileNotFoundError), match="game.z8"):
-            listed = gym.make("TextWorld-Custom-v0", tasks=[str(mine / "game.z8")], cache_dir=tmp_path / "cache", **KNOBS)
+            listed = gym.make("TextWorld-Custom-v0", engine="inform7", tasks=[str(mine / "game.z8")], cache_dir=tmp_path / "cache",
+                              **KNOBS)
             listed.reset(seed=0)
         native = gym.make("TextWorld-Custom-v0", engine="native", cache_dir=tmp_path / "cache", **KNOBS)
         _break(mine / "game.json", "garbage" if how == "folder" else how)
@@ -93,7 +94,8 @@ def test_a_damaged_story_file_never_ends_the_process(tmp_path):
     # file first, so the caller survives (isolation="none": the game runs in this process).
     code = (
         "import sys, gymnasium as gym, textagent_envs\n"
-        "env = gym.make('TextWorld-Custom-v0', world_size=1, nb_objects=2, quest_length=2, isolation='none', cache_dir=sys.argv[1])\n"
+        "env = gym.make('TextWorld-Custom-v0', engine='inform7', world_size=1, nb_objects=2, quest_length=2, isolation='none',"
+        " cache_dir=sys.argv[1])\n"
         "env.reset(seed=5)\n"
         "z8 = env.unwrapped.game_file\n"
         "env.close()\n"

@@ -24,12 +24,15 @@ FAMILY_IDS = ["TextWorld-Custom-v0", "TextWorld-Simple-v0", "TextWorld-Cooking-v
               "TextWorld-CoinCollector-v0", "TextWorld-TreasureHunter-v0"]
 
 
-@pytest.mark.parametrize("env_id, engine", [*((i, "native") for i in TEXTWORLD_IDS), *((i, "inform7") for i in FAMILY_IDS)])
+@pytest.mark.parametrize("env_id, engine", [*((i, None) for i in TEXTWORLD_IDS), *((i, "inform7") for i in FAMILY_IDS)])
 def test_every_registered_id_passes_the_conformance_check(env_id, engine):
+    # Every id on its default engine (native), one per family on the reference.
     assert set(FAMILY_IDS) <= set(TEXTWORLD_IDS)
-    env = gym.make(env_id, engine=engine)
+    env = gym.make(env_id) if engine is None else gym.make(env_id, engine=engine)
     try:
         check_text_env(env, seeds=(1,))
+        assert env.unwrapped.engine == (engine or "native")
+        assert env.reset(seed=1)[1][infos.ENGINE] == env.unwrapped.engine
     finally:
         env.close()
 
@@ -193,7 +196,7 @@ def test_in_process_and_isolated_backends_agree():
 @pytest.mark.parametrize("isolation", ["none", "process"])
 def test_a_hung_backend_is_cut_off_by_the_step_timeout(monkeypatch, isolation):
     monkeypatch.setitem(env_module.ENGINES, "inform7", "tests.fakes:HangOnCommand")
-    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", step_timeout=1.0, isolation=isolation)
+    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", engine="inform7", step_timeout=1.0, isolation=isolation)
     _, info = env.reset(seed=1)
     backend = env.unwrapped._runner
     started = time.monotonic()
@@ -289,3 +292,24 @@ def test_a_drawn_seed_without_a_game_is_replaced_but_a_chosen_one_is_an_error(mo
     _, info = env.reset()  # a drawn one is replaced by the next draw
     assert len(refused) == 2 and info[infos.TASK]["seed"] not in refused
     env.close()
+
+
+def test_the_native_engines_game_file_is_a_task_on_either_engine(tmp_path):
+    # On the default engine the game file is the game's .json (no compile); it can be
+    # passed back as a task, and engine="inform7" plays the .z8 beside it, if there is one.
+    from textagent_envs.textworld.games import GameFileError, ensure_game
+
+    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", cache_dir=tmp_path)
+    reference = gym.make("TextWorld-Custom-w2-o3-q4-v0", cache_dir=tmp_path, engine="inform7")
+    try:
+        _, info = env.reset(seed=4)
+        game_file = str(env.unwrapped.game_file)
+        assert game_file.endswith(".json")
+        assert env.reset(options={"task": game_file})[1][infos.WALKTHROUGH] == info[infos.WALKTHROUGH]
+        with pytest.raises(GameFileError, match="native engine's .json"):
+            reference.reset(options={"task": game_file})
+        ensure_game(TaskSpec.from_dict(info[infos.TASK]), tmp_path, engine="inform7")  # compiles the .z8 beside it
+        assert reference.reset(options={"task": game_file})[1][infos.WALKTHROUGH] == info[infos.WALKTHROUGH]
+    finally:
+        env.close()
+        reference.close()

@@ -17,6 +17,13 @@ KNOBS = dict(world_size=1, nb_objects=2, quest_length=2)
 def test_engine_chooses_what_plays_the_game_with_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        env = gym.make("TextWorld-Custom-v0", engine="inform7", **KNOBS)
+    try:
+        assert env.unwrapped.engine == "inform7"
+    finally:
+        env.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         env = gym.make("TextWorld-Custom-v0", engine="native", **KNOBS)
     try:
         assert env.unwrapped.engine == "native"
@@ -25,7 +32,7 @@ def test_engine_chooses_what_plays_the_game_with_no_warning():
         assert env.unwrapped.get_state()["version"] == 1  # state copies: the native engine
     finally:
         env.close()
-    assert gym.make("TextWorld-Custom-v0").unwrapped.engine == "inform7"  # the default is unchanged
+    assert gym.make("TextWorld-Custom-v0").unwrapped.engine == "native"  # the default
 
 
 def test_the_old_backend_argument_still_works_with_a_deprecation_warning():
@@ -41,7 +48,7 @@ def test_the_old_backend_argument_still_works_with_a_deprecation_warning():
         gym.make("TextWorld-Custom-v0", engine="native", backend="inform7")
 
 
-@pytest.mark.parametrize("old, value", [("BACKENDS", ("inform7", "native")), ("DEFAULT_BACKEND", "inform7")])
+@pytest.mark.parametrize("old, value", [("BACKENDS", ("native", "inform7")), ("DEFAULT_BACKEND", "native")])
 def test_the_old_module_constants_still_work_with_a_deprecation_warning(old, value):
     with pytest.warns(DeprecationWarning, match=f"{old} is now"):
         assert getattr(env_module, old) == value

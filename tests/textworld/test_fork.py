@@ -178,7 +178,7 @@ def test_a_forks_state_replays_identically_in_a_fresh_process(env, tmp_path):
 
 
 def test_engines_without_state_copies_name_the_engines_that_fork():
-    env = gym.make(ENV_ID)  # Inform 7
+    env = gym.make(ENV_ID, engine="inform7")
     try:
         with pytest.raises(NotImplementedError, match="engine='native'.*engine='fast'.*SWE-Mini"):
             env.unwrapped.fork(2)

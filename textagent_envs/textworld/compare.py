@@ -8,12 +8,16 @@ partial commands, unknown objects, empty input). Every step compares the feedbac
 room description and the inventory exactly (as each backend returns them), and the
 score, max score, won, lost, moves, location and the set of admissible commands.
 
-The commands go to the backends directly, not through the env: the env refuses commas,
-``again`` and ``all`` before either backend sees them (``textagent_envs.commands``),
-but the engines are compared on them too. Left out: interpreter commands (``quit``,
-``save``, ``undo``, ...), which act on the interpreter, not on the game; and two actions
-on one line (``look, inventory``), whose second action the reference runs among
-TextWorld's own info commands, so that its text lands in the next step's infos.
+Every command goes through the env's own check first (:func:`textagent_envs.commands.parse_command`),
+so the engines are compared on what a ``gym.make`` user can send: a command the env
+refuses (a comma, empty input, ``all``) reaches neither backend, and that step is equal
+by construction (counted in :attr:`Comparison.refused`). Commas are refused because
+Inform 7 reads them as grammar that matters only through TextWorld's wrapper: the
+reference runs the rest of ``take key, look`` among TextWorld's own info commands, so
+its text lands in the next step's infos and its action may go untracked. (The native
+engine still reads commas as Inform 7 does; :func:`play` sends commands unchecked, and
+the engine's tests play comma cases that way.) Left out: interpreter commands
+(``quit``, ``save``, ``undo``, ...), which act on the interpreter, not on the game.
 
 ``python -m textagent_envs.textworld.compare --games 500 --random-steps 80``
 sweeps :func:`sweep_tasks` (every family and level), caches each game's result, and
@@ -96,6 +100,8 @@ class Comparison:
     equal_steps: int = 0
     steps_by_kind: dict[str, int] = field(default_factory=dict)
     mismatches: list[Mismatch] = field(default_factory=list)
+    #: Steps whose command the env refuses before either backend (equal by construction), by kind.
+    refused: dict[str, int] = field(default_factory=dict)
 
     @property
     def exact(self) -> bool:
@@ -170,6 +176,7 @@ def compare_game(game_file: str | Path, *, seed: int = 0, n_random: int = 40, re
     """Play ``game_file`` through both backends and compare them step by step (see the
     module docstring): the walkthrough, then ``n_random`` random commands drawn with
     ``seed``. ``reference`` / ``native`` are backends to reuse."""
+    from ..commands import InvalidCommand, parse_command
     from .backend import JerichoBackend
     from .native.backend import NativeBackend
 
@@ -202,6 +209,14 @@ def compare_game(game_file: str | Path, *, seed: int = 0, n_random: int = 40, re
         plan = iter(walkthrough)
         for _ in range(len(walkthrough) if n is None else n):
             kind, command = ("walkthrough", next(plan)) if n is None else draw.draw(ref)
+            try:
+                command = parse_command(command)  # what the env passes on
+            except InvalidCommand:  # the env answers; neither backend sees the command
+                result.steps += 1
+                result.equal_steps += 1
+                result.refused[kind] = result.refused.get(kind, 0) + 1
+                result.steps_by_kind[kind] = result.steps_by_kind.get(kind, 0) + 1
+                continue
             commands.append(command)
             ref, nat = reference.step(command), native.step(command)
             check(commands, kind, ref, nat)
@@ -382,15 +397,19 @@ def _summary(results: list[tuple[str, Comparison]], errors: list[str], show: int
             by_key[m.key] = by_key.get(m.key, 0) + 1
             firsts.setdefault((m.kind, m.key, m.command.split(" ")[0]), (result, m))
     total = [sum(r[i] for r in by_family.values()) for i in range(4)]
-    print(f"\n{total[0]} games, {total[1]} steps, {total[2]} steps with a difference, {total[3]} games not exact "
-          f"({len(errors)} failed to generate; {seconds:.0f} s)")
+    refused: dict[str, int] = {}
+    for _, result in results:
+        for kind, n in result.refused.items():
+            refused[kind] = refused.get(kind, 0) + n
+    print(f"\n{total[0]} games, {total[1]} steps ({sum(refused.values())} refused by the env: equal by construction), {total[2]} steps "
+          f"with a difference, {total[3]} games not exact ({len(errors)} failed to generate; {seconds:.0f} s)")
     print("\n| family | games | steps | steps with a difference | games not exact |\n|---|---:|---:|---:|---:|")
     for family, row in sorted(by_family.items()):
         print(f"| {family} | {row[0]} | {row[1]} | {row[2]} | {row[3]} |")
     print(f"| all | {total[0]} | {total[1]} | {total[2]} | {total[3]} |")
-    print("\n| command kind | steps | steps with a difference |\n|---|---:|---:|")
+    print("\n| command kind | steps | refused by the env | steps with a difference |\n|---|---:|---:|---:|")
     for kind, (n, bad) in sorted(by_kind.items(), key=lambda kv: -kv[1][0]):
-        print(f"| {kind} | {n} | {bad} |")
+        print(f"| {kind} | {n} | {refused.get(kind, 0)} | {bad} |")
     if by_key:
         print("\ndifferences by key: " + ", ".join(f"{k} {n}" for k, n in sorted(by_key.items(), key=lambda kv: -kv[1])))
     for result, m in list(firsts.values())[:show]:

@@ -35,12 +35,13 @@ __all__ = [
 #: reference); ``"native"`` plays the game's logic in Python with the same text (no
 #: Inform 7 compile; see docs/textworld/native.md). Each names the backend its runner builds.
 ENGINES = {
-    "inform7": "textagent_envs.textworld.backend:JerichoBackend",
     "native": "textagent_envs.textworld.native.backend:NativeBackend",
+    "inform7": "textagent_envs.textworld.backend:JerichoBackend",
 }
-#: The reference stays the default: the native engine's text matches it on most but not
-#: all steps (docs/textworld/native.md has the measured agreement).
-DEFAULT_ENGINE = "inform7"
+#: The native engine is the default: its text and infos match Inform 7's on every step of
+#: the equivalence sweep (docs/textworld/native.md), it needs no Inform 7 compile and it
+#: copies states. ``engine="inform7"`` plays the compiled game through Jericho, the reference.
+DEFAULT_ENGINE = "native"
 #: The names before 0.2 (one release, with a ``DeprecationWarning``).
 _RENAMED = {"BACKENDS": ("ENGINES", tuple(ENGINES)), "DEFAULT_BACKEND": ("DEFAULT_ENGINE", DEFAULT_ENGINE)}
 
@@ -90,10 +91,11 @@ class TextWorldEnv(GameEnv):
         the family's page (docs/textworld/), generated from the family registry, and in
         ``textagent-envs list FAMILY``. Env arguments:
 
-        - ``engine``: ``"inform7"`` (default; the compiled game through Jericho,
-          TextWorld's reference) or ``"native"`` (the same game played in Python, well
-          over 30x faster per step, no Inform 7 compile; :meth:`get_state` /
-          :meth:`set_state` / :meth:`fork` copy its state). See docs/textworld/native.md.
+        - ``engine``: ``"native"`` (default; the game played in Python with Inform 7's
+          text, exact on every step of the equivalence sweep, well over 30x faster per
+          step, no Inform 7 compile; :meth:`get_state` / :meth:`set_state` / :meth:`fork`
+          copy its state) or ``"inform7"`` (the compiled game through Jericho, TextWorld's
+          reference). ``info["engine"]`` at reset names it. See docs/textworld/native.md.
           ``backend=`` is its old name (deprecated).
         - ``tasks``: a task set (manifest path, directory of games, or list of tasks);
           ``task_order``: ``"random"`` or ``"sequential"`` over it.

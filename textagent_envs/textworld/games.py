@@ -187,6 +187,12 @@ def _check_user_game(path: Path, task: TaskSpec, backend: str) -> Path:
     clear error naming it."""
     if not path.exists() and not path.is_symlink():
         raise FileNotFoundError(f"game file {str(path)!r} of task {task.id!r} does not exist")
+    if backend == "inform7" and path.suffix == ".json":
+        # The native engine's game file: Inform 7 plays the compiled game beside it.
+        if not path.with_suffix(".z8").is_file():
+            raise GameFileError(f"game file {str(path)!r} of task {task.id!r} is the native engine's .json; engine='inform7' "
+                                f"plays a compiled .z8 and there is none beside it (use engine='native', or compile the game)")
+        path = path.with_suffix(".z8")
     data = path.with_suffix(".json")
     if backend == "native" and not data.is_file() and not data.is_dir():
         raise FileNotFoundError(f"the native backend plays a game from its .json, and {data} does not exist")

@@ -128,6 +128,19 @@ class NativeGame:
             for _, (_, door) in exits.items():
                 if door:
                     self._doors_of.setdefault(src, []).append(door)
+        # Doors in the order TextWorld's source declares them (room by room, exit by exit),
+        # each first in the room of its first declaration, as Inform 7 compiles them.
+        self._door_list: list[str] = []
+        first_room: dict[str, str] = {}
+        for room in game.world.rooms:
+            for direction in room.exits:
+                door = room.doors.get(direction)
+                if door is not None and door.name not in first_room:
+                    first_room[door.name] = room.id
+                    self._door_list.append(door.name)
+        for doors in self._doors_of.values():
+            doors.sort(key=lambda d: self._door_list.index(d) if d in self._door_list else len(self._door_list))
+        self._doors_start = tuple(first_room.get(d) for d in self._door_list)
 
         # Quests as the generated Inform 7 code checks them.
         self._quests = []
@@ -176,24 +189,33 @@ class NativeGame:
         self._won = self._lost = False
         self._order: tuple[str, ...] = tuple(self._things)
         self._room = self._player_room()
+        self._door_at = self._doors_start  # the room each door is in (Inform 7 moves it: see _enter)
+        self._enter(self._room)
         self._it: str | None = None  # what "it" refers to: the first object of the last parsed command
         self._changed = 0  # the world's facts this turn's action changed (read at the turn's end)
         self._question: str | None = None  # the command a "What do you want to ...?" asked to complete
+        self._which_q: str | None = None  # the command a "Which do you mean, ...?" asked about ("take {} red flurb")
         self._asked = ""
+        self._cmd = ""  # the command being parsed ("the player's command" of the "does the player mean" rules)
+        # What Inform 7's parser last understood of a command it could not read to the end
+        # (its "pattern2" buffer, printed after the verb: " the old key"): a direction
+        # followed by other words prints it again, whatever the command was.
+        self._upto = ""
+        self._fast = False  # whether the last command was played as an admissible one
         self.last_action: GroundAction | None = None  # the action the last command played, if any
         return tidy(f"{self._objective_text}\n\n{self.look_text()}")
 
     def get_state(self) -> tuple:
         """The whole game state as an immutable tuple (constant time)."""
         return (self._facts, self._world, self._done, self._score, self._moves, self._turns, self._won, self._lost, self._order, self._room,
-                self._it)
+                self._it, self._upto, self._door_at)
 
     def set_state(self, state: tuple) -> None:
         """Go back to a state from :meth:`get_state` (a question the parser asked is
         forgotten: the next command is read as a new one)."""
-        self._question = None
+        self._question = self._which_q = None
         (self._facts, self._world, self._done, self._score, self._moves, self._turns, self._won, self._lost, self._order, self._room,
-         self._it) = state
+         self._it, self._upto, self._door_at) = state
         self._changed = 0
 
     @property
@@ -490,7 +512,10 @@ class NativeGame:
         if not cmd:
             return "I beg your pardon?"
         question, self._question = self._question, None
-        if question and "," not in cmd and not self._is_verb(cmd.split(" ")[0]):
+        which, self._which_q = self._which_q, None
+        if which and "," not in cmd and not self._is_verb(cmd.split(" ")[0]):
+            cmd = which.format(cmd)  # the answer to "Which do you mean, ...?"
+        elif question and "," not in cmd and not self._is_verb(cmd.split(" ")[0]):
             # The answer to "What do you want to take?": Inform 7 completes the command
             # with it, unless it starts with a verb (a new command).
             direction = _DIRECTIONS.get(cmd) if " " not in cmd else None
@@ -500,12 +525,47 @@ class NativeGame:
                 self._question = self._asked = f"{question} {cmd} with"
                 return f"What do you want to {question} {direction} with?"
             cmd = f"{question} {cmd}"
+        self._fast = False
         if "," in cmd:
-            return self._with_commas(cmd)
+            reply = self._with_commas(cmd)
+            self._remember_upto("", reply)
+            if not reply.startswith("Which do you mean, "):
+                self._which_q = None
+            return reply
         reply = self._command(cmd)
         if reply.startswith("What do you want to ") and "\n" not in reply:
             self._question = self._asked
+        if not reply.startswith("Which do you mean, "):
+            self._which_q = None
+        self._remember_upto(cmd, reply)
         return reply
+
+    def _remember_upto(self, cmd: str, reply: str) -> None:
+        """Keep what Inform 7's parser stores when a grammar line matches the start of a
+        command and words are left over (measured on the reference): what "I only
+        understood you as far as ..." prints after the verb; for a verb that has a line
+        of its own ("look", "go", "smell"), nothing, when more words follow it; for
+        "take X from Y", "drop X on Y", "open X with Y" (their one-object line is tried
+        first), the object the leading words name. ``cmd`` is "" for a line with commas."""
+        if reply.startswith(_UPTO) and "\n" not in reply:
+            said = reply[len(_UPTO):-1]
+            if not said.startswith("(go) "):  # the compass reply prints the buffer and keeps it
+                verb = "take inventory" if said.startswith("take inventory") else said.split(" ")[0]
+                self._upto = said[len(verb):]
+            return
+        words = cmd.split(" ")
+        if len(words) < 2:
+            return
+        if words[0] in _LINE_ALONE:
+            self._upto = ""
+        elif words[0] in ("take", "get", "remove", "drop", "open"):
+            action = self.last_action if self._fast else None
+            if action is not None and action.rule in ("take/c", "take/s"):
+                self._upto = " " + self._the(action.binding["o"])
+            elif action is None:
+                named = self._named_first(words[1:])
+                if len(named) == 1:
+                    self._upto = " " + self._the(named[0])
 
     def _command(self, cmd: str) -> str:
         """Play one normalised command without commas; returns its text."""
@@ -523,10 +583,31 @@ class NativeGame:
                     # "take [things inside] from [something]": only what is in the second
                     # object fits, so a namesake elsewhere needs no choosing.
                     ambiguous[0] = any(self._holder(r) == nouns[1] for r in self._rivals[nouns[0]])
+                if len(nouns) == 2 and ambiguous[1]:
+                    which = self._asks_which(cmd, nouns)
+                    if which is not None:  # TextWorld's own command is ambiguous to Inform 7
+                        return which
                 notes = self._clarified(action, nouns, ambiguous)
+                self._fast = True
                 return self._finish(notes + self._apply(action), turn=True)
         reply, turn = self._parse(cmd)
         return self._finish(reply, turn)
+
+    def _asks_which(self, cmd: str, nouns: Sequence[str]) -> str | None:
+        """Inform 7's question when the second object's name in an admissible command also
+        names another thing in view and its "does the player mean" rules do not decide
+        (TextWorld's rule needs the printed names in the command, a case-sensitive match:
+        "take Henderson's style keycard from locker" asks which locker), else None."""
+        first, second = nouns
+        phrase = self.names[second].lower()
+        candidates = [o for o in self._scope() if self._names(o, phrase.split())]
+        if len(candidates) < 2:
+            return None
+        self._cmd = cmd
+        context = "held" if cmd.startswith(("lock ", "unlock ")) else "noun"
+        if self._likeliest(context, cmd.split(" ")[0], first, typed=cmd, candidates=candidates) is not None:
+            return None
+        return self._which(candidates, phrase)
 
     def _clarified(self, action: GroundAction, nouns: Sequence[str], ambiguous: Sequence[bool]) -> str:
         """Inform 7's note on the objects it chose: from the first chosen one to the end
@@ -601,6 +682,7 @@ class NativeGame:
             self._moves += 1
         if rule.startswith("go/"):
             self._room = self._player_room()
+            self._enter(self._room)
         elif rule.startswith("examine"):
             target = b.get("o") or b.get("d") or b.get("t")
             if tracked and self._kind.get(target) == "f" and self._prefix(target):
@@ -696,15 +778,37 @@ class NativeGame:
 
     # -- the parser for everything that is not an admissible command ---------------------
     def _scope(self) -> list[str]:
+        # Inform 7's order: the room's children, the most recently moved in first (its
+        # doors are moved in as the player enters: see _doors_in_front), each followed by
+        # what it shows; then what the player carries.
         room = self._room
+        here = set(self.contents(room)) | set(self._doors_of.get(room, ()))
         seen = []
-        for obj in self.contents(room):
-            seen.append(obj)
-            if self._kind[obj] == "s" or (self._kind[obj] == "c" and self.is_open(obj)):
-                seen.extend(self.contents(obj))
+        for obj in self._order:
+            if obj in here:
+                seen.append(obj)
+                if self._kind[obj] == "s" or (self._kind[obj] == "c" and self.is_open(obj)):
+                    seen.extend(self.contents(obj))
         seen.extend(self.contents("I"))
-        seen.extend(self._doors_of.get(room, ()))
         return seen
+
+    def _enter(self, room: str) -> None:
+        """Inform 7's ``MoveFloatingObjects`` as the player enters ``room``: each of its
+        doors that is in its other room is moved here, in the source's order, each becoming
+        the room's first child (so it comes before what lay here, and after what is dropped
+        later); a door already here stays where it is."""
+        doors = self._doors_of.get(room)
+        if not doors:
+            return
+        at = list(self._door_at)
+        moved = []
+        for i, door in enumerate(self._door_list):
+            if at[i] != room and door in doors:
+                at[i] = room
+                moved.insert(0, door)
+        if moved:
+            self._door_at = tuple(at)
+            self._order = tuple(moved) + tuple(o for o in self._order if o not in moved)
 
     def _names(self, obj: str, words: Sequence[str]) -> bool:
         """Whether ``words`` all name ``obj``, as the Inform 7 source TextWorld writes
@@ -741,14 +845,18 @@ class NativeGame:
             return matches[0], None
         # Several things fit the words: Inform 7 scores them as for a missing object.
         context = {"held": "held", "not held": "multi"}.get(prefer or "", "noun")
-        best = self._likeliest(context, "take" if prefer == "not held" else "", typed=phrase, candidates=matches)
+        best = self._likeliest(context, "take" if prefer == "not held" else "", typed=self._cmd, candidates=matches)
         if best is not None:
             self._note = f"({self._the(best)})\n"
             return best, None
-        return None, self._which(matches)
+        return None, self._which(matches, phrase)
 
-    def _which(self, matches: Sequence[str]) -> str:
-        """The parser's question when several things fit the words equally well."""
+    def _which(self, matches: Sequence[str], phrase: str) -> str:
+        """The parser's question when several things fit the words of ``phrase`` equally
+        well. An answer that does not start with a verb goes before those words in the
+        command, which is read again ("take red flurb", "tuna": "take tuna red flurb")."""
+        at = self._cmd.find(phrase, len(self._cmd.split(" ")[0]))
+        self._which_q = self._cmd[:at] + "{} " + self._cmd[at:] if phrase and at > 0 else None
         listed = [self._the(o) for o in matches]
         return f"Which do you mean, {', '.join(listed[:-1])} or {listed[-1]}?"
 
@@ -761,7 +869,7 @@ class NativeGame:
                 return self._apply(action), True
             return (self.look_text() if cmd in ("look", "l") else self.inventory_text()), True
         if cmd.startswith(("inventory ", "i ", "inv ")):
-            return "I only understood you as far as wanting to take inventory.", False
+            return f"{_UPTO}take inventory.", False
         if cmd == "out":  # a verb (exit) before it is a direction
             return _NO_OBJECT_REPLIES[cmd], True
         m = re.match(r"^(?:go |walk |run )?(\w+)$", cmd)
@@ -779,10 +887,14 @@ class NativeGame:
             return "You can't go that way.", True
         m = re.match(r"^(\w+) ", cmd)
         if m and m.group(1) in _DIRECTIONS or m and m.group(1) in _OTHER_DIRECTIONS and m.group(1) not in _VERB_WORDS:
-            return f"I only understood you as far as wanting to (go) {m.group(1)}.", False
+            # Inform 7 prints the direction, then what its parser's buffer holds from an
+            # earlier command (see _remember_upto).
+            return f"{_UPTO}(go) {m.group(1)}{self._upto}.", False
         m = re.match(r"^(?:go|walk|run) (\w+) ", cmd)
+        if m and m.group(1) in ("in", "inside"):
+            return "You can't see any such thing.", False  # "go in [something]": entering
         if m and (m.group(1) in _DIRECTIONS or m.group(1) in _OTHER_DIRECTIONS):
-            return f"I only understood you as far as wanting to {cmd.split(' ')[0]} {m.group(1)}.", False
+            return f"{_UPTO}{cmd.split(' ')[0]} {_DIRECTION_NAMES[m.group(1)]}.", False
         if re.match(r"^(?:take|get|pick up) (?:all|each|everything)$", cmd):
             return "You have to be more specific!", True
         if cmd == "goal":
@@ -811,18 +923,32 @@ class NativeGame:
             bare = verb  # "take the": no object named
         elif len(words) > 2 and words[1] in ("up", "at") and _ARTICLES_ONLY.match(" ".join(words[2:])):
             bare = " ".join(words[:2])
+        if bare is not None and bare not in ("eat", "drop", "discard", "throw", "remove", "wear", "don") and (
+                {"a", "an", "some"} & set(words[len(bare.split(" ")):])):
+            return "You can't see any such thing.", False  # an indefinite article names nothing (measured)
         if bare == "put":  # "put on [something]" needs "on": the line that asks is "put [things] in"
+            if self._likeliest("held", "wear", typed=cmd) not in (None, "P"):
+                return "You can't see any such thing.", False  # what "put" alone would infer (not the player)
             self._asked = "put"
             return "What do you want to put?", False
+        if bare == "pick up" and all(self._holder(o) == "I" for o in self._scope()):
+            return "You can't see any such thing.", False  # nothing here but what is carried (measured)
         if bare in _BARE and not (bare in self._cooking_words and not self._has_cooking):
             # After "the" Inform 7 asks when nothing stands out, and infers nothing otherwise.
             # (Where the verb wants something carried, as "remove the", it still infers.)
+            # Something stands out when it scores best and the "does the player mean" rules
+            # do not call it very unlikely (taking what is carried): alone, it still does not.
             verb_, context, _, _ = _BARE[bare]
-            if context == "held" or self._likeliest(context, verb_) is None:
+            if context == "held":
                 return self._bare(bare)
+            best = self._likeliest(context, verb_, typed=cmd, alone=False)
+            if best is None or not self._does_the_player_mean(verb_, best, None, self._holder(best) == "I", cmd):
+                return self._bare(bare, ask=True)
             return "You can't see any such thing.", False
         if cmd in _BARE and not (cmd in self._cooking_words and not self._has_cooking):
             return self._bare(cmd)
+        if verb in ("put", "insert") and self._stuck_put(words):
+            return "I didn't understand that sentence.", False
         for pattern, verb_ in _TWO_NOUNS:
             m = pattern.match(cmd)
             if m:
@@ -840,6 +966,54 @@ class NativeGame:
         if verb in _VERB_WORDS and not (verb in self._cooking_words and not self._has_cooking):
             return "You can't see any such thing.", False  # a verb, then words that name nothing here
         return "That's not a verb I recognise.", False
+
+    def _stuck(self, verb: str, phrase: str) -> str | None:
+        """A two-object verb whose first object's words do not all name something in view:
+        when the leading ones do, Inform 7 reads the object from them and stops at the next
+        word, which is not the line's preposition ("I didn't understand that sentence."),
+        or first asks which thing was meant when several fit and none scores best; None
+        when no leading words name anything."""
+        named = self._named_first(phrase.split(" "))
+        if not named:
+            return None
+        context = "held" if verb in ("put", "insert") else "noun"
+        if len(named) > 1 and self._likeliest(context, verb, typed=self._cmd, candidates=named) is None:
+            return self._which(named, phrase)
+        return "I didn't understand that sentence."
+
+    def _stuck_put(self, words: Sequence[str]) -> bool:
+        """Whether every grammar line of "put"/"insert" fails at a preposition: the lines
+        whose first object is "[other things]" look ahead for their preposition, and a
+        preposition of another line before the last word ("put block of cheese", "insert
+        top hat") makes them fail; "put on", "put down" and the lines ending with a
+        preposition fail too unless it is there."""
+        rest = list(words[1:])
+        if not rest:
+            return False
+        if words[0] == "insert":
+            return self._lookahead_fails(rest, ("in", "into"))
+        if rest[0] in ("on", "down") or rest[-1] in ("on", "down"):
+            return False
+        return self._lookahead_fails(rest, ("in", "inside", "into")) and self._lookahead_fails(rest, ("on", "onto"))
+
+    def _lookahead_fails(self, rest: Sequence[str], chain: Sequence[str]) -> bool:
+        """Inform 7's look-ahead (Parser.i6t, letter F) for a line whose prepositions are
+        ``chain``, over the words after the verb: it skips to the first preposition word
+        before the last word; none there, the line is read as usual; one of ``chain``, too;
+        another, it looks on (up to the last word but one) and fails if none fits."""
+        preps = _PREPOSITIONS | (_COOKING_PREPOSITIONS if self._has_cooking else frozenset())
+        n = len(rest)
+        j = next((i for i in range(n - 1) if rest[i] in preps), None)
+        if j is None:
+            return False
+        while True:
+            if rest[j] in chain:
+                return False
+            j += 1
+            while j < n - 2 and rest[j] not in preps:
+                j += 1
+            if j >= n or rest[j] not in preps:
+                return True
 
     @property
     def _cooking_words(self) -> tuple[str, ...]:
@@ -863,27 +1037,33 @@ class NativeGame:
         object that changes nothing ("smell the chest")."""
         if verb in ("smell", "sniff"):
             obj, error = self._resolve(rest)
-            return (error, False) if error else (self._note + "You smell nothing unexpected.", True)
+            if error:
+                return self._direction_noun("smell", verb, rest) or (self._understood_as_far_as(verb, rest) or error, False)
+            return self._note + "You smell nothing unexpected.", True
         if verb in ("wake", "awake", "awaken") and rest not in ("up",):
-            obj, error = self._resolve(rest[:-3] if rest.endswith(" up") else rest[3:] if rest.startswith("up ") else rest)
-            return (error, False) if error else ("You can only do that to something animate.", False)
+            phrase = rest[:-3] if rest.endswith(" up") else rest[3:] if rest.startswith("up ") else rest
+            obj, error = self._resolve(phrase)
+            if error and not self._named_first(phrase.split(" ")):
+                return error, False
+            return "You can only do that to something animate.", False  # its leading words name a thing, too
         if verb == "listen" and rest.startswith("to "):
             obj, error = self._resolve(rest[3:])
             return (error, False) if error else (self._note + "You hear nothing unexpected.", True)
         if verb == "go":
             return "You can't see any such thing.", False  # "go [something]": entering, nothing here to enter
-        return f"I only understood you as far as wanting to {_LANGUAGE_VERB.get(verb, verb)}.", False
+        return f"{_UPTO}{_LANGUAGE_VERB.get(verb, verb)}.", False
 
     # -- a verb without its objects: Inform 7 infers them when one thing is likeliest -----
-    def _bare(self, cmd: str) -> tuple[str, bool]:
+    def _bare(self, cmd: str, ask: bool = False) -> tuple[str, bool]:
         """A verb typed without its object(s). Inform 7's parser scores every thing in
         view as its ``Adjudicate`` does (what the grammar token prefers, then where the
         thing is: carried, here, or inside something; then the "does the player mean"
-        rules) and acts on the single best one, noting it ("(the key)"); on a tie it asks."""
+        rules) and acts on the single best one, noting it ("(the key)"); on a tie it asks
+        (``ask``: it asks whatever scores best)."""
         verb, context, second_context, preposition = _BARE[cmd]
         if verb in ("slice", "dice", "chop") and not self._has_cooking:
             verb, context, second_context, preposition = "cut", "noun", None, ""
-        first = self._likeliest(context, verb)
+        first = None if ask else self._likeliest(context, verb, typed=self._cmd)
         said = " ".join(_LANGUAGE_VERB.get(w, w) for w in cmd.split(" "))
         if cmd == "pick up" and first is None and not self._scope():
             # Nothing to take: "pick [things] up" reads "up" as the direction.
@@ -896,7 +1076,7 @@ class NativeGame:
             reply, turn = self._act_one(verb, first, cmd)
             shown = f"{preposition} {self._the(first)}" if preposition else self._the(first)
             return f"({shown})\n{reply}", turn
-        second = self._likeliest(second_context, verb, first)
+        second = self._likeliest(second_context, verb, first, typed=self._cmd)
         if second is None:
             self._asked = f"{cmd} {self.names.get(first, 'me')} {preposition}"
             return f"What do you want to {said} {self._the(first)} {preposition}?", False
@@ -905,11 +1085,12 @@ class NativeGame:
         return f"({self._the(first)} {preposition} {self._the(second)})\n{reply}", turn
 
     def _likeliest(self, context: str, verb: str, first: str | None = None, typed: str = "",
-                   candidates: Sequence[str] | None = None) -> str | None:
+                   candidates: Sequence[str] | None = None, alone: bool = True) -> str | None:
         """The thing Inform 7's parser infers for a missing object, or picks among
         ``candidates`` that the typed words all fit (None: it would ask). ``context``: the
         grammar token (``noun``, ``held``, ``multi``, ``multiheld``, ``multiexcept``);
-        ``first``: the first object, when choosing the second; ``typed``: the words typed."""
+        ``first``: the first object, when choosing the second; ``typed``: the words typed;
+        ``alone``: whether the only thing the token fits is chosen without scoring."""
         room = self._room
         # The player is a candidate only where the token wants something carried.
         if candidates is not None:
@@ -925,7 +1106,7 @@ class NativeGame:
             good = list(scope)
         else:
             good = []
-        if len(good) == 1:
+        if len(good) == 1 and alone:
             return good[0]
         # Carried things score best, except for taking (the library's PREFER_HELD).
         carried_score, here_score = (40, 60) if verb in ("take", "remove from") else (60, 40)
@@ -970,33 +1151,47 @@ class NativeGame:
     def _understood_as_far_as(self, verb: str, phrase: str) -> str | None:
         """Inform 7's reply when the first words of ``phrase`` name one thing in view and
         more words follow ("examine peanut banana"), else None."""
-        words = _ARTICLES.sub("", phrase.strip()).split(" ")
+        matches = self._named_first(phrase.strip().split(" "))
+        if len(matches) == 1:
+            return f"{_UPTO}{_LANGUAGE_VERB.get(verb, verb)} {self._the(matches[0])}."
+        if matches and verb in _WHICH_VERBS:
+            # Several things fit the first words: for a verb that also has a line with a
+            # second object after this one, Inform 7 asks, unless one scores best (measured;
+            # "examine" and the like say "You can't see any such thing.").
+            prefer = {"take": "multi", "get": "multi", "carry": "multi", "hold": "multi", "drop": "multiheld",
+                      "discard": "multiheld", "remove": "held"}.get(verb, "noun")
+            if self._likeliest(prefer, "take" if prefer == "multi" else verb, typed=self._cmd, candidates=matches) is None:
+                return self._which(matches, phrase.strip())
+        return None
+
+    def _named_first(self, words: Sequence[str]) -> list[str]:
+        """The things in view that the most leading ``words`` name, when words are left
+        after them (none when all the words name something)."""
+        words = _ARTICLES.sub("", " ".join(words)).split(" ")
         scope = self._scope()
-        for k in range(len(words) - 1, 0, -1):
+        for k in range(len(words), 0, -1):
             head = words[:k]
             matches = [o for o in scope if [w for w in head if w not in ("of", "the")] and self._names(o, head)]
-            if len(matches) == 1:
-                return f"I only understood you as far as wanting to {_LANGUAGE_VERB.get(verb, verb)} {self._the(matches[0])}."
             if matches:
-                return None
-        return None
+                return matches if k < len(words) else []
+        return []
 
     def _missing_second(self, verb: str, phrase: str, question: str, typed_preposition: bool) -> tuple[str, bool]:
         """A two-object command without its second object. Inform 7 asks for it, unless
         the command names the first object by its whole name: then TextWorld's "does the
         player mean" rule makes the first object the likeliest second one too."""
         if phrase.split(" ")[-1] in ("the", "a", "an", "some") and len(phrase.split(" ")) > 1:
-            if self._understood_as_far_as(verb, phrase):
+            if len(self._named_first(phrase.split(" "))) == 1:
                 return "I didn't understand that sentence.", False  # an article where a preposition should be
             return "You can't see any such thing.", False
         obj, error = self._resolve(phrase, "held" if verb in ("put", "insert") else None)
         if error:
-            if error.startswith("You can't see") and self._understood_as_far_as(verb, phrase):
-                return "I didn't understand that sentence.", False  # a name, then words no grammar line expects
+            if error.startswith("You can't see"):
+                return self._stuck(verb, phrase) or error, False
             return error, False
         note = self._note
         context = "held" if verb in ("unlock", "lock") else "noun"
-        other = self._likeliest(context, verb, obj, typed=phrase.strip())
+        other = self._likeliest(context, verb, obj, typed=self._cmd)
         if other is None:
             self._asked = f"{self._cmd} {'' if typed_preposition else question.split(' ')[-1].rstrip('?')}".strip()
             return question.format(self._the(obj)), False
@@ -1086,7 +1281,7 @@ class NativeGame:
                     return self._command(head)
                 said = head[: m.start(1)].strip()
                 between = head[m.end(1): m.start(2)].strip()
-                return f"I only understood you as far as wanting to {said} {self._the(obj)} {between} {self._the(other)}."
+                return f"{_UPTO}{said} {self._the(obj)} {between} {self._the(other)}."
         return self._command(head)
 
     def _is_verb(self, word: str) -> bool:
@@ -1112,8 +1307,8 @@ class NativeGame:
             return "That's not a verb I recognise.", False
         obj, error = self._resolve(phrase)
         if error:
-            return error, False
-        return f"I only understood you as far as wanting to {verb} {self._the(obj)}.", False
+            return self._understood_as_far_as(verb, phrase) or error, False
+        return f"{_UPTO}{verb} {self._the(obj)}.", False
 
     def _valid(self, shape: tuple) -> GroundAction | None:
         """The action of ``shape`` that the game allows (valid in the tracked facts too,
@@ -1135,12 +1330,30 @@ class NativeGame:
             obj, error = self._resolve(phrase, prefer)
         if error:
             if said in ("look at", "l at"):
+                if _ARTICLES.sub("", phrase) in _DIRECTION_NAMES:
+                    return "You see nothing unexpected in that direction.", True
                 return error, False  # "look [something]" reads "at" as a name: that error wins
+            direction = self._direction_noun(verb, said, phrase)
+            if direction is not None:
+                return direction
             return self._understood_as_far_as(said, phrase) or error, False
         self._it = obj
         note = self._note
         reply, turn = self._act_one(verb, obj, said)
         return note + reply, turn
+
+    def _direction_noun(self, verb: str, said: str, phrase: str) -> tuple[str, bool] | None:
+        """Inform 7's reply when the object is a compass direction (they are always in
+        view for its parser), else None: examining one sees nothing, other actions want
+        something more substantial; with words after it, "... as far as wanting to shut north"."""
+        words = _ARTICLES.sub("", phrase).split(" ")
+        if words[0] not in _DIRECTION_NAMES or verb in ("eat", "wear", "remove"):
+            return None
+        if len(words) > 1:
+            return f"{_UPTO}{_LANGUAGE_VERB.get(said, said)} {_DIRECTION_NAMES[words[0]]}.", False
+        if verb == "examine":
+            return "You see nothing unexpected in that direction.", True
+        return "You must name something more substantial.", True
 
     def _act_one(self, verb: str, obj: str, said: str = "") -> tuple[str, bool]:
         """Act on one object; ``said``: the verb as typed ("pick up" for "take")."""
@@ -1176,9 +1389,9 @@ class NativeGame:
         if verb == "drop":
             holder = self._holder(obj)
             if holder != "I":
-                if holder == self._room or (holder is None and kind in ("c", "s")):
-                    the = self._the(obj)
-                    return f"{the[:1].upper()}{the[1:]} is already here.", True
+                if holder == self._room or (holder is None and kind in ("c", "s", "d")):
+                    the = self._the(obj)  # a door is proper-named: no capital
+                    return f"{the if kind == 'd' else the[:1].upper() + the[1:]} is already here.", True
                 return "You haven't got that.", True
             action = self._valid(("drop", obj))
             return (self._apply(action), True) if action else ("You haven't got that.", True)
@@ -1231,10 +1444,22 @@ class NativeGame:
     def _two(self, verb: str, first: str, second: str, cmd: str) -> tuple[str, bool]:
         obj, error = self._resolve(first, "held" if verb in ("put", "insert", "cook", "slice", "dice", "chop") else None)
         if error:
+            if error.startswith("You can't see") and cmd.split(" ")[0] == "open":
+                # "open [something]" reads the first object from the leading words and stops.
+                return self._understood_as_far_as("open", cmd[len("open "):]) or error, False
+            if error.startswith("You can't see") and verb not in ("take from",):
+                return self._stuck(verb, first) or error, False
             return error, False
         note = self._note
         other, error = self._resolve(second, "held" if verb in ("lock", "unlock", "slice", "dice", "chop") else None)
         if error:
+            named = self._named_first(second.split(" ")) if error.startswith("You can't see") else []
+            if len(named) == 1 and not (verb == "take from" and self._holder(obj) != named[0]):
+                # The whole line read, words left over ("take X from Y" sees for X only
+                # what is in or on Y).
+                m = re.match(rf"^(.*?){re.escape(first)} (.+?) {re.escape(second)}$", cmd)
+                if m:
+                    return f"{_UPTO}{m.group(1).strip()} {self._the(obj)} {m.group(2)} {self._the(named[0])}.", False
             return error, False
         if verb == "take from" and self._holder(obj) != other:
             # "take [things inside] from [something]": the parser looks ahead to the second
@@ -1289,9 +1514,11 @@ class NativeGame:
             return "That doesn't seem to fit the lock.", True
         if verb in ("slice", "dice", "chop"):
             # tw-cooking's "before a cutting activity" rules come before the need to carry both.
-            if not self._has(obj, "cuttable"):
+            # tw-cooking's source: "food is usually cuttable"; a food's type of cutting is
+            # "uncut" unless a fact says otherwise.
+            if not (self._kind.get(obj) == "f" or self._has(obj, "cuttable") or (obj, "cuttable") in self._static_facts):
                 return "Can only cut cuttable food.", True
-            done = next((cut for cut in ("sliced", "diced", "chopped") if self._has(obj, cut)), None)
+            done = self._state_word(obj, _CUT)
             if done:
                 return f"The {name} is already {done}.", True
             if not self._is_sharp(other):
@@ -1409,7 +1636,7 @@ def _shape(action: GroundAction, kb, orders: dict | None = None) -> tuple:
 
 _NOUN = r"(.+?)"
 _TWO_NOUNS = [
-    (re.compile(rf"^(?:take|get|remove|pick up) {_NOUN} (?:from|off|off of|out of) {_NOUN}$"), "take from"),
+    (re.compile(rf"^(?:take|get|remove) {_NOUN} (?:from|off|off of|out of) {_NOUN}$"), "take from"),
     (re.compile(rf"^(?:put|place|set|drop) {_NOUN} (?:on|onto|on top of|upon) {_NOUN}$"), "put"),
     (re.compile(rf"^(?:put|place|insert|drop) {_NOUN} (?:in|into|inside) {_NOUN}$"), "insert"),
     (re.compile(rf"^(?:unlock|open) {_NOUN} (?:with|using) {_NOUN}$"), "unlock"),
@@ -1489,6 +1716,30 @@ _NO_OBJECT_REPLIES = {
 _NO_OBJECT_VERBS = frozenset({"wait", "z", "jump", "skip", "hop", "think", "sleep", "nap", "wake", "awake", "awaken", "yes", "y",
                               "no", "sorry", "smell", "sniff", "listen", "hear", "wave", "go", "walk", "run", "score", "goal", "help", "out"})
 _NO_OBJECT_COMMANDS = frozenset(set(_NO_OBJECT_REPLIES) | {"look", "l", "inventory", "inv", "i", "score", "goal", "prepare meal"})
+#: Words of the grammar lines after their verb (Inform 7's prepositions): the Standard
+#: Rules' and TextWorld's own commands ("tw-print max_score", "restrict commands").
+_PREPOSITIONS = frozenset(
+    "about against at down for from in inside into inventory of off on onto out through to top under up with "
+    "description score moves version max_score player id endofobject print state option commands all each "
+    "everything".split()
+)
+#: tw-cooking's ("prepare meal", "slice [something] using [something]").
+_COOKING_PREPOSITIONS = frozenset({"meal", "using"})
+#: Verbs with a line whose second object follows the first ("take X from Y", "drop X in
+#: Y"): on leading words that fit several things, Inform 7 asks which (measured).
+_WHICH_VERBS = frozenset({"take", "get", "carry", "hold", "open", "remove", "drop", "discard"})
+_UPTO = "I only understood you as far as wanting to "
+#: The compass directions' words and the names Inform 7 prints for them.
+_DIRECTION_NAMES = {"north": "north", "n": "north", "south": "south", "s": "south", "east": "east", "e": "east",
+                    "west": "west", "w": "west", "up": "up", "u": "up", "down": "down", "d": "down",
+                    "northeast": "northeast", "ne": "northeast", "northwest": "northwest", "nw": "northwest",
+                    "southeast": "southeast", "se": "southeast", "southwest": "southwest", "sw": "southwest",
+                    "inside": "inside", "in": "inside", "outside": "outside", "out": "outside"}
+#: Verbs with a grammar line of their own (no object): more words after them leave
+#: nothing in the parser's buffer (see NativeGame._remember_upto).
+_LINE_ALONE = frozenset({"look", "l", "go", "walk", "run", "smell", "sniff", "listen", "hear", "wait", "z", "jump", "skip",
+                         "hop", "think", "sleep", "nap", "wake", "awake", "awaken", "yes", "y", "no", "sorry", "wave", "out",
+                         "exit", "leave", "i", "inv", "inventory", "score", "help", "goal"})
 #: How Inform 7 names a verb in "I only understood you as far as wanting to ...".
 _LANGUAGE_VERB = {"i": "take inventory", "inv": "take inventory", "inventory": "take inventory", "l": "look", "x": "examine",
                   "z": "wait"}

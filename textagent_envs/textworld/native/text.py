@@ -93,12 +93,13 @@ def parse_template(text: str) -> list[Node]:
     return out
 
 
-_APOSTROPHE = re.compile(r"(?<![A-Za-z])'|'(?![A-Za-z])")
+_APOSTROPHE = re.compile(r"(?<![A-Za-z])'(?!s(?![A-Za-z]))|'(?![A-Za-z])")
 
 
 def inform_quotes(text: str) -> str:
     """Inform 7 prints a single quote as a double quote unless it stands between two
-    letters (``don't`` keeps its apostrophe)."""
+    letters (``don't`` keeps its apostrophe) or starts a text's ``'s`` (measured on an
+    objective cut before ``'s it!``)."""
     return _APOSTROPHE.sub('"', text)
 
 
