@@ -219,7 +219,7 @@ def test_an_env_stepped_in_another_thread_is_cut_off_by_the_step_timeout(monkeyp
     import threading
 
     monkeypatch.setitem(env_module.ENGINES, "inform7", "tests.fakes:HangOnCommand")
-    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", step_timeout=1.0, isolation="none")
+    env = gym.make("TextWorld-Custom-w2-o3-q4-v0", engine="inform7", step_timeout=1.0, isolation="none")
     env.reset(seed=1)
     outcome = []
     thread = threading.Thread(target=lambda: outcome.append(env.step("hang a while")))
