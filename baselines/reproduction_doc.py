@@ -78,7 +78,12 @@ def headline_target(pooled: dict[str, dict | None], finding: Finding) -> str:
     text = (f"Target (issue 13 §3): at least {pct(TARGET_SUCCESS)} success and {100 * TARGET_MARGIN:.0f} points above both "
             f"the starting point and the best trivial policy. Ours: {pct(rate)}, {side} the better of the two: ")
     if met:
-        return text + "**met**."
+        low, high = trained["ci95"]
+        if low >= TARGET_SUCCESS:
+            return text + f"**met**, its whole 95% interval [{pct(low)}, {pct(high)}] at or above {pct(TARGET_SUCCESS)}."
+        return text + (f"**met by the point estimate only**: its 95% interval [{pct(low)}, {pct(high)}] reaches below "
+                       f"{pct(TARGET_SUCCESS)} (per training seed: {', '.join(pct(r) for r in trained['per_seed'])}), "
+                       "so another set of training seeds could miss it.")
     short = max(TARGET_SUCCESS - rate, TARGET_MARGIN - margin)
     return text + f"**not met**, short by {100 * short:.0f} points."
 

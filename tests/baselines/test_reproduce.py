@@ -164,7 +164,7 @@ def test_the_page_has_every_table_and_says_what_it_comes_from(tmp_path):
     assert "object count hurts more than room count: **reproduced**" in text
     assert "RLOO is indifferent to density: **reproduced**" in text  # both at the default 0.2
     assert "dense rewards help PPO: **inconclusive**" in text
-    assert "Ours: 90%, 75 points above the better of the two: **met**." in text
+    assert "Ours: 90%, 75 points above the better of the two: **met**, its whole 95% interval" in text
     assert "has not been run" not in text
     assert "| 88% (PPO, 12 turns) |" in text and "| not run |" not in text and ": **not run**" not in text
 
@@ -215,6 +215,24 @@ def test_a_headline_short_of_the_target_says_by_how_much_and_why(tmp_path):
     assert (f"| {what} | {won}/50 = {pct(won / 50)} [{pct(low)}, {pct(high)}] | {cpu:.0f} | "
             f"`python -m baselines.probe {flags}` |") in text
     assert "the trained model beats the best trivial policy: **reproduced**" in text
+
+
+def test_a_headline_met_by_its_point_estimate_only_says_so(tmp_path):
+    from baselines.reproduction_doc import write_doc
+
+    units = study.plan([0, 1, 2], quick=True)
+    rates = {f"ppo-sft{study.HEADLINE_DEMOS}-sparse/seed0": 0.72, f"ppo-sft{study.HEADLINE_DEMOS}-sparse/seed1": 0.41,
+             f"ppo-sft{study.HEADLINE_DEMOS}-sparse/seed2": 0.70, "trivial/": 0.19, "start/": 0.0}
+    results = _fake_results(units, rates)
+    args = types.SimpleNamespace(seeds=[0, 1, 2], episodes=100, quick=True, budget_minutes=10_000.0)
+    write_doc(tmp_path / "r.md", tmp_path / "img", tmp_path / "runs", results, args, units, "cmd", 300.0, 0.1)
+    text = (tmp_path / "r.md").read_text()
+    assert "**met by the point estimate only**" in text and "72%, 41%, 70%" in text
+    # one strong seed and a tight interval above the bar: met outright
+    results = _fake_results(units, {f"ppo-sft{study.HEADLINE_DEMOS}": 0.9, "trivial/": 0.19, "start/": 0.0})
+    write_doc(tmp_path / "r.md", tmp_path / "img", tmp_path / "runs", results, args, units, "cmd", 300.0, 0.1)
+    text = (tmp_path / "r.md").read_text()
+    assert "**met**, its whole 95% interval" in text and "point estimate only" not in text
 
 
 def test_dry_run_prints_the_plan_and_budget_and_runs_nothing(tmp_path, capsys):
