@@ -246,6 +246,19 @@ def choice_distribution(token_scores: Sequence[torch.Tensor], score: str = "mean
     return torch.log_softmax(torch.stack([reduce(s) for s in token_scores]), dim=0)
 
 
+def turn_choice_distributions(lm: Any, episode: Any, temperature: float, score: str, pad_id: int, batch: int = 64,
+                              turns: Sequence[int] | None = None):
+    """For each agent turn of a choice-mode ``episode`` (its ``reply_start`` and
+    ``candidates``), or only those in ``turns``: ``(turn, reply_start, log-probabilities of
+    choosing each offered command)`` under ``lm`` (:func:`candidate_logprobs` after the
+    turn's context, then :func:`choice_distribution`). What the trainer's ratio, its
+    reference KL and SFT's choice loss are all taken on."""
+    for k in range(len(episode.reply_start)) if turns is None else turns:
+        start = episode.reply_start[k]
+        scores = candidate_logprobs(lm, episode.tokens[:start], episode.candidates[k], temperature, pad_id, batch)
+        yield k, start, choice_distribution(scores, score)
+
+
 @dataclass
 class Reply:
     """One sampled reply: the tokens appended to the episode, their log-probabilities at

@@ -21,7 +21,7 @@ import torch
 from textagent_envs import infos
 
 from .losses import masked_mean
-from .policy import Agent, Reply, candidate_logprobs, choice_distribution
+from .policy import Agent, Reply, turn_choice_distributions
 from .rollout import Episode
 
 #: What SFT minimises (see the module docstring).
@@ -82,11 +82,9 @@ def choice_loss(lm: Any, episodes: Sequence[Episode], *, temperature: float, sco
     for ep in episodes:
         if len(ep.candidates) != len(ep.reply_start):
             raise ValueError("the choice loss needs choice-mode demonstrations (made by an Agent with mode='choice')")
-        for k, start in enumerate(ep.reply_start):
-            if ep.choice[k] == NOT_OFFERED:
-                continue
-            scores = candidate_logprobs(lm, ep.tokens[:start], ep.candidates[k], temperature, pad_id, batch)
-            terms.append(-choice_distribution(scores, score)[ep.choice[k]])
+        offered = [k for k, choice in enumerate(ep.choice) if choice != NOT_OFFERED]
+        for k, _, dist in turn_choice_distributions(lm, ep, temperature, score, pad_id, batch, turns=offered):
+            terms.append(-dist[ep.choice[k]])
     if not terms:
         raise ValueError("no demonstrated turn chose an offered command; the choice loss has nothing to train on")
     return torch.stack(terms).mean()

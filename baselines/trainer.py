@@ -41,7 +41,7 @@ from .chat import ChatFormat
 from .config import TrainConfig
 from .losses import kl_to_reference, masked_mean, ppo_clip_loss, value_loss
 from .play import evaluate_agent, make_env, progress_bar
-from .policy import Agent, PolicyModel, candidate_logprobs, choice_distribution, masked_logprobs
+from .policy import Agent, PolicyModel, masked_logprobs, turn_choice_distributions
 from .rollout import Episode, collect
 
 #: Columns of metrics.csv, namespaced as in cleanrl (also the TensorBoard tags).
@@ -410,9 +410,8 @@ class Trainer:
         for _ in range(cfg.sft_epochs):
             order = torch.randperm(len(episodes), generator=self.generator).tolist()
             for start in range(0, len(order), cfg.minibatch):
-                batch = to_device(pad_batch([episodes[i] for i in order[start: start + cfg.minibatch]], self.chat.eos_id),
-                                  self.device)
                 chunk = [episodes[i] for i in order[start: start + cfg.minibatch]]
+                batch = to_device(pad_batch(chunk, self.chat.eos_id), self.device)
                 losses.append(sft_step(self.model, self.optimizer, batch, self.accelerator.backward, cfg.max_grad_norm,
                                        chunk, loss=cfg.sft_loss, temperature=cfg.temperature, score=cfg.choice_score,
                                        pad_id=self.chat.eos_id))
@@ -463,10 +462,8 @@ class Trainer:
         at the reply's first token (as :meth:`_actions` places them)."""
         rows, cols, logps, ents = [], [], [], []
         for row, ep in enumerate(episodes):
-            for k, start in enumerate(ep.reply_start):
-                scores = candidate_logprobs(lm, ep.tokens[:start], ep.candidates[k], self.cfg.temperature,
-                                            self.chat.eos_id, self.agent.score_batch)
-                dist = choice_distribution(scores, self.cfg.choice_score)
+            for k, start, dist in turn_choice_distributions(lm, ep, self.cfg.temperature, self.cfg.choice_score,
+                                                            self.chat.eos_id, self.agent.score_batch):
                 rows.append(row)
                 cols.append(start)
                 logps.append(dist[ep.choice[k]])
