@@ -45,7 +45,6 @@ import warnings
 from importlib.metadata import version
 from pathlib import Path
 
-from cold import forget  # benchmarks/cold.py (scripts run from their folder)
 from markdown_section import write_section  # benchmarks/markdown_section.py
 
 import gymnasium as gym
@@ -96,7 +95,7 @@ class ColdNativeBackend(NativeBackend):
     game every episode)."""
 
     def step(self, command: str) -> dict:
-        forget(self.game)
+        self.game.forget_states()
         return super().step(command)
 
 

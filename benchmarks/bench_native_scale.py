@@ -5,7 +5,7 @@ tw-custom games of 20 to 40 rooms), on the same game and seed:
 
 * **steps/s on never-seen states** (the game compiled afresh, the engine's per-state
   memos of text, admissible commands and quest checks emptied before every step by
-  ``cold.forget``, so each room's actions and tables are made on the first visit within
+  ``NativeGame.forget_states``, so each room's actions and tables are made on the first visit within
   the run; admissible commands, description, inventory and location requested): through
   ``gym.make(..., engine="native")`` (``env``), the native backend alone (``engine``),
   and the Inform 7 reference (Jericho, ``inform7``), with the ratios env/engine and
@@ -62,7 +62,6 @@ import warnings
 from importlib.metadata import version
 from pathlib import Path
 
-from cold import forget  # benchmarks/cold.py (scripts run from their folder)
 from markdown_section import markers, write_section  # benchmarks/markdown_section.py
 
 import gymnasium as gym
@@ -133,7 +132,7 @@ class ColdEnv:
         return self.env.reset(seed=self.seed)[1]
 
     def step(self, command: str) -> dict:
-        forget(_native_game(self.env))
+        _native_game(self.env).forget_states()
         return self.env.step(command)[4]
 
 
@@ -141,7 +140,7 @@ class ColdBackend(NativeBackend):
     """The native backend, its engine's per-state memos emptied before every step."""
 
     def step(self, command: str) -> dict:
-        forget(self.game)
+        self.game.forget_states()
         return super().step(command)
 
 

@@ -3,21 +3,17 @@
 * Every env, game file or trainer a script makes names its engine (``engine=``, SWE's
   ``sandbox=``, the trainer's ``textworld_engine=``), so a change of a default (native by
   default for TextWorld) cannot silently change what a table compares.
-* ``benchmarks/cold.py`` empties every per-state memo of the native engine, so the
-  "cold" (never-seen states) figures stay cold.
+  (That the cold benchmarks' ``NativeGame.forget_states`` empties every per-state memo is
+  tested in tests/textworld/test_native_scale.py.)
 """
 
 from __future__ import annotations
 
 import ast
-import sys
 from pathlib import Path
 
 import pytest
 
-from textagent_envs.textworld.families import CustomKnobs
-from textagent_envs.textworld.games import make_game_object
-from textagent_envs.textworld.native.engine import NativeGame
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SCRIPTS = sorted(BENCHMARKS.glob("bench_*.py"))
@@ -67,19 +63,3 @@ def test_every_benchmark_names_its_engines(script):
     assert SCRIPTS, "no benchmark scripts found"
     missing = _unnamed_engines(script.read_text())
     assert not missing, f"{script.name} relies on a default engine; pass engine= (or sandbox=): {missing}"
-
-
-def test_cold_forget_empties_every_per_state_memo(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))  # the scripts import their helpers from their folder
-    sys.modules.pop("cold", None)
-    from cold import forget
-
-    game = NativeGame(make_game_object(CustomKnobs(world_size=2, nb_objects=3, quest_length=4), 1))
-    for command in game.walkthrough:
-        game.admissible_commands()
-        game.step(command)
-    game.inventory_text()
-    memos = [game._text_cache, game._action_index.memo, game._quest_index.memo]
-    assert all(len(memo) > 0 for memo in memos)
-    forget(game)
-    assert all(len(memo) == 0 for memo in memos)

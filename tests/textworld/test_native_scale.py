@@ -227,3 +227,15 @@ def test_forks_and_saved_states_replay_identically_on_a_large_game():
     assert transcript(env, plan) == original
     for closing in (env, first, second):
         closing.close()
+
+
+def test_forget_states_empties_every_per_state_memo():
+    game = NativeGame(make_game_object(CustomKnobs(world_size=2, nb_objects=3, quest_length=4), 1))
+    for command in game.walkthrough:
+        game.admissible_commands()
+        game.step(command)
+    game.inventory_text()
+    memos = [game._text_cache, game._action_index.memo, game._quest_index.memo]
+    assert all(len(memo) > 0 for memo in memos)
+    game.forget_states()
+    assert all(len(memo) == 0 for memo in memos)

@@ -205,6 +205,14 @@ class NativeGame:
         self.last_action: GroundAction | None = None  # the action the last command played, if any
         return tidy(f"{self._objective_text}\n\n{self.look_text()}")
 
+    def forget_states(self) -> None:
+        """Empty the per-state memos (rendered text, admissible commands, quest checks), so
+        the next steps cost what never-seen states cost (benchmarks of cold play). What is
+        not per state stays: each room's actions and tables, and the incremental sets."""
+        self._text_cache.clear()
+        self._action_index.memo.clear()
+        self._quest_index.memo.clear()
+
     def get_state(self) -> tuple:
         """The whole game state as an immutable tuple (constant time)."""
         return (self._facts, self._world, self._done, self._score, self._moves, self._turns, self._won, self._lost, self._order, self._room,
