@@ -3,6 +3,8 @@
     python -m baselines.reproduce                 # the whole grid (make reproduce)
     python -m baselines.reproduce --quick         # the headline row alone, then its table
     python -m baselines.reproduce --dry-run       # the plan and its CPU budget, nothing run
+    python -m baselines.reproduce --workers 2     # two units at once, each in its own process
+    python -m baselines.reproduce --doc-only      # the page from the units finished so far; nothing run
 
 Runs the grid of :mod:`baselines.study` (algorithms, reward density, SFT:RL budget mixes,
 transfer; every training condition with each of ``--seeds``), evaluates greedily on the
@@ -251,11 +253,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="the headline row alone (SFT then RL on w2-o3-q4), "
                         f"within {QUICK_MINUTES:.0f} CPU-minutes unless --budget-minutes says otherwise")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and its CPU budget; run nothing")
+    parser.add_argument("--doc-only", action="store_true",
+                        help="write the page and figures from the units finished so far; run nothing")
     parser.add_argument("--out", default="runs/reproduce", help="the study's directory (results, runs, calibration)")
     parser.add_argument("--seeds", type=int, nargs="+", default=DEFAULT_SEEDS, help="training seeds of every condition")
     parser.add_argument("--episodes", type=int, default=DEFAULT_EPISODES, help="held-out test games (seeds 1..N of released-test)")
     parser.add_argument("--budget-minutes", type=positive_minutes, default=None,
                         help="CPU minutes the run may take: RL iterations are scaled down to fit")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="units run at once, each in its own process (the CPU budget is unchanged; the wall time shrinks)")
     parser.add_argument("--doc", default="docs/reproduction.md", help="the page written from the results")
     parser.add_argument("--figures", default="docs/img", help="folder of the figures")
     args = parser.parse_args(argv)
@@ -263,10 +269,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         require_int("--episodes", args.episodes, minimum=1, maximum=len(study_test_range()))
         for s in args.seeds:
             require_int("--seeds", s, minimum=0)
+        require_int("--workers", args.workers, minimum=1, maximum=os.cpu_count() or 1)
     except ValueError as err:
         parser.error(str(err))
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f"--seeds repeats a seed: {args.seeds}")
+    if args.dry_run and args.doc_only:
+        parser.error("--dry-run writes nothing and --doc-only writes the page: choose one")
     if args.quick and args.budget_minutes is None:
         args.budget_minutes = QUICK_MINUTES
     return args
@@ -303,7 +312,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dry_run:
         return 0
     try:
-        results = run_all(out, units, cal, args.episodes)
+        if args.doc_only:
+            results = finished_results(out, units, args.episodes)
+            _log(f"--doc-only: {len(results)} of {len(units)} units have results; nothing is run")
+        else:
+            results = run_all(out, units, cal, args.episodes, workers=args.workers)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -321,36 +334,94 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def run_all(out: Path, units: list[Unit], cal: dict[str, float], episodes: int) -> dict[str, dict]:
-    """Run every unfinished unit in order (finished ones are read back); a bar with the time
-    left (on a terminal) advances by each unit's estimated CPU time."""
-    from .trainer import progress_bar
-
-    costs = {u.key: estimate(u, cal, episodes) for u in units}
-    results: dict[str, dict] = {}
-    todo = []
+def finished_results(out: Path, units: list[Unit], episodes: int) -> dict[str, dict]:
+    """The saved results of the finished ``units``, by key (unfinished ones are left out)."""
+    results = {}
     for unit in units:
         done = load_result(out, unit, episodes)
         if done is not None:
             results[unit.key] = done
-        else:
-            todo.append(unit)
-    _log(f"{len(results)} of {len(units)} units already finished; {len(todo)} to run, "
+    return results
+
+
+def run_all(out: Path, units: list[Unit], cal: dict[str, float], episodes: int, workers: int = 1) -> dict[str, dict]:
+    """Run every unfinished unit (finished ones are read back); a bar with the time left (on a
+    terminal) advances by each unit's estimated CPU time.
+
+    ``workers > 1`` runs that many units at once, each in its own process (spawned, so the
+    parent's torch state is not shared); a unit that evaluates another's checkpoint waits
+    until that one has finished. If a unit fails, the ones running finish and save their
+    results, none is started after it, and its error is raised."""
+    from .trainer import progress_bar
+
+    require_int("workers", workers, minimum=1)
+    costs = {u.key: estimate(u, cal, episodes) for u in units}
+    results = finished_results(out, units, episodes)
+    todo = [u for u in units if u.key not in results]
+    keys = {u.key for u in units}
+    for unit in todo:
+        if unit.source is not None and unit.source not in keys:
+            raise ValueError(f"{unit.key} evaluates {unit.source}, which is not in the plan")
+    _log(f"{len(results)} of {len(units)} units already finished; {len(todo)} to run"
+         f"{f' on {workers} workers' if workers > 1 else ''}, "
          f"estimated {sum(costs[u.key] for u in todo) / 60:.1f} CPU-minutes")
     bar = progress_bar(True, total=round(sum(costs[u.key] for u in todo)), desc="reproduce", unit="est. CPU-s")
+
+    def started(unit: Unit) -> None:
+        if bar is None:
+            _log(f"running {unit.key} (estimated {costs[unit.key] / 60:.1f} CPU-minutes)")
+        else:
+            bar.set_postfix_str(unit.key)
+
+    def finished(unit: Unit, result: dict) -> None:
+        results[unit.key] = result
+        if bar is None:
+            _log(f"finished {unit.key} ({result.get('cpu_s', 0) / 60:.1f} CPU-minutes)")
+        else:
+            bar.update(round(costs[unit.key]))
+
     try:
-        for unit in todo:
-            if bar is None:
-                _log(f"running {unit.key} (estimated {costs[unit.key] / 60:.1f} CPU-minutes)")
-            else:
-                bar.set_postfix_str(unit.key)
-            results[unit.key] = run_unit(out, unit, episodes)
-            if bar is not None:
-                bar.update(round(costs[unit.key]))
+        if workers == 1:
+            for unit in todo:
+                started(unit)
+                finished(unit, run_unit(out, unit, episodes))
+        else:
+            _run_parallel(out, todo, episodes, workers, results, started, finished)
     finally:
         if bar is not None:
             bar.close()
     return results
+
+
+def _run_parallel(out: Path, todo: list[Unit], episodes: int, workers: int, results: dict[str, dict],
+                  started, finished) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    waiting = list(todo)
+    running: dict[Any, Unit] = {}
+    failure: BaseException | None = None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        while waiting or running:
+            while failure is None and len(running) < workers:
+                ready = next((u for u in waiting if u.source is None or u.source in results), None)
+                if ready is None:
+                    break
+                waiting.remove(ready)
+                started(ready)
+                running[pool.submit(run_unit, out, ready, episodes)] = ready
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                unit = running.pop(future)
+                try:
+                    finished(unit, future.result())
+                except BaseException as err:  # noqa: BLE001 - the first failure is raised once the others end
+                    _log(f"{unit.key} failed: {err!r}")
+                    failure = failure or err
+    if failure is not None:
+        raise failure
 
 
 if __name__ == "__main__":

@@ -200,7 +200,8 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
         "## What these numbers come from",
         "",
         f"- This invocation's plan: {'the headline row alone (`--quick`)' if args.quick else 'the whole grid'}, "
-        f"{finished} of its {len(units)} units finished; training seeds {', '.join(map(str, args.seeds))}; held-out games: "
+        f"{finished} of its {len(units)} units finished"
+        f"{' (`--doc-only`: this page was written from the results saved so far; nothing was run)' if getattr(args, 'doc_only', False) else ''}; training seeds {', '.join(map(str, args.seeds))}; held-out games: "
         f"seeds 1-{args.episodes} of `{study.TEST_SPLIT}`, played greedily.",
         f"- CPU time of those units: {sum(r.get('cpu_s', 0.0) for k, r in results.items() if k in keys) / 60:.1f} "
         "CPU-minutes (the one-off calibration not counted).",

@@ -178,6 +178,35 @@ def test_the_page_has_every_table_and_says_what_it_comes_from(tmp_path):
     assert f"**The full grid has not been run**: {len(results) - len(SEEDS)} of its {len(units)} units" in text
 
 
+def test_workers_run_units_in_their_own_processes_and_an_evaluation_waits_for_its_checkpoint(tmp_path):
+    config = dict(env=ENV_ID, env_kwargs=dict(KNOBS), max_turns=MAX_TURNS, algo="ppo", tasks_per_iter=2, group_size=1,
+                  num_envs=2, minibatch=2, epochs=1, iterations=1, train_tasks=2, eval_tasks=2, eval_every=0, save_every=0,
+                  sft_demos=2, sft_epochs=1, seed=0)
+    train = Unit("train/cc/ppo/seed0", "train", config)
+    # listed first, so a scheduler that ignored the dependency would start it before its checkpoint exists
+    evaluation = Unit("transfer/cc3/ppo/seed0", "eval", {"env": ENV_ID, "max_turns": MAX_TURNS + 1}, source=train.key)
+    results = reproduce.run_all(tmp_path, [evaluation, train, _trivial_unit()], CAL, 2, workers=2)
+    assert set(results) == {train.key, evaluation.key, "trivial/cc"}
+    assert results[evaluation.key]["iteration"] == 1  # the trained checkpoint, not a fresh model
+    assert all(json.loads((tmp_path / key / "result.json").read_text())["complete"] for key in results)
+    serial = reproduce.run_all(tmp_path / "serial", [train], CAL, 2)
+    assert serial[train.key]["successes"] == results[train.key]["successes"]
+
+
+def test_a_failing_unit_stops_the_parallel_run_and_keeps_the_finished_results(tmp_path):
+    broken = Unit("trivial/broken", "trivial", {"env": "TextWorld-NoSuchGame-v0", "env_kwargs": {}, "max_turns": 3,
+                                                 "reward": "sparse"})
+    with pytest.raises(Exception, match="NoSuchGame"):
+        reproduce.run_all(tmp_path, [broken, _trivial_unit()], CAL, 2, workers=2)
+    assert not (tmp_path / "trivial/broken/result.json").exists()
+    assert json.loads((tmp_path / "trivial/cc/result.json").read_text())["complete"]  # ran beside it: kept
+    with pytest.raises(ValueError, match="evaluates train/missing, which is not in the plan"):
+        reproduce.run_all(tmp_path, [Unit("transfer/x", "eval", {"env": ENV_ID, "max_turns": 3}, source="train/missing")],
+                          CAL, 2, workers=2)
+    with pytest.raises(ValueError, match="workers must be an int >= 1, got 0"):
+        reproduce.run_all(tmp_path, [_trivial_unit()], CAL, 2, workers=0)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--episodes", "0"], "--episodes must be an int in [1, 100], got 0"),
     (["--episodes", "101"], "--episodes must be an int in [1, 100], got 101"),
@@ -185,6 +214,7 @@ def test_the_page_has_every_table_and_says_what_it_comes_from(tmp_path):
     (["--seeds", "1", "1"], "--seeds repeats a seed"),
     (["--budget-minutes", "0"], "--budget-minutes must be a positive number, got 0.0"),
     (["--budget-minutes", "soon"], "--budget-minutes takes a number of CPU minutes, got 'soon'"),
+    (["--workers", "0"], "--workers must be an int in [1, "),
 ])
 def test_bad_arguments_are_refused_with_a_clear_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -243,3 +273,19 @@ def test_dry_run_prints_the_plan_and_budget_and_runs_nothing(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == [reproduce.CALIBRATION]  # no unit ran, no page written
     assert reproduce.main(["--dry-run", "--quick", "--out", str(tmp_path)]) == 0
     assert "5 units" in capsys.readouterr().out
+
+
+def test_doc_only_writes_the_page_from_the_finished_units_and_runs_nothing(tmp_path, capsys):
+    (tmp_path / reproduce.CALIBRATION).write_text(json.dumps({**CAL, "setting": json.dumps(study.SETTING, sort_keys=True)}))
+    units = study.plan(SEEDS)
+    trivial = next(u for u in units if u.key == "trivial/w2-o3-q4")
+    reproduce.save_result(tmp_path, trivial, 100, _fake_results([trivial], {"trivial/": 0.19})[trivial.key])
+    doc = tmp_path / "r.md"
+    assert reproduce.main(["--doc-only", "--out", str(tmp_path), "--doc", str(doc), "--figures", str(tmp_path / "img")]) == 0
+    text = doc.read_text()
+    assert f"1 of its {len(units)} units finished (`--doc-only`" in text and "| best trivial policy (most objective words) | 19%" in text
+    assert "| PPO | not run |" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([reproduce.CALIBRATION, "trivial", "r.md", "img"])  # nothing ran
+    with pytest.raises(SystemExit):
+        reproduce.parse_args(["--doc-only", "--dry-run"])
+    assert "choose one" in capsys.readouterr().err
