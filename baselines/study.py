@@ -108,6 +108,8 @@ GROUP = {"ppo": dict(tasks_per_iter=8, group_size=1), "grpo": dict(tasks_per_ite
          "rloo": dict(tasks_per_iter=2, group_size=4)}
 
 KINDS = ("train", "eval", "trivial")
+#: The row of the headline's SFT model with no RL after it.
+SFT_ONLY = f"SFT alone ({HEADLINE_DEMOS} demos, no RL)"
 #: In a claim: the best of a finding's rows other than its first and last (the budget mixes).
 BEST_MIX = "best mix"
 
@@ -163,6 +165,12 @@ def transfer_unit(source: Unit, env: str) -> Unit:
                 {"env": env, "max_turns": TURNS[env]}, source=source.key)
 
 
+def sft_only_unit(seed: int) -> Unit:
+    """The headline's SFT with no RL after it: what RL adds is measured against this."""
+    unit = train_unit(BASE_ENV, "ppo", HEADLINE_DEMOS, "sparse", seed, iterations=0)
+    return Unit(f"train/{_env_slug(BASE_ENV)}/sft{HEADLINE_DEMOS}-only/seed{seed}", "train", unit.config)
+
+
 def headline_units(seeds: Sequence[int]) -> list[Unit]:
     return [train_unit(BASE_ENV, "ppo", HEADLINE_DEMOS, "sparse", s, iterations=HEADLINE_ITERATIONS) for s in seeds]
 
@@ -179,6 +187,7 @@ def plan(seeds: Sequence[int], quick: bool = False) -> list[Unit]:
     if not quick:
         units += [train_unit(BASE_ENV, algo, HEADLINE_DEMOS, "sparse", s, iterations=HEADLINE_ITERATIONS)
                   for algo in ALGOS for s in seeds]
+        units += [sft_only_unit(s) for s in seeds]
         units += [trivial_unit(DENSITY_ENV)]
         units += [train_unit(DENSITY_ENV, algo, DENSITY_DEMOS, reward, s, iterations=DENSITY_ITERATIONS)
                   for algo in DENSITY_ALGOS for reward in DENSITIES for s in seeds]
@@ -249,10 +258,15 @@ def findings(seeds: Sequence[int], quick: bool = False) -> list[Finding]:
         "algorithms", "Algorithms: PPO vs GRPO vs RLOO", "PPO most robust, RLOO also learns, GRPO weak on TextWorld "
         "(1.5B on w2-o3-q4: PPO 88, RLOO 51, GRPO about 18)",
         (Row("best trivial policy", (triv,)),) + tuple(
-            Row(algo.upper(), _train_keys(BASE_ENV, algo, HEADLINE_DEMOS, "sparse", seeds), paper_algo[algo]) for algo in ALGOS),
+            Row(algo.upper(), _train_keys(BASE_ENV, algo, HEADLINE_DEMOS, "sparse", seeds), paper_algo[algo]) for algo in ALGOS)
+        + (Row(SFT_ONLY, tuple(sft_only_unit(s).key for s in seeds), "95% (100 demos, no RL)"),),
         (Claim("PPO beats GRPO", "PPO", ">", "GRPO"), Claim("RLOO beats GRPO", "RLOO", ">", "GRPO"),
-         Claim("RLOO learns: beats the best trivial policy", "RLOO", ">", "best trivial policy")),
-        f"`{BASE_ENV}`, SFT on {HEADLINE_DEMOS} demos then {HEADLINE_ITERATIONS} iterations of 8 episodes"))
+         Claim("RLOO learns: beats the best trivial policy", "RLOO", ">", "best trivial policy"),
+         Claim("RL adds to SFT: PPO beats SFT alone (the paper: an SFT prior plus RL beats either alone)", "PPO", ">",
+               SFT_ONLY)),
+        f"`{BASE_ENV}`, SFT on {HEADLINE_DEMOS} demos then {HEADLINE_ITERATIONS} iterations of 8 episodes; every algorithm "
+        "starts from the same SFT model of each training seed (the SFT depends on the seed alone), which is also the "
+        "SFT-alone row"))
     paper_density = {("ppo", "sparse"): "41%", ("ppo", "dense"): "58%", ("rloo", "sparse"): "55%", ("rloo", "dense"): "55%"}
     out.append(Finding(
         "density", "Reward density: sparse vs dense on tw-simple", "dense helps PPO (41% to 58%), RLOO indifferent (55% both)",

@@ -23,7 +23,10 @@ def test_the_plan_covers_the_grid():
     train = [u for u in units if u.kind == "train"]
     for algo in study.ALGOS:
         assert sorted(u.config["seed"] for u in train if u.config["algo"] == algo and u.config["env"] == study.BASE_ENV
-                      and not u.config.get("budget_units")) == SEEDS
+                      and not u.config.get("budget_units") and u.config["iterations"]) == SEEDS
+    sft_only = [u for u in train if u.config["env"] == study.BASE_ENV and u.config["iterations"] == 0 and not u.config.get("budget_units")]
+    headline = study.headline_units(SEEDS)
+    assert [u.config for u in sft_only] == [{**h.config, "iterations": 0} for h in headline]  # the headline's SFT, no RL
     density = {(u.config["algo"], u.config["reward"], u.config["seed"]) for u in train if u.config["env"] == study.DENSITY_ENV}
     assert density == {(a, r, s) for a in ("ppo", "rloo") for r in ("sparse", "dense") for s in SEEDS}
     budget = [u for u in train if u.config.get("budget_units")]

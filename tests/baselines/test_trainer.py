@@ -81,6 +81,26 @@ def test_sft_warm_start_lowers_the_demonstration_loss(small_config):
     trainer.close()
 
 
+def test_the_sft_model_depends_on_the_seed_not_on_the_rl_algorithm(small_config, tmp_path):
+    """The study's algorithms start from one SFT model per training seed (docs/reproduction.md
+    says so, and reads its SFT-alone row as every algorithm's starting point)."""
+    def sft_weights(seed, **overrides):
+        # each run builds its own initial tiny model in its own directory, as the study's runs do
+        trainer = Trainer(small_config(sft_demos=2, sft_epochs=2, iterations=0, mode="choice", sft_loss="choice",
+                                       seed=seed, out=str(tmp_path / f"{overrides['algo']}-seed{seed}"), **overrides))
+        trainer.warm_start()
+        weights = {k: v.clone() for k, v in trainer.policy.lm.state_dict().items()}
+        trainer.close()
+        return weights
+
+    ppo = sft_weights(0, algo="ppo", tasks_per_iter=4, group_size=1)
+    for other in (dict(algo="grpo", tasks_per_iter=2, group_size=2), dict(algo="rloo", tasks_per_iter=1, group_size=4)):
+        weights = sft_weights(0, **other)
+        assert all(torch.equal(ppo[k], weights[k]) for k in ppo), other
+    other_seed = sft_weights(1, algo="ppo", tasks_per_iter=4, group_size=1)
+    assert not all(torch.equal(ppo[k], other_seed[k]) for k in ppo)  # the check can tell two SFT models apart
+
+
 @pytest.mark.parametrize("score, temperature", [("mean", 1.0), ("sum", 0.7)])
 def test_the_choice_loss_is_minus_the_log_probability_rl_trains(small_config, score, temperature):
     """SFT's choice loss is -log p(demonstrated command) under the very softmax over the
