@@ -5,6 +5,7 @@
     python -m baselines.reproduce --dry-run       # the plan and its CPU budget, nothing run
     python -m baselines.reproduce --workers 2     # two units at once, each in its own process
     python -m baselines.reproduce --doc-only      # the page from the units finished so far; nothing run
+    python -m baselines.reproduce --only 'transfer/*'   # the units whose keys match (and what they need)
 
 Runs the grid of :mod:`baselines.study` (algorithms, reward density, SFT:RL budget mixes,
 transfer; every training condition with each of ``--seeds``), evaluates greedily on the
@@ -240,6 +241,22 @@ def fit_budget(units: list[Unit], cal: dict[str, float], episodes: int, minutes:
 
 
 # --- the command ----------------------------------------------------------------------------
+def select(units: list[Unit], patterns: Sequence[str] | None) -> list[Unit]:
+    """The units whose keys match one of the shell ``patterns`` (all without patterns), with
+    the training units they evaluate, in plan order. Raises on a pattern that matches none."""
+    if patterns is None:
+        return units
+    from fnmatch import fnmatchcase
+
+    for pattern in patterns:
+        if not any(fnmatchcase(u.key, pattern) for u in units):
+            raise ValueError(f"--only {pattern!r} matches no unit of the plan; its keys look like "
+                             f"{units[0].key!r} or {units[-1].key!r} (--dry-run lists them all)")
+    chosen = {u.key for u in units if any(fnmatchcase(u.key, p) for p in patterns)}
+    chosen |= {u.source for u in units if u.key in chosen and u.source is not None}
+    return [u for u in units if u.key in chosen]
+
+
 def positive_minutes(text: str) -> float:
     try:
         value = float(text)
@@ -262,6 +279,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="CPU minutes the run may take: RL iterations are scaled down to fit")
     parser.add_argument("--workers", type=int, default=1,
                         help="units run at once, each in its own process (the CPU budget is unchanged; the wall time shrinks)")
+    parser.add_argument("--only", nargs="+", metavar="PATTERN", default=None,
+                        help="run only the units whose keys match one of these shell patterns (e.g. 'train/w2-o3-q4/*' "
+                             "'transfer/*'; --dry-run lists the keys) and the units they evaluate; the page is written "
+                             "from every finished unit")
     parser.add_argument("--doc", default="docs/reproduction.md", help="the page written from the results")
     parser.add_argument("--figures", default="docs/img", help="folder of the figures")
     args = parser.parse_args(argv)
@@ -304,7 +325,12 @@ def describe_plan(units: list[Unit], cal: dict[str, float], episodes: int, scale
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     out = Path(args.out)
-    units = study.plan(args.seeds, quick=args.quick)
+    plan = study.plan(args.seeds, quick=args.quick)
+    try:
+        units = select(plan, args.only)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     cal = calibrate(out)
     units, scale = fit_budget(units, cal, args.episodes, args.budget_minutes)
     plan_lines = describe_plan(units, cal, args.episodes, scale, args.budget_minutes)
@@ -313,10 +339,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         if args.doc_only:
-            results = finished_results(out, units, args.episodes)
-            _log(f"--doc-only: {len(results)} of {len(units)} units have results; nothing is run")
+            results = page_results(out, plan, units, args.episodes)
+            _log(f"--doc-only: {len(results)} of {len(plan)} units have results; nothing is run")
         else:
-            results = run_all(out, units, cal, args.episodes, workers=args.workers)
+            run_all(out, units, cal, args.episodes, workers=args.workers)
+            results = page_results(out, plan, units, args.episodes)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -334,14 +361,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def finished_results(out: Path, units: list[Unit], episodes: int) -> dict[str, dict]:
-    """The saved results of the finished ``units``, by key (unfinished ones are left out)."""
+def finished_results(out: Path, units: list[Unit], episodes: int, skip_stale: bool = False) -> dict[str, dict]:
+    """The saved results of the finished ``units``, by key (unfinished ones are left out; so
+    are results made with other settings when ``skip_stale``, else they raise)."""
     results = {}
     for unit in units:
-        done = load_result(out, unit, episodes)
+        try:
+            done = load_result(out, unit, episodes)
+        except ValueError:
+            if not skip_stale:
+                raise
+            done = None
         if done is not None:
             results[unit.key] = done
     return results
+
+
+def page_results(out: Path, plan: list[Unit], units: list[Unit], episodes: int) -> dict[str, dict]:
+    """What the page is written from: every finished unit of the plan, with this invocation's
+    ``units`` (perhaps scaled to a budget) read as they ran."""
+    return {**finished_results(out, plan, episodes, skip_stale=True), **finished_results(out, units, episodes)}
 
 
 def run_all(out: Path, units: list[Unit], cal: dict[str, float], episodes: int, workers: int = 1) -> dict[str, dict]:

@@ -188,6 +188,9 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
     finished = len(keys & set(results))
     head_iters = sorted({u.config.get("iterations") for u in units if u.key.startswith("train/w2-o3-q4/ppo-sft")})
     setting = study.SETTING
+    scope = "the headline row alone (`--quick`)" if args.quick else "the whole grid"
+    if getattr(args, "only", None):
+        scope += ", the units matching `--only " + " ".join(args.only) + "` (and those they evaluate)"
     lines = [
         "# Reproducing the paper's findings in miniature",
         "",
@@ -199,7 +202,7 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
         "",
         "## What these numbers come from",
         "",
-        f"- This invocation's plan: {'the headline row alone (`--quick`)' if args.quick else 'the whole grid'}, "
+        f"- This invocation's plan: {scope}, "
         f"{finished} of its {len(units)} units finished"
         f"{' (`--doc-only`: this page was written from the results saved so far; nothing was run)' if getattr(args, 'doc_only', False) else ''}; training seeds {', '.join(map(str, args.seeds))}; held-out games: "
         f"seeds 1-{args.episodes} of `{study.TEST_SPLIT}`, played greedily.",

@@ -292,3 +292,32 @@ def test_doc_only_writes_the_page_from_the_finished_units_and_runs_nothing(tmp_p
     with pytest.raises(SystemExit):
         reproduce.parse_args(["--doc-only", "--dry-run"])
     assert "choose one" in capsys.readouterr().err
+
+
+def test_only_selects_units_by_key_with_the_checkpoints_they_evaluate():
+    units = study.plan(SEEDS)
+    chosen = reproduce.select(units, ["transfer/w8-o3-q4/*"])
+    keys = [u.key for u in chosen]
+    assert {k for k in keys if k.startswith("transfer/")} == {f"transfer/w8-o3-q4/ppo-sft{study.HEADLINE_DEMOS}-sparse/seed{s}" for s in SEEDS}
+    assert {k for k in keys if k.startswith("train/")} == {u.key for u in study.headline_units(SEEDS)}  # their sources
+    assert len(keys) == 2 * len(SEEDS) and keys == [u.key for u in units if u.key in keys]  # plan order
+    assert reproduce.select(units, None) == units
+    both = reproduce.select(units, ["trivial/*", "start/*"])
+    assert {u.kind for u in both} == {"trivial", "eval"} and not any(u.source for u in both)
+    with pytest.raises(ValueError, match="--only 'train/nothing/\\*' matches no unit of the plan"):
+        reproduce.select(units, ["train/nothing/*"])
+
+
+def test_the_page_of_a_selection_reads_every_finished_unit(tmp_path, capsys):
+    (tmp_path / reproduce.CALIBRATION).write_text(json.dumps({**CAL, "setting": json.dumps(study.SETTING, sort_keys=True)}))
+    units = study.plan(SEEDS)
+    trivial = next(u for u in units if u.key == "trivial/w2-o3-q4")
+    reproduce.save_result(tmp_path, trivial, 100, _fake_results([trivial], {"trivial/": 0.19})[trivial.key])
+    doc = tmp_path / "r.md"
+    argv = ["--only", "start/w2-o3-q4", "--out", str(tmp_path), "--doc", str(doc), "--figures", str(tmp_path / "img")]
+    assert reproduce.main(["--doc-only", *argv]) == 0
+    text = doc.read_text()
+    assert "the units matching `--only start/w2-o3-q4`" in text
+    assert "| best trivial policy (most objective words) | 19%" in text  # finished, though not selected
+    assert reproduce.main(["--doc-only", "--only", "nope/*", "--out", str(tmp_path)]) == 2
+    assert "matches no unit" in capsys.readouterr().err
