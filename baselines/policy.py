@@ -246,17 +246,87 @@ def choice_distribution(token_scores: Sequence[torch.Tensor], score: str = "mean
     return torch.log_softmax(torch.stack([reduce(s) for s in token_scores]), dim=0)
 
 
-def turn_choice_distributions(lm: Any, episode: Any, temperature: float, score: str, pad_id: int, batch: int = 64,
-                              turns: Sequence[int] | None = None):
+#: Most candidate tokens packed after an episode in one forward pass of
+#: :func:`packed_candidate_logprobs` (more are split across passes).
+PACKED_TOKENS = 4096
+
+
+def packed_candidate_logprobs(lm: Any, tokens: Sequence[int], starts: Sequence[int],
+                              candidates: Sequence[Sequence[Sequence[int]]], temperature: float,
+                              max_tokens: int = PACKED_TOKENS) -> list[list[torch.Tensor]]:
+    """Per-token log-probabilities of each turn's candidate replies, the turn's context being
+    ``tokens[:starts[k]]``, from one forward pass (differentiable when grad is on).
+
+    The episode runs once and every turn's candidates are packed after it: an attention mask
+    lets a candidate's tokens see its turn's context and its own earlier tokens only, and
+    its positions continue the context's, so each score equals
+    :func:`candidate_logprobs` on that turn alone (a test checks it). Every turn's context
+    is a prefix of the same episode, so running each turn's context again, as a turn-by-turn
+    loop does, costs the square of the episode's length; this costs it once. More than
+    ``max_tokens`` candidate tokens are split into several passes (by turns)."""
+    device = device_of(lm)
+    result: list[list[torch.Tensor]] = []
+    group: list[int] = []
+    size = 0
+    for k in range(len(starts)):
+        width = sum(len(c) for c in candidates[k])
+        if group and size + width > max_tokens:
+            result += _packed_pass(lm, tokens, [starts[i] for i in group], [candidates[i] for i in group], temperature, device)
+            group, size = [], 0
+        group.append(k)
+        size += width
+    if group:
+        result += _packed_pass(lm, tokens, [starts[i] for i in group], [candidates[i] for i in group], temperature, device)
+    return result
+
+
+def _packed_pass(lm, tokens, starts, candidates, temperature, device) -> list[list[torch.Tensor]]:
+    end = max(starts)
+    ids, pos, spans = list(tokens[:end]), list(range(end)), []
+    for s, cands in zip(starts, candidates):
+        for c in cands:
+            spans.append((s, len(ids), len(c)))
+            ids += c
+            pos += range(s, s + len(c))
+    n = len(ids)
+    mask = torch.zeros(n, n, dtype=torch.bool, device=device)
+    mask[:end, :end] = torch.ones(end, end, dtype=torch.bool, device=device).tril()
+    for s, offset, width in spans:
+        mask[offset: offset + width, :s] = True
+        mask[offset: offset + width, offset: offset + width] = torch.ones(width, width, dtype=torch.bool, device=device).tril()
+    # additive (0 or the dtype's minimum): eager attention adds the mask, sdpa takes either
+    dtype = next(lm.parameters()).dtype
+    additive = torch.zeros(n, n, dtype=dtype, device=device).masked_fill_(~mask, torch.finfo(dtype).min)
+    logits = lm(input_ids=torch.tensor([ids], device=device), attention_mask=additive[None, None],
+                position_ids=torch.tensor([pos], device=device), use_cache=False).logits[0]
+    logp = torch.log_softmax(logits.float() / temperature, dim=-1)
+    ids_t = torch.tensor(ids, device=device)
+    out, spans_iter = [], iter(spans)
+    for s, cands in zip(starts, candidates):
+        turn = []
+        for c in cands:
+            _, offset, width = next(spans_iter)
+            first = logp[s - 1, c[0]][None]
+            rest = logp[torch.arange(offset, offset + width - 1, device=device), ids_t[offset + 1: offset + width]]
+            turn.append(torch.cat([first, rest]))
+        out.append(turn)
+    return out
+
+
+def turn_choice_distributions(lm: Any, episode: Any, temperature: float, score: str, turns: Sequence[int] | None = None):
     """For each agent turn of a choice-mode ``episode`` (its ``reply_start`` and
     ``candidates``), or only those in ``turns``: ``(turn, reply_start, log-probabilities of
-    choosing each offered command)`` under ``lm`` (:func:`candidate_logprobs` after the
-    turn's context, then :func:`choice_distribution`). What the trainer's ratio, its
-    reference KL and SFT's choice loss are all taken on."""
-    for k in range(len(episode.reply_start)) if turns is None else turns:
-        start = episode.reply_start[k]
-        scores = candidate_logprobs(lm, episode.tokens[:start], episode.candidates[k], temperature, pad_id, batch)
-        yield k, start, choice_distribution(scores, score)
+    choosing each offered command)`` under ``lm`` (the candidates' token log-probabilities
+    after the turn's context, all turns in one pass by :func:`packed_candidate_logprobs`,
+    then :func:`choice_distribution`). What the trainer's ratio, its reference KL and SFT's
+    choice loss are all taken on."""
+    ks = list(range(len(episode.reply_start)) if turns is None else turns)
+    if not ks:
+        return
+    starts = [episode.reply_start[k] for k in ks]
+    scores = packed_candidate_logprobs(lm, episode.tokens, starts, [episode.candidates[k] for k in ks], temperature)
+    for k, start, token_scores in zip(ks, starts, scores):
+        yield k, start, choice_distribution(token_scores, score)
 
 
 @dataclass

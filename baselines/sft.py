@@ -72,8 +72,7 @@ def sft_loss(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     return -masked_mean(logp, batch["mask"])
 
 
-def choice_loss(lm: Any, episodes: Sequence[Episode], *, temperature: float, score: str, pad_id: int,
-                batch: int = 64) -> torch.Tensor:
+def choice_loss(lm: Any, episodes: Sequence[Episode], *, temperature: float, score: str) -> torch.Tensor:
     """Mean over the demonstrated turns of ``-log p(demonstrated command)`` under the softmax
     over the offered commands (:func:`~baselines.policy.choice_distribution` of their
     ``score``), at ``temperature``: the log-probability choice mode samples from and the
@@ -83,7 +82,7 @@ def choice_loss(lm: Any, episodes: Sequence[Episode], *, temperature: float, sco
         if len(ep.candidates) != len(ep.reply_start):
             raise ValueError("the choice loss needs choice-mode demonstrations (made by an Agent with mode='choice')")
         offered = [k for k, choice in enumerate(ep.choice) if choice != NOT_OFFERED]
-        for k, _, dist in turn_choice_distributions(lm, ep, temperature, score, pad_id, batch, turns=offered):
+        for k, _, dist in turn_choice_distributions(lm, ep, temperature, score, turns=offered):
             terms.append(-dist[ep.choice[k]])
     if not terms:
         raise ValueError("no demonstrated turn chose an offered command; the choice loss has nothing to train on")
@@ -91,7 +90,7 @@ def choice_loss(lm: Any, episodes: Sequence[Episode], *, temperature: float, sco
 
 
 def sft_objective(model: Any, batch: dict[str, torch.Tensor], episodes: Sequence[Episode] = (), *, loss: str = "token",
-                  temperature: float = 1.0, score: str = "mean", pad_id: int = 0) -> torch.Tensor:
+                  temperature: float = 1.0, score: str = "mean") -> torch.Tensor:
     """The SFT loss named ``loss`` (:data:`SFT_LOSSES`) on a minibatch: ``batch`` is the
     padded ``episodes`` (the token loss reads the batch, the choice loss the episodes).
     ``model`` is the :class:`~baselines.policy.PolicyModel` (or its DDP wrapper)."""
@@ -100,7 +99,7 @@ def sft_objective(model: Any, batch: dict[str, torch.Tensor], episodes: Sequence
     total = sft_loss(model, batch) if loss in ("token", "both") else None
     if loss in ("choice", "both"):
         def choices(lm):
-            return choice_loss(lm, episodes, temperature=temperature, score=score, pad_id=pad_id), None
+            return choice_loss(lm, episodes, temperature=temperature, score=score), None
 
         chosen = model(batch["tokens"], batch["attention"], choices=choices)[0]
         total = chosen if total is None else total + chosen

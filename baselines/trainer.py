@@ -413,8 +413,7 @@ class Trainer:
                 chunk = [episodes[i] for i in order[start: start + cfg.minibatch]]
                 batch = to_device(pad_batch(chunk, self.chat.eos_id), self.device)
                 losses.append(sft_step(self.model, self.optimizer, batch, self.accelerator.backward, cfg.max_grad_norm,
-                                       chunk, loss=cfg.sft_loss, temperature=cfg.temperature, score=cfg.choice_score,
-                                       pad_id=self.chat.eos_id))
+                                       chunk, loss=cfg.sft_loss, temperature=cfg.temperature, score=cfg.choice_score))
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{losses[-1]:.3f}")
@@ -462,8 +461,7 @@ class Trainer:
         at the reply's first token (as :meth:`_actions` places them)."""
         rows, cols, logps, ents = [], [], [], []
         for row, ep in enumerate(episodes):
-            for k, start, dist in turn_choice_distributions(lm, ep, self.cfg.temperature, self.cfg.choice_score,
-                                                            self.chat.eos_id, self.agent.score_batch):
+            for k, start, dist in turn_choice_distributions(lm, ep, self.cfg.temperature, self.cfg.choice_score):
                 rows.append(row)
                 cols.append(start)
                 logps.append(dist[ep.choice[k]])

@@ -7,7 +7,7 @@ import torch
 
 from baselines.chat import ChatFormat
 from baselines.policy import (Agent, PolicyModel, candidate_logprobs, choice_distribution, masked_logprobs,
-                              token_entropy, token_logprobs)
+                              packed_candidate_logprobs, token_entropy, token_logprobs)
 
 
 def _critic(tiny):
@@ -93,3 +93,37 @@ def test_choice_scores_in_one_batch_equal_scores_one_by_one(tiny):
         assert torch.allclose(a, b, atol=1e-5)
     dist = choice_distribution(together, "mean")
     assert float(dist.exp().sum()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+@pytest.mark.parametrize("max_tokens", [4096, 5])
+def test_packed_candidates_of_every_turn_equal_each_turn_scored_alone(tiny, attention, max_tokens):
+    """One pass over the episode with every turn's candidates packed after it gives each
+    turn's scores (and their gradients) as scoring the turn after its own context does."""
+    model, tokenizer = tiny
+    chat = ChatFormat(tokenizer)
+    old = model.config._attn_implementation
+    model.config._attn_implementation = attention
+    try:
+        g = torch.Generator().manual_seed(0)
+        vocab = model.config.vocab_size
+        tokens = torch.randint(3, vocab, (90,), generator=g).tolist()
+        starts = [12, 40, 41, 90]  # the last turn's context is the whole episode
+        cands = [[torch.randint(3, vocab, (int(w),), generator=g).tolist() for w in widths]
+                 for widths in ([1, 3, 2], [4], [2, 2, 1, 5], [3, 1])]
+        packed = packed_candidate_logprobs(model, tokens, starts, cands, 0.7, max_tokens=max_tokens)
+        alone = [candidate_logprobs(model, tokens[:s], c, 0.7, chat.eos_id) for s, c in zip(starts, cands)]
+        assert [[len(x) for x in turn] for turn in packed] == [[len(c) for c in turn] for turn in cands]
+        for p_turn, a_turn in zip(packed, alone):
+            for p, a in zip(p_turn, a_turn):
+                assert torch.allclose(p, a, atol=1e-5)
+        weight = model.get_input_embeddings().weight
+        grads = []
+        for scores in (packed, alone):
+            model.zero_grad()
+            torch.stack([choice_distribution(turn, "mean")[0] for turn in scores]).sum().backward()
+            grads.append(weight.grad.clone())
+        assert grads[0].abs().sum() > 0 and torch.allclose(grads[0], grads[1], atol=1e-5)
+    finally:
+        model.config._attn_implementation = old
+        model.zero_grad()

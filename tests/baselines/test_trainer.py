@@ -118,12 +118,10 @@ def test_the_choice_loss_is_minus_the_log_probability_rl_trains(small_config, sc
             assert demo.candidates[k][demo.choice[k]] == trainer.chat.action_ids(command)
     batch = pad_batch(demos, trainer.chat.eos_id)
     with torch.no_grad():
-        loss = choice_loss(trainer.policy.lm, demos, temperature=temperature, score=score, pad_id=trainer.chat.eos_id)
+        loss = choice_loss(trainer.policy.lm, demos, temperature=temperature, score=score)
         rl_logp, _ = trainer._choice_logprobs(trainer.policy.lm, demos, tuple(batch["tokens"].shape))
-        objective = sft_objective(trainer.model, batch, demos, loss="choice", temperature=temperature, score=score,
-                                  pad_id=trainer.chat.eos_id)
-        both = sft_objective(trainer.model, batch, demos, loss="both", temperature=temperature, score=score,
-                             pad_id=trainer.chat.eos_id)
+        objective = sft_objective(trainer.model, batch, demos, loss="choice", temperature=temperature, score=score)
+        both = sft_objective(trainer.model, batch, demos, loss="both", temperature=temperature, score=score)
         token = sft_objective(trainer.model, batch, demos, loss="token")
     turns = sum(d.turns for d in demos)
     assert float(loss) == pytest.approx(-float(rl_logp.sum()) / turns, rel=1e-5)
@@ -142,7 +140,7 @@ def test_sft_with_the_choice_loss_makes_the_demonstrated_choice_likelier(small_c
 
     def loss():
         with torch.no_grad():
-            return float(choice_loss(trainer.policy.lm, demos, temperature=1.0, score="mean", pad_id=trainer.chat.eos_id))
+            return float(choice_loss(trainer.policy.lm, demos, temperature=1.0, score="mean"))
 
     before = loss()
     losses = trainer.warm_start()
