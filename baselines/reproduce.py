@@ -151,32 +151,52 @@ def run_unit(out: Path, unit: Unit, episodes: int) -> dict:
 
 # --- calibration and the CPU budget ---------------------------------------------------------
 def calibrate(out: Path) -> dict[str, float]:
-    """CPU seconds of the study's parts, measured once here (a short run of the setting on
-    the base game) and kept in ``<out>/calibration.json`` (measured again when
-    :data:`baselines.study.SETTING` changed)."""
+    """CPU seconds of the study's parts, measured once here and kept in
+    ``<out>/calibration.json`` (measured again when :data:`baselines.study.SETTING` or the
+    calibrated games changed): a short run of the setting on the base game (and the trivial
+    policies there), and one on each other game the study trains on (``per_env``), whose
+    longer turn budgets and texts cost more than a turn-count scaling of the base game says."""
     path = out / CALIBRATION
     setting = json.dumps(study.SETTING, sort_keys=True)
+    others = [env for env in study.TRAIN_ENVS if env != study.BASE_ENV]
     if path.exists():
         try:
             kept = json.loads(path.read_text())
         except ValueError:
             kept = {}
-        if kept.get("setting") == setting:
+        if kept.get("setting") == setting and sorted(kept.get("per_env", {})) == sorted(others):
             return kept
-    import shutil
-
     import textagent_envs
+
+    from .trivial import play_trivial
+
+    _log("calibrating: short runs of the study's setting to measure CPU time per episode "
+         f"({', '.join(study.TRAIN_ENVS)})")
+    result: dict[str, Any] = _measure(out / "calibration-run", study.BASE_ENV)
+    t0 = time.process_time()
+    make = lambda: textagent_envs.make(study.BASE_ENV, max_episode_steps=study.TURNS[study.BASE_ENV], engine="native")  # noqa: E731
+    play_trivial("random admissible", make, list(range(111, 115)))
+    result["env_episode_s"] = (time.process_time() - t0) / 4
+    result["per_env"] = {env: {k: v for k, v in _measure(out / "calibration-run", env).items() if k != "build_s"}
+                         for env in others}
+    result.update(machine=platform.machine(), measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), setting=setting)
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+def _measure(run: Path, env: str) -> dict[str, float]:
+    """CPU seconds of building the model, an SFT demonstration epoch, a training episode and
+    an evaluation episode of the setting on ``env`` at its turn budget."""
+    import shutil
 
     from .config import TrainConfig
     from .trainer import Trainer
-    from .trivial import play_trivial
 
-    _log("calibrating: a short run of the study's setting to measure CPU time per episode")
-    run = out / "calibration-run"
     shutil.rmtree(run, ignore_errors=True)
     t0 = time.process_time()
-    trainer = Trainer(TrainConfig(**{**study.SETTING, "sft_demos": 4, "sft_epochs": 1, "iterations": 1, "seed": 0,
-                                     "eval_every": 0, "out": str(run)}))
+    trainer = Trainer(TrainConfig(**{**study.SETTING, "env": env, "max_turns": study.TURNS[env], "sft_demos": 4,
+                                     "sft_epochs": 1, "iterations": 1, "seed": 0, "eval_every": 0, "out": str(run)}))
     t1 = time.process_time()
     trainer.warm_start()
     t2 = time.process_time()
@@ -185,16 +205,9 @@ def calibrate(out: Path) -> dict[str, float]:
     trainer.evaluate(list(range(101, 109)))
     t4 = time.process_time()
     trainer.close()
-    make = lambda: textagent_envs.make(study.BASE_ENV, max_episode_steps=study.TURNS[study.BASE_ENV], engine="native")  # noqa: E731
-    play_trivial("random admissible", make, list(range(111, 115)))
-    t5 = time.process_time()
     shutil.rmtree(run, ignore_errors=True)
-    result = {"build_s": t1 - t0, "demo_s": (t2 - t1) / 4, "train_episode_s": (t3 - t2) / study.SETTING["tasks_per_iter"],
-              "eval_episode_s": (t4 - t3) / 8, "env_episode_s": (t5 - t4) / 4, "machine": platform.machine(),
-              "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "setting": setting}
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=1) + "\n")
-    return result
+    return {"build_s": t1 - t0, "demo_s": (t2 - t1) / 4, "train_episode_s": (t3 - t2) / study.SETTING["tasks_per_iter"],
+            "eval_episode_s": (t4 - t3) / 8}
 
 
 def rl_iterations(unit: Unit) -> int:
@@ -204,14 +217,18 @@ def rl_iterations(unit: Unit) -> int:
 
 
 def estimate(unit: Unit, cal: dict[str, float], episodes: int) -> float:
-    """Estimated CPU seconds of ``unit`` (episode costs scale with the turn budget over the
-    calibration's 8 turns)."""
+    """Estimated CPU seconds of ``unit``: from the calibration of its game when it has one
+    (``per_env``), otherwise the base game's, with episode costs scaled by the turn budget
+    over the base game's."""
     c = unit.config
-    turns = c.get("max_turns", 8) / 8
+    turns = c.get("max_turns", 8) / study.TURNS[study.BASE_ENV]
     if unit.kind == "trivial":
         from .trivial import TRIVIAL
 
         return len(TRIVIAL) * episodes * cal["env_episode_s"] * turns
+    own = cal.get("per_env", {}).get(c.get("env"))
+    if own is not None:
+        cal, turns = {**cal, **own}, 1.0
     evaluation = cal["build_s"] + episodes * cal["eval_episode_s"] * turns
     if unit.kind == "eval":
         return evaluation

@@ -103,6 +103,8 @@ BUDGET_UNITS, BUDGET_MIXES = 1000, (0, 20, 40, 60, 80, 100)
 ALGOS = ("ppo", "grpo", "rloo")
 DENSITY_ALGOS, DENSITIES = ("ppo", "rloo"), ("sparse", "dense")
 DENSITY_ENV, DENSITY_DEMOS, DENSITY_ITERATIONS = "TextWorld-Simple-v0", 20, 40
+#: The games the study trains on (each calibrated on its own by ``baselines.reproduce``).
+TRAIN_ENVS = (BASE_ENV, DENSITY_ENV)
 #: Group size of GRPO and RLOO: 2 tasks x 4 rollouts = PPO's 8 episodes an iteration.
 GROUP = {"ppo": dict(tasks_per_iter=8, group_size=1), "grpo": dict(tasks_per_iter=2, group_size=4),
          "rloo": dict(tasks_per_iter=2, group_size=4)}

@@ -16,6 +16,28 @@ SEEDS = [0, 1, 2]
 CAL = {"build_s": 1.0, "demo_s": 0.1, "train_episode_s": 0.5, "eval_episode_s": 0.1, "env_episode_s": 0.01}
 
 
+def _calibration_file():
+    """A kept calibration that matches the study (so no test measures one)."""
+    per_env = {env: {"demo_s": 0.3, "train_episode_s": 4.0, "eval_episode_s": 0.5}
+               for env in study.TRAIN_ENVS if env != study.BASE_ENV}
+    return {**CAL, "per_env": per_env, "setting": json.dumps(study.SETTING, sort_keys=True)}
+
+
+def test_a_game_calibrated_on_its_own_is_estimated_from_its_own_costs():
+    density = next(u for u in study.plan(SEEDS) if u.config.get("env") == study.DENSITY_ENV and u.kind == "train")
+    scaled = reproduce.estimate(density, CAL, 100)  # the base game's costs x the turn budget (24 / 8)
+    own = reproduce.estimate(density, _calibration_file(), 100)
+    c = density.config
+    per_iter = c["tasks_per_iter"] * c["group_size"]
+    evals = c["iterations"] // c["eval_every"] + 1
+    assert own == pytest.approx(CAL["build_s"] + 100 * 0.5 + c["sft_demos"] * c["sft_epochs"] * 0.3
+                                + c["iterations"] * per_iter * 4.0 + evals * c["eval_tasks"] * 0.5)
+    assert scaled == pytest.approx(CAL["build_s"] + 3 * (100 * 0.1 + c["iterations"] * per_iter * 0.5
+                                                         + evals * c["eval_tasks"] * 0.1) + c["sft_demos"] * c["sft_epochs"] * 0.1)
+    base = study.plan(SEEDS)[2]  # a headline run: no calibration of its own, so the same either way
+    assert reproduce.estimate(base, CAL, 100) == reproduce.estimate(base, _calibration_file(), 100)
+
+
 def test_the_plan_covers_the_grid():
     units = study.plan(SEEDS)
     by_key = {u.key: u for u in units}
@@ -269,7 +291,7 @@ def test_a_headline_met_by_its_point_estimate_only_says_so(tmp_path):
 
 
 def test_dry_run_prints_the_plan_and_budget_and_runs_nothing(tmp_path, capsys):
-    (tmp_path / reproduce.CALIBRATION).write_text(json.dumps({**CAL, "setting": json.dumps(study.SETTING, sort_keys=True)}))
+    (tmp_path / reproduce.CALIBRATION).write_text(json.dumps(_calibration_file()))
     assert reproduce.main(["--dry-run", "--out", str(tmp_path), "--doc", str(tmp_path / "r.md")]) == 0
     printed = capsys.readouterr().out
     assert f"{len(study.plan(SEEDS))} units, estimated" in printed and f"train/w2-o3-q4/grpo-sft{study.HEADLINE_DEMOS}-sparse/seed2" in printed
@@ -279,7 +301,7 @@ def test_dry_run_prints_the_plan_and_budget_and_runs_nothing(tmp_path, capsys):
 
 
 def test_doc_only_writes_the_page_from_the_finished_units_and_runs_nothing(tmp_path, capsys):
-    (tmp_path / reproduce.CALIBRATION).write_text(json.dumps({**CAL, "setting": json.dumps(study.SETTING, sort_keys=True)}))
+    (tmp_path / reproduce.CALIBRATION).write_text(json.dumps(_calibration_file()))
     units = study.plan(SEEDS)
     trivial = next(u for u in units if u.key == "trivial/w2-o3-q4")
     reproduce.save_result(tmp_path, trivial, 100, _fake_results([trivial], {"trivial/": 0.19})[trivial.key])
@@ -309,7 +331,7 @@ def test_only_selects_units_by_key_with_the_checkpoints_they_evaluate():
 
 
 def test_the_page_of_a_selection_reads_every_finished_unit(tmp_path, capsys):
-    (tmp_path / reproduce.CALIBRATION).write_text(json.dumps({**CAL, "setting": json.dumps(study.SETTING, sort_keys=True)}))
+    (tmp_path / reproduce.CALIBRATION).write_text(json.dumps(_calibration_file()))
     units = study.plan(SEEDS)
     trivial = next(u for u in units if u.key == "trivial/w2-o3-q4")
     reproduce.save_result(tmp_path, trivial, 100, _fake_results([trivial], {"trivial/": 0.19})[trivial.key])
@@ -321,3 +343,24 @@ def test_the_page_of_a_selection_reads_every_finished_unit(tmp_path, capsys):
     assert "| best trivial policy (most objective words) | 19%" in text  # finished, though not selected
     assert reproduce.main(["--doc-only", "--only", "nope/*", "--out", str(tmp_path)]) == 2
     assert "matches no unit" in capsys.readouterr().err
+
+
+def test_calibration_is_kept_until_the_setting_or_the_calibrated_games_change(tmp_path, monkeypatch):
+    import baselines.trivial
+
+    measured = []
+
+    def fake_measure(run, env):
+        measured.append(env)
+        return {"build_s": 1.0, "demo_s": 0.2, "train_episode_s": 1.0 + len(measured), "eval_episode_s": 0.1}
+
+    monkeypatch.setattr(reproduce, "_measure", fake_measure)
+    monkeypatch.setattr(baselines.trivial, "play_trivial", lambda *a, **k: [])
+    (tmp_path / reproduce.CALIBRATION).write_text(json.dumps(_calibration_file()))
+    assert reproduce.calibrate(tmp_path)["per_env"] == _calibration_file()["per_env"] and measured == []  # kept
+    old = {k: v for k, v in _calibration_file().items() if k != "per_env"}  # a file from before per-game calibration
+    (tmp_path / reproduce.CALIBRATION).write_text(json.dumps(old))
+    cal = reproduce.calibrate(tmp_path)
+    assert measured == list(study.TRAIN_ENVS) and set(cal["per_env"]) == set(study.TRAIN_ENVS) - {study.BASE_ENV}
+    assert json.loads((tmp_path / reproduce.CALIBRATION).read_text())["per_env"] == cal["per_env"]
+    assert reproduce.calibrate(tmp_path) == cal and len(measured) == len(study.TRAIN_ENVS)  # kept again
