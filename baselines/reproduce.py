@@ -257,6 +257,19 @@ def fit_budget(units: list[Unit], cal: dict[str, float], episodes: int, minutes:
     return fitted, scale
 
 
+def minutes_left(plan: list[Unit], results: dict[str, dict], cal: dict[str, Any], episodes: int,
+                 seeds: Sequence[int]) -> dict[str, float]:
+    """By finding: estimated CPU minutes of its units (and the checkpoints they evaluate)
+    that have no result yet."""
+    by_key = {u.key: u for u in plan}
+    left = {}
+    for finding in study.findings(seeds):
+        keys = {k for row in finding.rows for k in row.keys if k in by_key}
+        keys |= {by_key[k].source for k in keys if by_key[k].source in by_key}
+        left[finding.name] = sum(estimate(by_key[k], cal, episodes) for k in keys if k not in results) / 60
+    return left
+
+
 # --- the command ----------------------------------------------------------------------------
 def select(units: list[Unit], patterns: Sequence[str] | None) -> list[Unit]:
     """The units whose keys match one of the shell ``patterns`` (all without patterns), with
@@ -371,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     quick = fit_budget(study.plan(DEFAULT_SEEDS, quick=True), cal, DEFAULT_EPISODES, QUICK_MINUTES)[0]
     quick_minutes = sum(estimate(u, cal, DEFAULT_EPISODES) for u in quick) / 60
     tables = write_doc(Path(args.doc), Path(args.figures), out, results, args, units, command.strip(), full_minutes, scale,
-                       quick_minutes)
+                       quick_minutes, minutes_left(plan, results, cal, args.episodes, args.seeds))
     if args.quick:
         print(tables["headline"])
     _log(f"wrote {args.doc}")

@@ -179,10 +179,12 @@ def _rel(target: Path, doc: Path) -> str:
 
 
 def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], args: Any, units: Sequence[study.Unit],
-              command: str, full_minutes: float, scale: float, quick_minutes: float | None = None) -> dict[str, str]:
+              command: str, full_minutes: float, scale: float, quick_minutes: float | None = None,
+              left_minutes: dict[str, float] | None = None) -> dict[str, str]:
     """Write the page (and the figures) from ``results``; returns each finding's table.
     ``full_minutes`` and ``quick_minutes`` are the estimates of the default grid and of the
-    default ``--quick`` run."""
+    default ``--quick`` run; ``left_minutes``, by finding, the estimate of its units that have
+    no result yet."""
     found = study.findings(args.seeds, quick=False)
     keys = {u.key for u in units}
     finished = len(keys & set(results))
@@ -217,7 +219,11 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
         lines.append(f"- **The full grid has not been run**: {len(grid & set(results))} of its {len(grid)} units "
                      f"(for training seeds {', '.join(map(str, args.seeds))}) have results."
                      + (f" The default `--quick` (the headline with seeds 0, 1, 2 on 100 games) is estimated at "
-                        f"{quick_minutes:.0f} CPU-minutes." if quick_minutes is not None else ""))
+                        f"{quick_minutes:.0f} CPU-minutes." if quick_minutes is not None else "")
+                     + (" Estimated CPU time of each finding's units without results: "
+                        + "; ".join(f"{name} {minutes:.0f} CPU-minutes" for name, minutes in left_minutes.items() if minutes > 0)
+                        + " (resumable: `python -m baselines.reproduce --workers 2` runs only those)."
+                        if left_minutes and any(m > 0 for m in left_minutes.values()) else ""))
     if scale < 1.0:
         lines.append(f"- `--budget-minutes {args.budget_minutes:g}` scaled the RL iterations by {scale:.2f}: the headline runs "
                      f"trained {', '.join(map(str, head_iters))} RL iteration(s) of 8 episodes instead of "

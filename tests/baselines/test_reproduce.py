@@ -310,6 +310,11 @@ def test_doc_only_writes_the_page_from_the_finished_units_and_runs_nothing(tmp_p
     text = doc.read_text()
     assert f"1 of its {len(units)} units finished (`--doc-only`" in text and "| best trivial policy (most objective words) | 19%" in text
     assert "| PPO | not run |" in text
+    left = reproduce.minutes_left(units, {trivial.key: {}}, _calibration_file(), 100, SEEDS)
+    assert set(left) == {f.name for f in study.findings(SEEDS)} and all(m > 0 for m in left.values())
+    assert f"Estimated CPU time of each finding's units without results: headline {left['headline']:.0f} CPU-minutes" in text
+    everything = {u.key: {} for u in units}
+    assert all(m == 0 for m in reproduce.minutes_left(units, everything, _calibration_file(), 100, SEEDS).values())
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([reproduce.CALIBRATION, "trivial", "r.md", "img"])  # nothing ran
     with pytest.raises(SystemExit):
         reproduce.parse_args(["--doc-only", "--dry-run"])
