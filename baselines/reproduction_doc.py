@@ -52,6 +52,29 @@ def finding_table(finding: Finding, pooled: dict[str, dict | None]) -> str:
     return "\n".join(lines)
 
 
+def paired_against(finding: Finding, results: dict[str, dict], base_label: str) -> str | None:
+    """One sentence: for each other training row of ``finding``, the held-out games it lost
+    that the ``base_label`` row's model of the same training seed won, and the reverse
+    (None until every unit of those rows has a result)."""
+    rows = {row.label: row for row in finding.rows}
+    base = rows[base_label].keys
+    parts = []
+    for row in finding.rows:
+        if row.label == base_label or len(row.keys) != len(base) or not row.keys[0].startswith("train/"):
+            continue
+        pairs = [(results.get(b), results.get(k)) for b, k in zip(base, row.keys)]
+        if not all(x and y for x, y in pairs):
+            return None
+        lost = [sum(b_ok and not ok for b_ok, ok in zip(x["successes"], y["successes"])) for x, y in pairs]
+        won = [sum(ok and not b_ok for b_ok, ok in zip(x["successes"], y["successes"])) for x, y in pairs]
+        parts.append(f"{row.label} lost {sum(lost)} and won {sum(won)} (by training seed: "
+                     + ", ".join(f"{a} and {b}" for a, b in zip(lost, won)) + ")")
+    if not parts:
+        return None
+    return (f"Game by game against {base_label} of the same training seed, on the same held-out games (games it won "
+            f"that the row lost, and games it lost that the row won): " + "; ".join(parts) + ".")
+
+
 def claim_lines(finding: Finding, pooled: dict[str, dict | None]) -> list[tuple[str, str]]:
     """(verdict, sentence) for each claim of the finding."""
     out = []
@@ -263,6 +286,11 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
                 target += "the curve below shows where the runs stood at each evaluation."
             lines += [target, ""]
             tables[finding.name] += "\n" + target
+        if finding.name == "algorithms":
+            paired = paired_against(finding, results, study.SFT_ONLY)
+            if paired is not None:
+                lines += [paired, ""]
+                tables[finding.name] += "\n" + paired
         lines += ["Verdicts:", ""] + [f"- {sentence}" for _, sentence in claim_lines(finding, pooled)] + [""]
         picture = draw_finding(figures / f"reproduction-{finding.name}.png", finding, pooled)
         if picture is not None:

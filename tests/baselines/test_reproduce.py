@@ -369,3 +369,20 @@ def test_calibration_is_kept_until_the_setting_or_the_calibrated_games_change(tm
     assert measured == list(study.TRAIN_ENVS) and set(cal["per_env"]) == set(study.TRAIN_ENVS) - {study.BASE_ENV}
     assert json.loads((tmp_path / reproduce.CALIBRATION).read_text())["per_env"] == cal["per_env"]
     assert reproduce.calibrate(tmp_path) == cal and len(measured) == len(study.TRAIN_ENVS)  # kept again
+
+
+def test_rl_rows_are_counted_game_by_game_against_the_sft_model_of_their_seed():
+    from baselines.reproduction_doc import paired_against
+
+    algorithms = next(f for f in study.findings(SEEDS) if f.name == "algorithms")
+    rows = {r.label: r for r in algorithms.rows}
+    sft = [True] * 70 + [False] * 30
+    results = {k: {"successes": sft} for k in rows[study.SFT_ONLY].keys}
+    ppo = [[True] * 60 + [False] * 40, sft, [False] * 5 + [True] * 65 + [True] * 3 + [False] * 27]
+    results.update({k: {"successes": s} for k, s in zip(rows["PPO"].keys, ppo)})
+    for label in ("GRPO", "RLOO"):
+        results.update({k: {"successes": sft} for k in rows[label].keys})
+    assert paired_against(algorithms, {k: v for k, v in results.items() if "rloo" not in k}, study.SFT_ONLY) is None
+    text = paired_against(algorithms, results, study.SFT_ONLY)
+    assert "PPO lost 15 and won 3 (by training seed: 10 and 0, 0 and 0, 5 and 3)" in text
+    assert "GRPO lost 0 and won 0" in text and "best trivial" not in text
