@@ -6,6 +6,7 @@
     python -m baselines.reproduce --workers 2     # two units at once, each in its own process
     python -m baselines.reproduce --doc-only      # the page from the units finished so far; nothing run
     python -m baselines.reproduce --only 'transfer/*'   # the units whose keys match (and what they need)
+    python -m baselines.reproduce --cheapest-first      # small units first: a cut-short run leaves the most
 
 Runs the grid of :mod:`baselines.study` (algorithms, reward density, SFT:RL budget mixes,
 transfer; every training condition with each of ``--seeds``), evaluates greedily on the
@@ -313,6 +314,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="run only the units whose keys match one of these shell patterns (e.g. 'train/w2-o3-q4/*' "
                              "'transfer/*'; --dry-run lists the keys) and the units they evaluate; the page is written "
                              "from every finished unit")
+    parser.add_argument("--cheapest-first", action="store_true",
+                        help="start the units with the smallest estimates first (a run cut short then leaves the most "
+                             "finished units); default: plan order")
     parser.add_argument("--doc", default="docs/reproduction.md", help="the page written from the results")
     parser.add_argument("--figures", default="docs/img", help="folder of the figures")
     args = parser.parse_args(argv)
@@ -372,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = page_results(out, plan, units, args.episodes)
             _log(f"--doc-only: {len(results)} of {len(plan)} units have results; nothing is run")
         else:
-            run_all(out, units, cal, args.episodes, workers=args.workers)
+            run_all(out, units, cal, args.episodes, workers=args.workers, cheapest_first=args.cheapest_first)
             results = page_results(out, plan, units, args.episodes)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -413,20 +417,25 @@ def page_results(out: Path, plan: list[Unit], units: list[Unit], episodes: int) 
     return {**finished_results(out, plan, episodes, skip_stale=True), **finished_results(out, units, episodes)}
 
 
-def run_all(out: Path, units: list[Unit], cal: dict[str, float], episodes: int, workers: int = 1) -> dict[str, dict]:
+def run_all(out: Path, units: list[Unit], cal: dict[str, float], episodes: int, workers: int = 1,
+            cheapest_first: bool = False) -> dict[str, dict]:
     """Run every unfinished unit (finished ones are read back); a bar with the time left (on a
     terminal) advances by each unit's estimated CPU time.
 
     ``workers > 1`` runs that many units at once, each in its own process (spawned, so the
     parent's torch state is not shared); a unit that evaluates another's checkpoint waits
     until that one has finished. If a unit fails, the ones running finish and save their
-    results, none is started after it, and its error is raised."""
+    results, none is started after it, and its error is raised. ``cheapest_first`` starts
+    the unit with the smallest estimate first (among those whose checkpoint is ready), so
+    that a run cut short leaves as many finished units as it could; otherwise plan order."""
     from .trainer import progress_bar
 
     require_int("workers", workers, minimum=1)
     costs = {u.key: estimate(u, cal, episodes) for u in units}
     results = finished_results(out, units, episodes)
     todo = [u for u in units if u.key not in results]
+    if cheapest_first:
+        todo.sort(key=lambda u: costs[u.key])  # stable: plan order among equal estimates
     keys = {u.key for u in units}
     for unit in todo:
         if unit.source is not None and unit.source not in keys:
@@ -451,7 +460,10 @@ def run_all(out: Path, units: list[Unit], cal: dict[str, float], episodes: int, 
 
     try:
         if workers == 1:
-            for unit in todo:
+            waiting = list(todo)
+            while waiting:
+                unit = next(u for u in waiting if u.source is None or u.source in results)
+                waiting.remove(unit)
                 started(unit)
                 finished(unit, run_unit(out, unit, episodes))
         else:

@@ -386,3 +386,21 @@ def test_rl_rows_are_counted_game_by_game_against_the_sft_model_of_their_seed():
     text = paired_against(algorithms, results, study.SFT_ONLY)
     assert "PPO lost 15 and won 3 (by training seed: 10 and 0, 0 and 0, 5 and 3)" in text
     assert "GRPO lost 0 and won 0" in text and "best trivial" not in text
+
+
+def test_cheapest_first_starts_small_units_first_but_never_before_their_checkpoint(tmp_path, monkeypatch):
+    units = study.plan(SEEDS)
+    head = study.headline_units(SEEDS)[0]
+    transfer = next(u for u in units if u.source == head.key)
+    budget = [u for u in units if u.config.get("budget_units") and u.config["seed"] == 0]
+    chosen = [head, transfer, *budget]
+    ran = []
+    monkeypatch.setattr(reproduce, "run_unit", lambda out, u, episodes: ran.append(u.key) or {"cpu_s": 0.0})
+    reproduce.run_all(tmp_path, chosen, CAL, 100, cheapest_first=True)
+    costs = {u.key: reproduce.estimate(u, CAL, 100) for u in chosen}
+    assert ran.index(head.key) < ran.index(transfer.key)  # the cheapest, yet after the run it evaluates
+    trains = [k for k in ran if k != transfer.key]
+    assert trains == sorted(trains, key=costs.get) and costs[budget[-1].key] < costs[budget[0].key]
+    ran.clear()
+    reproduce.run_all(tmp_path / "plan", chosen, CAL, 100)
+    assert ran == [u.key for u in chosen]  # plan order by default
