@@ -116,18 +116,6 @@ def test_resume_skips_finished_units_and_reruns_half_written_ones(tmp_path, monk
         reproduce.load_result(tmp_path, unit, 3)  # made for 2 held-out games, asked for 3
 
 
-def test_a_training_unit_and_an_evaluation_of_its_checkpoint_end_to_end(tmp_path):
-    config = dict(env=ENV_ID, env_kwargs=dict(KNOBS), max_turns=MAX_TURNS, algo="ppo", tasks_per_iter=2, group_size=1,
-                  num_envs=2, minibatch=2, epochs=1, iterations=1, train_tasks=2, eval_tasks=2, eval_every=0, save_every=0,
-                  sft_demos=2, sft_epochs=1, seed=0)
-    train = Unit("train/cc/ppo/seed0", "train", config)
-    evaluation = Unit("transfer/cc3/ppo/seed0", "eval", {"env": ENV_ID, "max_turns": MAX_TURNS + 1}, source=train.key)
-    results = reproduce.run_all(tmp_path, [train, evaluation], CAL, 2)
-    assert results[train.key]["iteration"] == 1 and len(results[train.key]["successes"]) == 2
-    assert results[evaluation.key]["iteration"] == 1  # the trained checkpoint, not a fresh model
-    assert (tmp_path / train.key / "run" / "checkpoint.pt").exists()
-
-
 def test_verdict_rule_on_synthetic_results():
     def r(rate, low, high):
         return {"success_rate": rate, "ci95": [low, high]}
@@ -203,19 +191,23 @@ def test_the_page_has_every_table_and_says_what_it_comes_from(tmp_path):
     assert f"**The full grid has not been run**: {len(results) - len(SEEDS)} of its {len(units)} units" in text
 
 
-def test_workers_run_units_in_their_own_processes_and_an_evaluation_waits_for_its_checkpoint(tmp_path):
+def test_a_training_unit_and_an_evaluation_of_its_checkpoint_serially_and_on_workers(tmp_path):
     config = dict(env=ENV_ID, env_kwargs=dict(KNOBS), max_turns=MAX_TURNS, algo="ppo", tasks_per_iter=2, group_size=1,
                   num_envs=2, minibatch=2, epochs=1, iterations=1, train_tasks=2, eval_tasks=2, eval_every=0, save_every=0,
                   sft_demos=2, sft_epochs=1, seed=0)
     train = Unit("train/cc/ppo/seed0", "train", config)
-    # listed first, so a scheduler that ignored the dependency would start it before its checkpoint exists
     evaluation = Unit("transfer/cc3/ppo/seed0", "eval", {"env": ENV_ID, "max_turns": MAX_TURNS + 1}, source=train.key)
-    results = reproduce.run_all(tmp_path, [evaluation, train, _trivial_unit()], CAL, 2, workers=2)
+    serial = reproduce.run_all(tmp_path / "serial", [train, evaluation], CAL, 2)
+    assert serial[train.key]["iteration"] == 1 and len(serial[train.key]["successes"]) == 2
+    assert serial[evaluation.key]["iteration"] == 1  # the trained checkpoint, not a fresh model
+    assert (tmp_path / "serial" / train.key / "run" / "checkpoint.pt").exists()
+    # on two workers, the evaluation listed first: a scheduler that ignored the dependency
+    # would start it before its checkpoint exists
+    results = reproduce.run_all(tmp_path / "workers", [evaluation, train, _trivial_unit()], CAL, 2, workers=2)
     assert set(results) == {train.key, evaluation.key, "trivial/cc"}
-    assert results[evaluation.key]["iteration"] == 1  # the trained checkpoint, not a fresh model
-    assert all(json.loads((tmp_path / key / "result.json").read_text())["complete"] for key in results)
-    serial = reproduce.run_all(tmp_path / "serial", [train], CAL, 2)
-    assert serial[train.key]["successes"] == results[train.key]["successes"]
+    assert results[evaluation.key]["iteration"] == 1
+    assert all(json.loads((tmp_path / "workers" / key / "result.json").read_text())["complete"] for key in results)
+    assert results[train.key]["successes"] == serial[train.key]["successes"]
 
 
 def test_a_failing_unit_stops_the_parallel_run_and_keeps_the_finished_results(tmp_path):
@@ -300,12 +292,18 @@ def test_dry_run_prints_the_plan_and_budget_and_runs_nothing(tmp_path, capsys):
     assert "5 units" in capsys.readouterr().out
 
 
-def test_doc_only_writes_the_page_from_the_finished_units_and_runs_nothing(tmp_path, capsys):
+def _study_with_one_finished_unit(tmp_path):
+    """A study folder with its calibration and one finished unit (the base game's trivial
+    policies at 19%): the plan, that unit, and where the page goes."""
     (tmp_path / reproduce.CALIBRATION).write_text(json.dumps(_calibration_file()))
     units = study.plan(SEEDS)
     trivial = next(u for u in units if u.key == "trivial/w2-o3-q4")
     reproduce.save_result(tmp_path, trivial, 100, _fake_results([trivial], {"trivial/": 0.19})[trivial.key])
-    doc = tmp_path / "r.md"
+    return units, trivial, tmp_path / "r.md"
+
+
+def test_doc_only_writes_the_page_from_the_finished_units_and_runs_nothing(tmp_path, capsys):
+    units, trivial, doc = _study_with_one_finished_unit(tmp_path)
     assert reproduce.main(["--doc-only", "--out", str(tmp_path), "--doc", str(doc), "--figures", str(tmp_path / "img")]) == 0
     text = doc.read_text()
     assert f"1 of its {len(units)} units finished (`--doc-only`" in text and "| best trivial policy (most objective words) | 19%" in text
@@ -336,11 +334,7 @@ def test_only_selects_units_by_key_with_the_checkpoints_they_evaluate():
 
 
 def test_the_page_of_a_selection_reads_every_finished_unit(tmp_path, capsys):
-    (tmp_path / reproduce.CALIBRATION).write_text(json.dumps(_calibration_file()))
-    units = study.plan(SEEDS)
-    trivial = next(u for u in units if u.key == "trivial/w2-o3-q4")
-    reproduce.save_result(tmp_path, trivial, 100, _fake_results([trivial], {"trivial/": 0.19})[trivial.key])
-    doc = tmp_path / "r.md"
+    units, trivial, doc = _study_with_one_finished_unit(tmp_path)
     argv = ["--only", "start/w2-o3-q4", "--out", str(tmp_path), "--doc", str(doc), "--figures", str(tmp_path / "img")]
     assert reproduce.main(["--doc-only", *argv]) == 0
     text = doc.read_text()
