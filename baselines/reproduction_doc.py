@@ -232,7 +232,8 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
         f"{' (`--doc-only`: this page was written from the results saved so far; nothing was run)' if getattr(args, 'doc_only', False) else ''}; training seeds {', '.join(map(str, args.seeds))}; held-out games: "
         f"seeds 1-{args.episodes} of `{study.TEST_SPLIT}`, played greedily.",
         f"- CPU time of those units: {sum(r.get('cpu_s', 0.0) for k, r in results.items() if k in keys) / 60:.1f} "
-        "CPU-minutes (the one-off calibration not counted).",
+        "CPU-minutes (each unit's last run: a unit resumed after a cut counts only its resumed part; the one-off "
+        "calibration not counted).",
         f"- The whole grid (`make reproduce`: training seeds 0, 1, 2; 100 held-out games) is estimated at "
         f"**{full_minutes:.0f} CPU-minutes** on this machine (from `{out.as_posix()}/calibration.json`). Findings whose "
         "conditions have no results say *not run*.",
