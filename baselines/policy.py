@@ -300,17 +300,17 @@ def _packed_pass(lm, tokens, starts, candidates, temperature, device) -> list[li
     logits = lm(input_ids=torch.tensor([ids], device=device), attention_mask=additive[None, None],
                 position_ids=torch.tensor([pos], device=device), use_cache=False).logits[0]
     logp = torch.log_softmax(logits.float() / temperature, dim=-1)
-    ids_t = torch.tensor(ids, device=device)
-    out, spans_iter = [], iter(spans)
-    for s, cands in zip(starts, candidates):
-        turn = []
-        for c in cands:
-            _, offset, width = next(spans_iter)
-            first = logp[s - 1, c[0]][None]
-            rest = logp[torch.arange(offset, offset + width - 1, device=device), ids_t[offset + 1: offset + width]]
-            turn.append(torch.cat([first, rest]))
-        out.append(turn)
-    return out
+    # every candidate token's log-probability in one indexing (one backward op, not one per
+    # candidate: each would allocate a gradient as large as logp); a candidate's first token
+    # is predicted at its context's last position, the others at the token before them
+    rows, widths = [], []
+    for s, offset, width in spans:
+        rows += [s - 1, *range(offset, offset + width - 1)]
+        widths.append(width)
+    cols = [t for _, offset, width in spans for t in ids[offset: offset + width]]
+    picked = logp[torch.tensor(rows, device=device), torch.tensor(cols, device=device)]
+    pieces = iter(torch.split(picked, widths))
+    return [[next(pieces) for _ in cands] for cands in candidates]
 
 
 def turn_choice_distributions(lm: Any, episode: Any, temperature: float, score: str, turns: Sequence[int] | None = None):
