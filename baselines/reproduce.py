@@ -461,9 +461,7 @@ def run_all(out: Path, units: list[Unit], cal: dict[str, float], episodes: int, 
     try:
         if workers == 1:
             waiting = list(todo)
-            while waiting:
-                unit = next(u for u in waiting if u.source is None or u.source in results)
-                waiting.remove(unit)
+            while (unit := _take_ready(waiting, results)) is not None:
                 started(unit)
                 finished(unit, run_unit(out, unit, episodes))
         else:
@@ -472,6 +470,15 @@ def run_all(out: Path, units: list[Unit], cal: dict[str, float], episodes: int, 
         if bar is not None:
             bar.close()
     return results
+
+
+def _take_ready(waiting: list[Unit], results: dict[str, dict]) -> Unit | None:
+    """Remove and return the first waiting unit that can start now (it evaluates no
+    checkpoint, or one whose unit has finished), or None if there is none."""
+    ready = next((u for u in waiting if u.source is None or u.source in results), None)
+    if ready is not None:
+        waiting.remove(ready)
+    return ready
 
 
 def _run_parallel(out: Path, todo: list[Unit], episodes: int, workers: int, results: dict[str, dict],
@@ -484,11 +491,7 @@ def _run_parallel(out: Path, todo: list[Unit], episodes: int, workers: int, resu
     failure: BaseException | None = None
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         while waiting or running:
-            while failure is None and len(running) < workers:
-                ready = next((u for u in waiting if u.source is None or u.source in results), None)
-                if ready is None:
-                    break
-                waiting.remove(ready)
+            while failure is None and len(running) < workers and (ready := _take_ready(waiting, results)) is not None:
                 started(ready)
                 running[pool.submit(run_unit, out, ready, episodes)] = ready
             if not running:
