@@ -67,18 +67,14 @@ class PolicyModel(nn.Module):
                 temperature: float = 1.0, entropy: bool = False, choices: Any = None):
         """Without ``mask``: ``(logits, values)``. With ``mask``: ``(logprobs, entropy,
         values)``, each ``[B, T]`` (see :func:`masked_logprobs`; ``entropy`` is None unless
-        asked for, ``values`` None without a value head). With ``choices`` (a function of
-        the LM returning ``(logprobs, entropy)``, as choice mode computes them): its result
-        and the values, so that every forward of a training step goes through this module
-        (and its DDP wrapper)."""
+        asked for, ``values`` None without a value head). With ``choices``, a function
+        ``(lm, critic) -> (logprobs, entropy, values)`` as choice mode computes them
+        (``critic`` is :meth:`head_values`, None without a value head; the values come from
+        the choices' own pass, so the LM runs only once): its result, so that every forward
+        of a training step goes through this module (and its DDP wrapper)."""
         want_hidden = self.value_head is not None
         if choices is not None:
-            logp, ent = choices(self.lm)
-            values = None
-            if want_hidden:
-                out = self.lm(input_ids=tokens, attention_mask=attention, output_hidden_states=True, use_cache=False)
-                values = shift_values(self.head_values(out.hidden_states[-1]))
-            return logp, ent, values
+            return choices(self.lm, self.head_values if want_hidden else None)
         if mask is None:
             out = self.lm(input_ids=tokens, attention_mask=attention, output_hidden_states=want_hidden, use_cache=False)
             return out.logits, (shift_values(self.head_values(out.hidden_states[-1])) if want_hidden else None)
@@ -275,6 +271,12 @@ def packed_candidate_logprobs(lm: Any, tokens: Sequence[int], starts: Sequence[i
     ``C`` tokens and ``K`` candidate tokens. When the model keeps no cache (gradient
     checkpointing while training), the episode and its candidates run as one packed
     sequence with a dense mask instead (same scores, ``(C+K)^2`` attention)."""
+    return _packed_scores(lm, tokens, starts, candidates, temperature, max_tokens)[0]
+
+
+def _packed_scores(lm, tokens, starts, candidates, temperature, max_tokens, hidden=False):
+    """:func:`packed_candidate_logprobs` and, with ``hidden``, the last hidden state at each
+    turn's context's last token (``[turns, H]``, from the episode's pass), else None."""
     if len(starts) != len(candidates):
         raise ValueError(f"one list of candidates per turn: {len(starts)} starts, {len(candidates)} candidate lists")
     for s, cands in zip(starts, candidates):
@@ -284,14 +286,15 @@ def packed_candidate_logprobs(lm: Any, tokens: Sequence[int], starts: Sequence[i
         if any(len(c) == 0 for c in cands):
             raise ValueError("a candidate reply has no tokens; every candidate ends with at least the eos token")
     if not starts:
-        return []
+        return [], None
     device = device_of(lm)
     last = sorted({s - 1 for s in starts})  # a candidate's first token is predicted at its context's last token
     out = lm(input_ids=torch.tensor([list(tokens[: max(starts)])], device=device), use_cache=True,
-             logits_to_keep=torch.tensor(last, device=device))
+             logits_to_keep=torch.tensor(last, device=device), output_hidden_states=hidden)
+    states = out.hidden_states[-1][0, torch.tensor(starts, device=device) - 1] if hidden else None
     cache = cache_of(out)
     if cache is None:
-        return _dense_candidate_logprobs(lm, tokens, starts, candidates, temperature, max_tokens, device)
+        return _dense_candidate_logprobs(lm, tokens, starts, candidates, temperature, max_tokens, device), states
     first = torch.log_softmax(out.logits[0].float() / temperature, dim=-1)
     groups = _turn_groups(starts, candidates, max_tokens)
     held, rest = max(starts), [None] * len(groups)
@@ -316,7 +319,7 @@ def packed_candidate_logprobs(lm: Any, tokens: Sequence[int], starts: Sequence[i
                 i_first, i_rest = i_first + 1, i_rest + len(c) - 1
     picked = torch.cat([firsts, *rest])[torch.tensor(order, device=device)]
     pieces = torch.split(picked, widths)
-    return [list(pieces[place[k]: place[k] + len(candidates[k])]) if k in place else [] for k in range(len(starts))]
+    return [list(pieces[place[k]: place[k] + len(candidates[k])]) if k in place else [] for k in range(len(starts))], states
 
 
 def _turn_groups(starts, candidates, max_tokens) -> list[list[int]]:
@@ -428,20 +431,29 @@ def _packed_pass(lm, tokens, starts, candidates, temperature, device) -> list[li
     return [[next(pieces) for _ in cands] for cands in candidates]
 
 
-def turn_choice_distributions(lm: Any, episode: Any, temperature: float, score: str, turns: Sequence[int] | None = None):
+def turn_choice_distributions(lm: Any, episode: Any, temperature: float, score: str, turns: Sequence[int] | None = None,
+                              critic: Callable[[torch.Tensor], torch.Tensor] | None = None):
     """For each agent turn of a choice-mode ``episode`` (its ``reply_start`` and
     ``candidates``), or only those in ``turns``: ``(turn, reply_start, log-probabilities of
     choosing each offered command)`` under ``lm`` (the candidates' token log-probabilities
     after the turn's context, all turns in one pass by :func:`packed_candidate_logprobs`,
     then :func:`choice_distribution`). What the trainer's ratio, its reference KL and SFT's
-    choice loss are all taken on."""
+    choice loss are all taken on. With ``critic`` (:meth:`PolicyModel.head_values`) each
+    item also holds the critic's value of the state the turn was decided in (read from the
+    last hidden state of the context, as :class:`PolicyModel` reads ``values[:, start]``),
+    taken from the same pass: ``(turn, reply_start, log-probabilities, value)``."""
     ks = list(range(len(episode.reply_start)) if turns is None else turns)
     if not ks:
         return
     starts = [episode.reply_start[k] for k in ks]
-    scores = packed_candidate_logprobs(lm, episode.tokens, starts, [episode.candidates[k] for k in ks], temperature)
-    for k, start, token_scores in zip(ks, starts, scores):
-        yield k, start, choice_distribution(token_scores, score)
+    scores, states = _packed_scores(lm, episode.tokens, starts, [episode.candidates[k] for k in ks], temperature,
+                                    PACKED_TOKENS, hidden=critic is not None)
+    values = critic(states[None])[0] if critic is not None else None
+    for i, (k, start, token_scores) in enumerate(zip(ks, starts, scores)):
+        if values is None:
+            yield k, start, choice_distribution(token_scores, score)
+        else:
+            yield k, start, choice_distribution(token_scores, score), values[i]
 
 
 @dataclass

@@ -4,6 +4,7 @@ records the log-probabilities of what it sampled; choice scores without KV copie
 choice scores (against the episode's cached keys and values) equal each turn scored alone."""
 
 import copy
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -12,7 +13,7 @@ from baselines import policy as policy_module
 from baselines.chat import ChatFormat
 from baselines.models import LoraSettings, apply_lora
 from baselines.policy import (Agent, PolicyModel, candidate_logprobs, choice_distribution, masked_logprobs,
-                              packed_candidate_logprobs, token_entropy, token_logprobs)
+                              packed_candidate_logprobs, token_entropy, token_logprobs, turn_choice_distributions)
 
 
 def _critic(tiny):
@@ -219,3 +220,32 @@ def test_packed_scores_refuse_bad_turns(tiny):
     with pytest.raises(ValueError, match="one list of candidates per turn"):
         packed_candidate_logprobs(model, [5, 6, 7], [2, 3], [[[5]]], 1.0)
     assert packed_candidate_logprobs(model, [5, 6, 7], [2, 3], [[[5]], []], 1.0)[1] == []
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_choice_values_come_from_the_scoring_pass_and_equal_a_plain_forward(tiny, checkpointing):
+    """Choice mode reads the critic's values of the turns' states from the pass that scores
+    the commands (no second pass over the episode): they and their gradients equal a plain
+    forward's values at the reply starts, also without a cache (gradient checkpointing)."""
+    model, _ = tiny
+    lm = copy.deepcopy(model)
+    if checkpointing:
+        lm.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        lm.train()
+    policy = _critic((lm, None))
+    tokens, cands = _random_episode(model.config.vocab_size, ROUGH_STARTS, ROUGH_WIDTHS, seed=3)
+    episode = SimpleNamespace(tokens=tokens, reply_start=ROUGH_STARTS, candidates=cands)
+    assert all(len(item) == 3 for item in turn_choice_distributions(lm, episode, 0.7, "mean"))
+    items = list(turn_choice_distributions(lm, episode, 0.7, "mean", critic=policy.head_values))
+    assert [item[:2] for item in items] == [(k, s) for k, s in enumerate(ROUGH_STARTS)]
+    ids = torch.tensor([tokens])
+    plain = policy(ids, torch.ones_like(ids))[1][0, ROUGH_STARTS]
+    got = torch.stack([item[3] for item in items])
+    assert torch.allclose(got, plain, atol=1e-5)
+    params = [lm.get_input_embeddings().weight, policy.value_head.weight]
+    grads = []
+    for values in (got, plain):
+        policy.zero_grad()
+        (values * torch.arange(1.0, len(ROUGH_STARTS) + 1)).sum().backward(retain_graph=True)
+        grads.append(torch.cat([p.grad.flatten() for p in params]))
+    assert grads[0].abs().sum() > 0 and torch.allclose(grads[0], grads[1], atol=1e-5)
