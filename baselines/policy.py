@@ -26,10 +26,10 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import nn
 
-from textagent_envs.checks import require_bool
+from textagent_envs.checks import require_bool, require_int
 
 from .chat import ChatFormat
-from .kvcache import TurnCache, cache_arg, cache_of, device_of
+from .kvcache import TurnCache, cache_arg, cache_of, device_of, gathered
 from .presets import raw_observation
 
 MODES = ("text", "choice")
@@ -205,8 +205,6 @@ def cached_candidate_logprobs(cache: TurnCache, first: torch.Tensor, candidates:
     holds for that row (``first``: the logits after each row, from
     :meth:`TurnCache.extend`), in batches of ``batch`` candidates across rows. Each batch
     runs on a copy of its rows' cache entries; ``cache`` is left as it was."""
-    from .kvcache import gathered
-
     first_logp = torch.log_softmax(first.float() / temperature, dim=-1)
     result: list[list[torch.Tensor | None]] = [[None] * len(cs) for cs in candidates]
     pairs = []
@@ -277,6 +275,7 @@ def packed_candidate_logprobs(lm: Any, tokens: Sequence[int], starts: Sequence[i
 def _packed_scores(lm, tokens, starts, candidates, temperature, max_tokens, hidden=False):
     """:func:`packed_candidate_logprobs` and, with ``hidden``, the last hidden state at each
     turn's context's last token (``[turns, H]``, from the episode's pass), else None."""
+    require_int("max_tokens", max_tokens, minimum=1)
     if len(starts) != len(candidates):
         raise ValueError(f"one list of candidates per turn: {len(starts)} starts, {len(candidates)} candidate lists")
     for s, cands in zip(starts, candidates):
@@ -322,8 +321,11 @@ def _packed_scores(lm, tokens, starts, candidates, temperature, max_tokens, hidd
     return [list(pieces[place[k]: place[k] + len(candidates[k])]) if k in place else [] for k in range(len(starts))], states
 
 
-def _turn_groups(starts, candidates, max_tokens) -> list[list[int]]:
-    """Consecutive turns (with candidates) that share a candidate pass."""
+def _turn_groups(starts, candidates, max_tokens, share: float | None = None) -> list[list[int]]:
+    """Consecutive turns (with candidates) that share a pass: at most ``max_tokens``
+    candidate tokens, the shortest context at least ``share`` (default
+    :data:`GROUP_CONTEXT_SHARE`) of the longest."""
+    share = GROUP_CONTEXT_SHARE if share is None else share
     groups: list[list[int]] = []
     group: list[int] = []
     size = 0
@@ -332,7 +334,7 @@ def _turn_groups(starts, candidates, max_tokens) -> list[list[int]]:
         if not width:
             continue
         lo, hi = min([s] + [starts[i] for i in group]), max([s] + [starts[i] for i in group])
-        if group and (size + width > max_tokens or lo < GROUP_CONTEXT_SHARE * hi):
+        if group and (size + width > max_tokens or lo < share * hi):
             groups.append(group)
             group, size = [], 0
         group.append(k)
@@ -346,8 +348,6 @@ def _candidate_pass(lm, cache, starts, candidates, temperature, device) -> torch
     """The log-probabilities of every candidate token but each candidate's first, in order
     (row by row, candidate by candidate), for turns whose contexts ``cache`` holds (it holds
     the longest; a row sees ``starts[r]`` of it)."""
-    from .kvcache import gathered
-
     rows, length = len(starts), max(starts)
     width = max(sum(len(c) for c in cands) for cands in candidates)
     ids = [[0] * width for _ in range(rows)]  # padding: never seen by a candidate token, never scored
@@ -366,7 +366,7 @@ def _candidate_pass(lm, cache, starts, candidates, temperature, device) -> torch
     own = (seg_t[:, :, None] == seg_t[:, None, :]) & (col[None, None, :] <= col[None, :, None]) & real[:, :, None]
     context = (torch.arange(length, device=device)[None, None, :] < torch.tensor(starts, device=device)[:, None, None])
     context = context & real[:, :, None]
-    context[:, :, 0] |= ~real  # a padding column sees the first token only (a query seeing no key gives NaN)
+    context[:, :, 0] |= ~real  # a padding column sees the first token (a query seeing no key is NaN in some kernels)
     mask = torch.cat([context, own], dim=2)[:, None]
     if lm.config._attn_implementation == "eager":  # eager attention adds the mask to the scores
         dtype = next(lm.parameters()).dtype
@@ -383,18 +383,11 @@ def _candidate_pass(lm, cache, starts, candidates, temperature, device) -> torch
 def _dense_candidate_logprobs(lm, tokens, starts, candidates, temperature, max_tokens, device):
     """:func:`packed_candidate_logprobs` without a cache: per pass, the episode and the turns'
     candidates packed into one sequence under a dense mask."""
-    result: list[list[torch.Tensor]] = []
-    group: list[int] = []
-    size = 0
-    for k in range(len(starts)):
-        width = sum(len(c) for c in candidates[k])
-        if group and size + width > max_tokens:
-            result += _packed_pass(lm, tokens, [starts[i] for i in group], [candidates[i] for i in group], temperature, device)
-            group, size = [], 0
-        group.append(k)
-        size += width
-    if group:
-        result += _packed_pass(lm, tokens, [starts[i] for i in group], [candidates[i] for i in group], temperature, device)
+    result: list[list[torch.Tensor]] = [[] for _ in starts]
+    for group in _turn_groups(starts, candidates, max_tokens, share=0.0):
+        scores = _packed_pass(lm, tokens, [starts[k] for k in group], [candidates[k] for k in group], temperature, device)
+        for k, turn in zip(group, scores):
+            result[k] = turn
     return result
 
 

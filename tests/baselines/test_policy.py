@@ -217,6 +217,8 @@ def test_packed_scores_refuse_bad_turns(tiny):
         packed_candidate_logprobs(model, [5, 6, 7], [4], [[[5]]], 1.0)
     with pytest.raises(ValueError, match="no tokens"):
         packed_candidate_logprobs(model, [5, 6, 7], [2], [[[5], []]], 1.0)
+    with pytest.raises(ValueError, match="max_tokens"):
+        packed_candidate_logprobs(model, [5, 6, 7], [2], [[[5]]], 1.0, max_tokens=0)
     with pytest.raises(ValueError, match="one list of candidates per turn"):
         packed_candidate_logprobs(model, [5, 6, 7], [2, 3], [[[5]]], 1.0)
     assert packed_candidate_logprobs(model, [5, 6, 7], [2, 3], [[[5]], []], 1.0)[1] == []
