@@ -26,10 +26,10 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import nn
 
-from textagent_envs.checks import require_bool
+from textagent_envs.checks import require_bool, require_int
 
 from .chat import ChatFormat
-from .kvcache import TurnCache, cache_arg, cache_of, device_of
+from .kvcache import TurnCache, cache_arg, cache_of, device_of, gathered
 from .presets import raw_observation
 
 MODES = ("text", "choice")
@@ -67,18 +67,14 @@ class PolicyModel(nn.Module):
                 temperature: float = 1.0, entropy: bool = False, choices: Any = None):
         """Without ``mask``: ``(logits, values)``. With ``mask``: ``(logprobs, entropy,
         values)``, each ``[B, T]`` (see :func:`masked_logprobs`; ``entropy`` is None unless
-        asked for, ``values`` None without a value head). With ``choices`` (a function of
-        the LM returning ``(logprobs, entropy)``, as choice mode computes them): its result
-        and the values, so that every forward of a training step goes through this module
-        (and its DDP wrapper)."""
+        asked for, ``values`` None without a value head). With ``choices``, a function
+        ``(lm, critic) -> (logprobs, entropy, values)`` as choice mode computes them
+        (``critic`` is :meth:`head_values`, None without a value head; the values come from
+        the choices' own pass, so the LM runs only once): its result, so that every forward
+        of a training step goes through this module (and its DDP wrapper)."""
         want_hidden = self.value_head is not None
         if choices is not None:
-            logp, ent = choices(self.lm)
-            values = None
-            if want_hidden:
-                out = self.lm(input_ids=tokens, attention_mask=attention, output_hidden_states=True, use_cache=False)
-                values = shift_values(self.head_values(out.hidden_states[-1]))
-            return logp, ent, values
+            return choices(self.lm, self.head_values if want_hidden else None)
         if mask is None:
             out = self.lm(input_ids=tokens, attention_mask=attention, output_hidden_states=want_hidden, use_cache=False)
             return out.logits, (shift_values(self.head_values(out.hidden_states[-1])) if want_hidden else None)
@@ -209,8 +205,6 @@ def cached_candidate_logprobs(cache: TurnCache, first: torch.Tensor, candidates:
     holds for that row (``first``: the logits after each row, from
     :meth:`TurnCache.extend`), in batches of ``batch`` candidates across rows. Each batch
     runs on a copy of its rows' cache entries; ``cache`` is left as it was."""
-    from .kvcache import gathered
-
     first_logp = torch.log_softmax(first.float() / temperature, dim=-1)
     result: list[list[torch.Tensor | None]] = [[None] * len(cs) for cs in candidates]
     pairs = []
@@ -246,37 +240,154 @@ def choice_distribution(token_scores: Sequence[torch.Tensor], score: str = "mean
     return torch.log_softmax(torch.stack([reduce(s) for s in token_scores]), dim=0)
 
 
-#: Most candidate tokens packed after an episode in one forward pass of
-#: :func:`packed_candidate_logprobs` (more are split across passes).
+#: Most candidate tokens scored in one batched pass of :func:`packed_candidate_logprobs`
+#: (more are split across passes, by turns).
 PACKED_TOKENS = 4096
+#: Consecutive turns share a candidate pass while the shortest of their contexts is at
+#: least this share of the longest: every row of the pass attends over the longest context
+#: (masked beyond its own), so this bounds the attention spent on masked keys.
+GROUP_CONTEXT_SHARE = 0.75
 
 
 def packed_candidate_logprobs(lm: Any, tokens: Sequence[int], starts: Sequence[int],
                               candidates: Sequence[Sequence[Sequence[int]]], temperature: float,
                               max_tokens: int = PACKED_TOKENS) -> list[list[torch.Tensor]]:
     """Per-token log-probabilities of each turn's candidate replies, the turn's context being
-    ``tokens[:starts[k]]``, from one forward pass (differentiable when grad is on).
+    ``tokens[:starts[k]]`` (differentiable when grad is on): a list per turn of one 1-D
+    tensor per candidate, as :func:`candidate_logprobs` gives for that turn alone (a test
+    checks scores and gradients).
 
-    The episode runs once and every turn's candidates are packed after it: an attention mask
-    lets a candidate's tokens see its turn's context and its own earlier tokens only, and
-    its positions continue the context's, so each score equals
-    :func:`candidate_logprobs` on that turn alone (a test checks it). Every turn's context
-    is a prefix of the same episode, so running each turn's context again, as a turn-by-turn
-    loop does, costs the square of the episode's length; this costs it once. More than
-    ``max_tokens`` candidate tokens are split into several passes (by turns)."""
+    Every turn's context is a prefix of the same episode, so the episode runs once, causally,
+    keeping its keys and values (``use_cache=True``; gradients flow through them). The
+    candidates are then scored against that cache in batched passes: one row per turn (its
+    candidates side by side, right-padded), the cache cropped to the longest context of the
+    pass and repeated for each row, and a mask over ``candidate rows x (context + candidate
+    tokens)`` that lets a candidate's tokens see their turn's context and their own earlier
+    tokens only; positions continue the turn's context. Consecutive turns share a pass while
+    their candidates add up to at most ``max_tokens`` and their contexts differ little
+    (:data:`GROUP_CONTEXT_SHARE`). Attention costs about ``C^2/2 + K*C`` for an episode of
+    ``C`` tokens and ``K`` candidate tokens. When the model keeps no cache (gradient
+    checkpointing while training), the episode and its candidates run as one packed
+    sequence with a dense mask instead (same scores, ``(C+K)^2`` attention)."""
+    return _packed_scores(lm, tokens, starts, candidates, temperature, max_tokens)[0]
+
+
+def _packed_scores(lm, tokens, starts, candidates, temperature, max_tokens, hidden=False):
+    """:func:`packed_candidate_logprobs` and, with ``hidden``, the last hidden state at each
+    turn's context's last token (``[turns, H]``, from the episode's pass), else None."""
+    require_int("max_tokens", max_tokens, minimum=1)
+    if len(starts) != len(candidates):
+        raise ValueError(f"one list of candidates per turn: {len(starts)} starts, {len(candidates)} candidate lists")
+    for s, cands in zip(starts, candidates):
+        if not 1 <= s <= len(tokens):
+            raise ValueError(f"a turn's context is tokens[:start] with 1 <= start <= {len(tokens)} (the episode's "
+                             f"length), got start {s}")
+        if any(len(c) == 0 for c in cands):
+            raise ValueError("a candidate reply has no tokens; every candidate ends with at least the eos token")
+    if not starts:
+        return [], None
     device = device_of(lm)
-    result: list[list[torch.Tensor]] = []
+    last = sorted({s - 1 for s in starts})  # a candidate's first token is predicted at its context's last token
+    out = lm(input_ids=torch.tensor([list(tokens[: max(starts)])], device=device), use_cache=True,
+             logits_to_keep=torch.tensor(last, device=device), output_hidden_states=hidden)
+    states = out.hidden_states[-1][0, torch.tensor(starts, device=device) - 1] if hidden else None
+    cache = cache_of(out)
+    if cache is None:
+        return _dense_candidate_logprobs(lm, tokens, starts, candidates, temperature, max_tokens, device), states
+    first = torch.log_softmax(out.logits[0].float() / temperature, dim=-1)
+    groups = _turn_groups(starts, candidates, max_tokens)
+    held, rest = max(starts), [None] * len(groups)
+    for g in sorted(range(len(groups)), key=lambda g: -max(starts[k] for k in groups[g])):  # longest context first
+        length = max(starts[k] for k in groups[g])
+        cache.crop(length - held)  # back to this pass's longest context (a negative count removes tokens)
+        held = length
+        rest[g] = _candidate_pass(lm, cache, [starts[k] for k in groups[g]], [candidates[k] for k in groups[g]],
+                                  temperature, device)
+    # every candidate token's log-probability in one indexing (one backward op, not one per candidate)
+    row = {p: i for i, p in enumerate(last)}
+    firsts = first[torch.tensor([row[starts[k] - 1] for g in groups for k in g for _ in candidates[k]], device=device),
+                   torch.tensor([c[0] for g in groups for k in g for c in candidates[k]], device=device)]
+    n_first, order, widths, place = len(firsts), [], [], {}
+    i_first, i_rest = 0, n_first
+    for g in groups:
+        for k in g:
+            place[k] = len(widths)
+            for c in candidates[k]:
+                order += [i_first, *range(i_rest, i_rest + len(c) - 1)]
+                widths.append(len(c))
+                i_first, i_rest = i_first + 1, i_rest + len(c) - 1
+    picked = torch.cat([firsts, *rest])[torch.tensor(order, device=device)]
+    pieces = torch.split(picked, widths)
+    return [list(pieces[place[k]: place[k] + len(candidates[k])]) if k in place else [] for k in range(len(starts))], states
+
+
+def _turn_groups(starts, candidates, max_tokens, share: float | None = None) -> list[list[int]]:
+    """Consecutive turns (with candidates) that share a pass: at most ``max_tokens``
+    candidate tokens, the shortest context at least ``share`` (default
+    :data:`GROUP_CONTEXT_SHARE`) of the longest."""
+    share = GROUP_CONTEXT_SHARE if share is None else share
+    groups: list[list[int]] = []
     group: list[int] = []
     size = 0
-    for k in range(len(starts)):
+    for k, s in enumerate(starts):
         width = sum(len(c) for c in candidates[k])
-        if group and size + width > max_tokens:
-            result += _packed_pass(lm, tokens, [starts[i] for i in group], [candidates[i] for i in group], temperature, device)
+        if not width:
+            continue
+        lo, hi = min([s] + [starts[i] for i in group]), max([s] + [starts[i] for i in group])
+        if group and (size + width > max_tokens or lo < share * hi):
+            groups.append(group)
             group, size = [], 0
         group.append(k)
         size += width
     if group:
-        result += _packed_pass(lm, tokens, [starts[i] for i in group], [candidates[i] for i in group], temperature, device)
+        groups.append(group)
+    return groups
+
+
+def _candidate_pass(lm, cache, starts, candidates, temperature, device) -> torch.Tensor:
+    """The log-probabilities of every candidate token but each candidate's first, in order
+    (row by row, candidate by candidate), for turns whose contexts ``cache`` holds (it holds
+    the longest; a row sees ``starts[r]`` of it)."""
+    rows, length = len(starts), max(starts)
+    width = max(sum(len(c) for c in cands) for cands in candidates)
+    ids = [[0] * width for _ in range(rows)]  # padding: never seen by a candidate token, never scored
+    pos = [[s] * width for s in starts]
+    seg = [[-1] * width for _ in range(rows)]  # which candidate of its row each column holds (-1: padding)
+    for r, (s, cands) in enumerate(zip(starts, candidates)):
+        offset = 0
+        for j, c in enumerate(cands):
+            ids[r][offset: offset + len(c)] = c
+            pos[r][offset: offset + len(c)] = range(s, s + len(c))
+            seg[r][offset: offset + len(c)] = [j] * len(c)
+            offset += len(c)
+    ids_t, seg_t = torch.tensor(ids, device=device), torch.tensor(seg, device=device)
+    real = seg_t >= 0
+    col = torch.arange(width, device=device)
+    own = (seg_t[:, :, None] == seg_t[:, None, :]) & (col[None, None, :] <= col[None, :, None]) & real[:, :, None]
+    context = (torch.arange(length, device=device)[None, None, :] < torch.tensor(starts, device=device)[:, None, None])
+    context = context & real[:, :, None]
+    context[:, :, 0] |= ~real  # a padding column sees the first token (a query seeing no key is NaN in some kernels)
+    mask = torch.cat([context, own], dim=2)[:, None]
+    if lm.config._attn_implementation == "eager":  # eager attention adds the mask to the scores
+        dtype = next(lm.parameters()).dtype
+        mask = torch.zeros(mask.shape, dtype=dtype, device=device).masked_fill_(~mask, torch.finfo(dtype).min)
+    # the logits of every candidate token but each candidate's last (what predicts the next one)
+    keep = torch.cat([real[:, 1:] & (seg_t[:, 1:] == seg_t[:, :-1]), torch.zeros_like(real[:, :1])], dim=1)
+    logits = lm(input_ids=ids_t, attention_mask=mask, position_ids=torch.tensor(pos, device=device), use_cache=True,
+                logits_to_keep=keep, **{cache_arg(lm): gathered(cache, torch.zeros(rows, dtype=torch.long, device=device))}
+                ).logits
+    logp = torch.log_softmax(logits.reshape(-1, logits.shape[-1]).float() / temperature, dim=-1)
+    return logp.gather(1, ids_t[:, 1:][keep[:, :-1]][:, None]).squeeze(1)
+
+
+def _dense_candidate_logprobs(lm, tokens, starts, candidates, temperature, max_tokens, device):
+    """:func:`packed_candidate_logprobs` without a cache: per pass, the episode and the turns'
+    candidates packed into one sequence under a dense mask."""
+    result: list[list[torch.Tensor]] = [[] for _ in starts]
+    for group in _turn_groups(starts, candidates, max_tokens, share=0.0):
+        scores = _packed_pass(lm, tokens, [starts[k] for k in group], [candidates[k] for k in group], temperature, device)
+        for k, turn in zip(group, scores):
+            result[k] = turn
     return result
 
 
@@ -313,20 +424,29 @@ def _packed_pass(lm, tokens, starts, candidates, temperature, device) -> list[li
     return [[next(pieces) for _ in cands] for cands in candidates]
 
 
-def turn_choice_distributions(lm: Any, episode: Any, temperature: float, score: str, turns: Sequence[int] | None = None):
+def turn_choice_distributions(lm: Any, episode: Any, temperature: float, score: str, turns: Sequence[int] | None = None,
+                              critic: Callable[[torch.Tensor], torch.Tensor] | None = None):
     """For each agent turn of a choice-mode ``episode`` (its ``reply_start`` and
     ``candidates``), or only those in ``turns``: ``(turn, reply_start, log-probabilities of
     choosing each offered command)`` under ``lm`` (the candidates' token log-probabilities
     after the turn's context, all turns in one pass by :func:`packed_candidate_logprobs`,
     then :func:`choice_distribution`). What the trainer's ratio, its reference KL and SFT's
-    choice loss are all taken on."""
+    choice loss are all taken on. With ``critic`` (:meth:`PolicyModel.head_values`) each
+    item also holds the critic's value of the state the turn was decided in (read from the
+    last hidden state of the context, as :class:`PolicyModel` reads ``values[:, start]``),
+    taken from the same pass: ``(turn, reply_start, log-probabilities, value)``."""
     ks = list(range(len(episode.reply_start)) if turns is None else turns)
     if not ks:
         return
     starts = [episode.reply_start[k] for k in ks]
-    scores = packed_candidate_logprobs(lm, episode.tokens, starts, [episode.candidates[k] for k in ks], temperature)
-    for k, start, token_scores in zip(ks, starts, scores):
-        yield k, start, choice_distribution(token_scores, score)
+    scores, states = _packed_scores(lm, episode.tokens, starts, [episode.candidates[k] for k in ks], temperature,
+                                    PACKED_TOKENS, hidden=critic is not None)
+    values = critic(states[None])[0] if critic is not None else None
+    for i, (k, start, token_scores) in enumerate(zip(ks, starts, scores)):
+        if values is None:
+            yield k, start, choice_distribution(token_scores, score)
+        else:
+            yield k, start, choice_distribution(token_scores, score), values[i]
 
 
 @dataclass

@@ -98,8 +98,8 @@ def sft_objective(model: Any, batch: dict[str, torch.Tensor], episodes: Sequence
         raise ValueError(f"sft loss must be one of {SFT_LOSSES}, got {loss!r}")
     total = sft_loss(model, batch) if loss in ("token", "both") else None
     if loss in ("choice", "both"):
-        def choices(lm):
-            return choice_loss(lm, episodes, temperature=temperature, score=score), None
+        def choices(lm, critic):  # SFT trains no critic
+            return choice_loss(lm, episodes, temperature=temperature, score=score), None, None
 
         chosen = model(batch["tokens"], batch["attention"], choices=choices)[0]
         total = chosen if total is None else total + chosen

@@ -456,30 +456,36 @@ class Trainer:
                 rewards[row, start] = ep.rewards[ends[k]]
         return {"mask": mask, "logprobs": logprobs, "turn_end": mask.long(), "rewards": rewards}
 
-    def _choice_logprobs(self, lm: Any, episodes: Sequence[Episode], shape: tuple[int, int], entropy: bool = False):
+    def _choice_logprobs(self, lm: Any, episodes: Sequence[Episode], shape: tuple[int, int], entropy: bool = False,
+                         critic: Any = None):
         """``[B, T]`` log-probabilities (and entropies) of each turn's choice under ``lm``,
-        at the reply's first token (as :meth:`_actions` places them)."""
-        rows, cols, logps, ents = [], [], [], []
+        at the reply's first token (as :meth:`_actions` places them), and with ``critic``
+        (:meth:`PolicyModel.head_values`) the values of the states the turns were decided
+        in, at the same places (0 elsewhere; the loss reads them nowhere else), else None."""
+        rows, cols, logps, ents, vals = [], [], [], [], []
         for row, ep in enumerate(episodes):
-            for k, start, dist in turn_choice_distributions(lm, ep, self.cfg.temperature, self.cfg.choice_score):
+            for k, start, dist, *value in turn_choice_distributions(lm, ep, self.cfg.temperature, self.cfg.choice_score,
+                                                                    critic=critic):
                 rows.append(row)
                 cols.append(start)
                 logps.append(dist[ep.choice[k]])
+                vals += value
                 if entropy:
                     ents.append(-(dist.exp() * dist).sum())
         index = (torch.tensor(rows, device=self.device), torch.tensor(cols, device=self.device))
         zeros = torch.zeros(shape, device=self.device)
         logp = zeros.index_put(index, torch.stack(logps)) if logps else zeros
         ent = (zeros.index_put(index, torch.stack(ents)) if ents else zeros) if entropy else None
-        return logp, ent
+        values = (zeros.index_put(index, torch.stack(vals)) if vals else zeros) if critic is not None else None
+        return logp, ent, values
 
     def _policy_outputs(self, episodes, batch, act_mask, entropy: bool):
         """Log-probs, entropy (or None) and values (or None) of the trained policy on a
         minibatch, through the prepared (DDP) module."""
         tokens, attention = batch["tokens"].to(self.device), batch["attention"].to(self.device)
         if self.cfg.mode == "choice":
-            return self.model(tokens, attention, choices=lambda lm: self._choice_logprobs(lm, episodes, tuple(tokens.shape),
-                                                                                          entropy))
+            return self.model(tokens, attention, choices=lambda lm, critic: self._choice_logprobs(
+                lm, episodes, tuple(tokens.shape), entropy, critic))
         return self.model(tokens, attention, act_mask.to(self.device), self.cfg.temperature, entropy)
 
     @torch.no_grad()

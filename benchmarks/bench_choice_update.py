@@ -1,7 +1,9 @@
-"""Cost of scoring choice-mode episodes for the update: every turn's candidates packed after
-the episode in one pass (``baselines.policy.packed_candidate_logprobs``, what the trainer
-and SFT use) against each turn scored after its own context (``candidate_logprobs`` turn by
-turn, the former way), in the same run, on the same episodes.
+"""Cost of scoring choice-mode episodes for the update: every turn's candidates scored
+against the episode's cached keys and values (``baselines.policy.packed_candidate_logprobs``,
+what the trainer and SFT use), against the episode and its candidates packed into one
+sequence under a dense mask (the former way, still the fallback without a cache) and against
+each turn scored after its own context (``candidate_logprobs`` turn by turn), in the same
+run, on the same episodes.
 
     python benchmarks/bench_choice_update.py --out docs/benchmarks.md   # tw-simple (24 turns) and w2-o3-q4 (8)
 
@@ -32,7 +34,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from markdown_section import write_section  # noqa: E402  benchmarks/markdown_section.py (scripts run from their folder)
 
-WAYS = ("packed", "turn by turn")
+WAYS = ("packed", "dense", "turn by turn")
 
 
 def play(env_id: str, turns: int, episodes: int, folder: Path) -> Path:
@@ -61,7 +63,8 @@ def score(folder: Path, way: str) -> dict:
     import torch
 
     from baselines.models import load_model
-    from baselines.policy import candidate_logprobs, choice_distribution, packed_candidate_logprobs
+    from baselines.policy import (PACKED_TOKENS, _dense_candidate_logprobs, candidate_logprobs, choice_distribution,
+                                  packed_candidate_logprobs)
 
     torch.set_num_threads(1)
     lm, tokenizer = load_model(str(folder / "run" / "init_model"))
@@ -72,6 +75,9 @@ def score(folder: Path, way: str) -> dict:
     for ep in episodes:
         if way == "packed":
             scores = packed_candidate_logprobs(lm, ep.tokens, ep.reply_start, ep.candidates, 1.0)
+        elif way == "dense":
+            scores = _dense_candidate_logprobs(lm, ep.tokens, ep.reply_start, ep.candidates, 1.0, PACKED_TOKENS,
+                                               torch.device("cpu"))
         else:
             scores = [candidate_logprobs(lm, ep.tokens[:s], c, 1.0, tokenizer.eos_token_id or 0)
                       for s, c in zip(ep.reply_start, ep.candidates)]
@@ -94,24 +100,31 @@ def measure(env_id: str, turns: int, episodes: int) -> dict:
         return row
 
 
-def memory_ratio(packed_mb: float, turns_mb: float) -> str:
-    # below a few MB the process's peak does not move measurably: a ratio would be noise
-    return f"{turns_mb / packed_mb:.1f}x" if packed_mb >= 5 else f"packed added < 5 MB"
+def ratio(slow: float, fast: float, what: str) -> str:
+    # below a few MB the process's peak does not move measurably: a memory ratio would be noise
+    if what == "MB" and fast < 5:
+        return "packed added < 5 MB"
+    return f"{slow / fast:.1f}x"
 
 
 def table(rows: list[dict], command: str) -> str:
     lines = [f"Produced by `{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python "
              f"{platform.python_version()}, {platform.machine()}, one torch thread). Each way runs in its own process "
              "on the same saved episodes; CPU time and peak memory are that process's own, so other jobs on the "
-             "machine do not count (memory: the peak the scoring added).", "",
-             "| game | turns | episodes (agent turns, tokens) | CPU s: packed | CPU s: turn by turn | speed-up | "
-             "peak MB: packed | peak MB: turn by turn | memory ratio |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+             "machine do not count (memory: the peak the scoring added). *packed*: the candidates scored against the "
+             "episode's cached keys and values (what the trainer runs); *dense*: the episode and its candidates as one "
+             "sequence under a dense mask (the former way, the fallback without a cache); *turn by turn*: each turn "
+             "after its own context.", "",
+             "| game | turns | episodes (agent turns, tokens) | CPU s: packed | dense | turn by turn | speed-up vs dense | "
+             "vs turn by turn | peak MB: packed | dense | turn by turn | memory ratio vs dense | vs turn by turn |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        p, t = r["packed"], r["turn by turn"]
+        p, d, t = r["packed"], r["dense"], r["turn by turn"]
         lines.append(f"| `{r['env']}` | {r['max_turns']} | {r['episodes']} ({p['turns']}, {p['tokens']:,}) | "
-                     f"{p['cpu_s']:.1f} | {t['cpu_s']:.1f} | **{t['cpu_s'] / p['cpu_s']:.1f}x** | {p['peak_mb']:,.0f} | "
-                     f"{t['peak_mb']:,.0f} | {memory_ratio(p['peak_mb'], t['peak_mb'])} |")
+                     f"{p['cpu_s']:.1f} | {d['cpu_s']:.1f} | {t['cpu_s']:.1f} | **{ratio(d['cpu_s'], p['cpu_s'], 's')}** | "
+                     f"{ratio(t['cpu_s'], p['cpu_s'], 's')} | {p['peak_mb']:,.0f} | {d['peak_mb']:,.0f} | "
+                     f"{t['peak_mb']:,.0f} | {ratio(d['peak_mb'], p['peak_mb'], 'MB')} | "
+                     f"{ratio(t['peak_mb'], p['peak_mb'], 'MB')} |")
     return "\n".join(lines)
 
 

@@ -1,13 +1,19 @@
 """The policy model: the critic values a token's position before the token; log-probs
 computed only at masked positions equal the full computation; the generate() backend
-records the log-probabilities of what it sampled; choice scores without KV copies."""
+records the log-probabilities of what it sampled; choice scores without KV copies; packed
+choice scores (against the episode's cached keys and values) equal each turn scored alone."""
+
+import copy
+from types import SimpleNamespace
 
 import pytest
 import torch
 
+from baselines import policy as policy_module
 from baselines.chat import ChatFormat
+from baselines.models import LoraSettings, apply_lora
 from baselines.policy import (Agent, PolicyModel, candidate_logprobs, choice_distribution, masked_logprobs,
-                              packed_candidate_logprobs, token_entropy, token_logprobs)
+                              packed_candidate_logprobs, token_entropy, token_logprobs, turn_choice_distributions)
 
 
 def _critic(tiny):
@@ -127,3 +133,121 @@ def test_packed_candidates_of_every_turn_equal_each_turn_scored_alone(tiny, atte
     finally:
         model.config._attn_implementation = old
         model.zero_grad()
+
+
+def _random_episode(vocab, starts, widths, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    tokens = torch.randint(3, vocab, (max(starts) + 5,), generator=g).tolist()
+    cands = [[torch.randint(3, vocab, (int(w),), generator=g).tolist() for w in turn] for turn in widths]
+    return tokens, cands
+
+
+def _assert_packed_equals_alone(model, tokens, starts, cands, temperature=0.7, params=None, **packed_kwargs):
+    """Scores and the gradients of the turns' choice log-probabilities (on ``params``,
+    default the input embeddings) of the packed computation equal each turn scored alone."""
+    packed = packed_candidate_logprobs(model, tokens, starts, cands, temperature, **packed_kwargs)
+    alone = [candidate_logprobs(model, tokens[:s], c, temperature, 0) for s, c in zip(starts, cands)]
+    assert [[len(x) for x in turn] for turn in packed] == [[len(c) for c in turn] for turn in cands]
+    for p_turn, a_turn in zip(packed, alone):
+        for p, a in zip(p_turn, a_turn):
+            assert torch.allclose(p, a, atol=1e-5), (p, a)
+    params = params if params is not None else [model.get_input_embeddings().weight]
+    grads = []
+    for scores in (packed, alone):
+        model.zero_grad()
+        # the last candidate's choice (a short or long one, after the padding of its row)
+        torch.stack([choice_distribution(turn, "mean")[-1] for turn in scores]).sum().backward()
+        grads.append(torch.cat([p.grad.flatten() for p in params]))
+    model.zero_grad()
+    assert torch.isfinite(grads[0]).all() and grads[0].abs().sum() > 0
+    assert torch.allclose(grads[0], grads[1], atol=1e-5)
+
+
+#: Turns whose candidates differ in count and length (so rows of a pass are padded), a turn
+#: at position 1 (a one-token context), turns whose candidates are all one token, and a
+#: turn listed out of order.
+ROUGH_STARTS = [1, 2, 9, 30, 31, 33, 20]
+ROUGH_WIDTHS = ([1, 4], [1, 1, 1], [6], [2, 1, 3, 1, 2], [1], [5, 5], [3, 1])
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+@pytest.mark.parametrize("share", [0.0, 0.75, 1.0])
+def test_packed_scores_with_padded_rows_short_contexts_and_shared_passes(tiny, attention, share, monkeypatch):
+    """Rows of one candidate pass hold turns with different contexts and differently padded
+    candidates: share 0 puts every turn in one pass (a row sees at most its own context of
+    the longest one held), 1 gives each turn its own pass."""
+    model, _ = tiny
+    monkeypatch.setattr(policy_module, "GROUP_CONTEXT_SHARE", share)
+    monkeypatch.setattr(model.config, "_attn_implementation", attention)
+    tokens, cands = _random_episode(model.config.vocab_size, ROUGH_STARTS, ROUGH_WIDTHS)
+    _assert_packed_equals_alone(model, tokens, ROUGH_STARTS, cands)
+    _assert_packed_equals_alone(model, tokens, ROUGH_STARTS, cands, max_tokens=6)  # passes split by candidate tokens
+
+
+def test_packed_scores_through_lora_adapters(tiny):
+    """With peft LoRA adapters (``lora=True``), the adapters' gradients through the cached
+    keys and values equal those of each turn scored alone."""
+    model, _ = tiny
+    lora = apply_lora(copy.deepcopy(model), LoraSettings(r=4))
+    adapters = [p for name, p in lora.named_parameters() if "lora_" in name]
+    with torch.no_grad():
+        torch.manual_seed(0)
+        for p in adapters:
+            p.normal_(0, 0.2)  # B starts at zero: make every adapter count
+    tokens, cands = _random_episode(model.config.vocab_size, ROUGH_STARTS, ROUGH_WIDTHS, seed=1)
+    _assert_packed_equals_alone(lora, tokens, ROUGH_STARTS, cands, params=adapters)
+
+
+def test_packed_scores_without_a_cache_under_gradient_checkpointing(tiny):
+    """A model training with gradient checkpointing keeps no cache: the scores fall back to
+    one packed sequence with a dense mask, still equal to each turn scored alone."""
+    model, _ = tiny
+    ckpt = copy.deepcopy(model)
+    ckpt.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    ckpt.train()
+    tokens, cands = _random_episode(model.config.vocab_size, ROUGH_STARTS, ROUGH_WIDTHS, seed=2)
+    _assert_packed_equals_alone(ckpt, tokens, ROUGH_STARTS, cands, max_tokens=12)
+
+
+def test_packed_scores_refuse_bad_turns(tiny):
+    model, _ = tiny
+    with pytest.raises(ValueError, match="start"):
+        packed_candidate_logprobs(model, [5, 6, 7], [0], [[[5]]], 1.0)
+    with pytest.raises(ValueError, match="start"):
+        packed_candidate_logprobs(model, [5, 6, 7], [4], [[[5]]], 1.0)
+    with pytest.raises(ValueError, match="no tokens"):
+        packed_candidate_logprobs(model, [5, 6, 7], [2], [[[5], []]], 1.0)
+    with pytest.raises(ValueError, match="max_tokens"):
+        packed_candidate_logprobs(model, [5, 6, 7], [2], [[[5]]], 1.0, max_tokens=0)
+    with pytest.raises(ValueError, match="one list of candidates per turn"):
+        packed_candidate_logprobs(model, [5, 6, 7], [2, 3], [[[5]]], 1.0)
+    assert packed_candidate_logprobs(model, [5, 6, 7], [2, 3], [[[5]], []], 1.0)[1] == []
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_choice_values_come_from_the_scoring_pass_and_equal_a_plain_forward(tiny, checkpointing):
+    """Choice mode reads the critic's values of the turns' states from the pass that scores
+    the commands (no second pass over the episode): they and their gradients equal a plain
+    forward's values at the reply starts, also without a cache (gradient checkpointing)."""
+    model, _ = tiny
+    lm = copy.deepcopy(model)
+    if checkpointing:
+        lm.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        lm.train()
+    policy = _critic((lm, None))
+    tokens, cands = _random_episode(model.config.vocab_size, ROUGH_STARTS, ROUGH_WIDTHS, seed=3)
+    episode = SimpleNamespace(tokens=tokens, reply_start=ROUGH_STARTS, candidates=cands)
+    assert all(len(item) == 3 for item in turn_choice_distributions(lm, episode, 0.7, "mean"))
+    items = list(turn_choice_distributions(lm, episode, 0.7, "mean", critic=policy.head_values))
+    assert [item[:2] for item in items] == [(k, s) for k, s in enumerate(ROUGH_STARTS)]
+    ids = torch.tensor([tokens])
+    plain = policy(ids, torch.ones_like(ids))[1][0, ROUGH_STARTS]
+    got = torch.stack([item[3] for item in items])
+    assert torch.allclose(got, plain, atol=1e-5)
+    params = [lm.get_input_embeddings().weight, policy.value_head.weight]
+    grads = []
+    for values in (got, plain):
+        policy.zero_grad()
+        (values * torch.arange(1.0, len(ROUGH_STARTS) + 1)).sum().backward(retain_graph=True)
+        grads.append(torch.cat([p.grad.flatten() for p in params]))
+    assert grads[0].abs().sum() > 0 and torch.allclose(grads[0], grads[1], atol=1e-5)

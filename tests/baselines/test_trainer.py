@@ -119,7 +119,7 @@ def test_the_choice_loss_is_minus_the_log_probability_rl_trains(small_config, sc
     batch = pad_batch(demos, trainer.chat.eos_id)
     with torch.no_grad():
         loss = choice_loss(trainer.policy.lm, demos, temperature=temperature, score=score)
-        rl_logp, _ = trainer._choice_logprobs(trainer.policy.lm, demos, tuple(batch["tokens"].shape))
+        rl_logp = trainer._choice_logprobs(trainer.policy.lm, demos, tuple(batch["tokens"].shape))[0]
         objective = sft_objective(trainer.model, batch, demos, loss="choice", temperature=temperature, score=score)
         both = sft_objective(trainer.model, batch, demos, loss="both", temperature=temperature, score=score)
         token = sft_objective(trainer.model, batch, demos, loss="token")
