@@ -32,7 +32,7 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from markdown_section import write_section  # noqa: E402  benchmarks/markdown_section.py (scripts run from their folder)
+from markdown_section import command_line, write_section  # noqa: E402  benchmarks/markdown_section.py (scripts run from their folder)
 
 WAYS = ("packed", "dense", "turn by turn")
 
@@ -141,8 +141,7 @@ def main(argv=None) -> int:
     if args.episodes < 1:
         parser.error(f"--episodes must be at least 1, got {args.episodes}")
     rows = [measure("TextWorld-Simple-v0", 24, args.episodes), measure("TextWorld-Custom-w2-o3-q4-v0", 8, args.episodes)]
-    command = "python benchmarks/bench_choice_update.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    body = table(rows, command.strip())
+    body = table(rows, command_line("bench_choice_update.py", argv))
     if args.out:
         write_section(Path(args.out), "choice_update", body)
     print(body)

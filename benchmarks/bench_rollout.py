@@ -29,7 +29,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import torch  # noqa: E402
-from markdown_section import write_section  # noqa: E402  benchmarks/markdown_section.py (scripts run from their folder)
+from markdown_section import command_line, write_section  # noqa: E402  benchmarks/markdown_section.py (scripts run from their folder)
 
 
 def play(trainer, seeds, kv_cache: bool, seed: int):
@@ -125,8 +125,7 @@ def main(argv=None) -> int:
                                 args.temperature, args.engine))
     if not rows:
         parser.error("nothing to measure: drop --no-smollm2 or add --tiny")
-    command = "python benchmarks/bench_rollout.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    body = table(rows, command.strip())
+    body = table(rows, command_line("bench_rollout.py", argv))
     if args.out:
         write_section(Path(args.out), "rollout", body)
     print(body)

@@ -63,3 +63,13 @@ def test_every_benchmark_names_its_engines(script):
     assert SCRIPTS, "no benchmark scripts found"
     missing = _unnamed_engines(script.read_text())
     assert not missing, f"{script.name} relies on a default engine; pass engine= (or sandbox=): {missing}"
+
+
+def test_a_table_names_the_command_that_made_it(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import markdown_section
+
+    assert markdown_section.command_line("bench_rollout.py", ["--episodes", "8", "--tiny"]) == \
+        "python benchmarks/bench_rollout.py --episodes 8 --tiny"
+    monkeypatch.setattr("sys.argv", ["bench_choice_update.py", "--out", "x.md"])
+    assert markdown_section.command_line("bench_choice_update.py") == "python benchmarks/bench_choice_update.py --out x.md"
