@@ -52,6 +52,10 @@ def finding_table(finding: Finding, pooled: dict[str, dict | None]) -> str:
     return "\n".join(lines)
 
 
+#: The findings that count their runs game by game against the SFT model they start from.
+SFT_ALONE_ROWS = {"algorithms": study.SFT_ONLY, "density": study.DENSITY_SFT_ONLY}
+
+
 def paired_against(finding: Finding, results: dict[str, dict], base_label: str) -> str | None:
     """One sentence: for each other training row of ``finding``, the held-out games it lost
     that the ``base_label`` row's model of the same training seed won, and the reverse
@@ -287,8 +291,8 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
                 target += "the curve below shows where the runs stood at each evaluation."
             lines += [target, ""]
             tables[finding.name] += "\n" + target
-        if finding.name == "algorithms":
-            paired = paired_against(finding, results, study.SFT_ONLY)
+        if finding.name in SFT_ALONE_ROWS:
+            paired = paired_against(finding, results, SFT_ALONE_ROWS[finding.name])
             if paired is not None:
                 lines += [paired, ""]
                 tables[finding.name] += "\n" + paired

@@ -115,6 +115,8 @@ GROUP = {"ppo": dict(tasks_per_iter=8, group_size=1), "grpo": dict(tasks_per_ite
 KINDS = ("train", "eval", "trivial")
 #: The row of the headline's SFT model with no RL after it.
 SFT_ONLY = f"SFT alone ({HEADLINE_DEMOS} demos, no RL)"
+#: The row of the density runs' SFT model (tw-simple) with no RL after it.
+DENSITY_SFT_ONLY = f"SFT alone ({DENSITY_DEMOS} demos, no RL)"
 #: In a claim: the best of a finding's rows other than its first and last (the budget mixes).
 BEST_MIX = "best mix"
 
@@ -170,10 +172,12 @@ def transfer_unit(source: Unit, env: str) -> Unit:
                 {"env": env, "max_turns": TURNS[env]}, source=source.key)
 
 
-def sft_only_unit(seed: int) -> Unit:
-    """The headline's SFT with no RL after it: what RL adds is measured against this."""
-    unit = train_unit(BASE_ENV, "ppo", HEADLINE_DEMOS, "sparse", seed, iterations=0)
-    return Unit(f"train/{_env_slug(BASE_ENV)}/sft{HEADLINE_DEMOS}-only/seed{seed}", "train", unit.config)
+def sft_only_unit(seed: int, env: str = BASE_ENV, demos: int = HEADLINE_DEMOS) -> Unit:
+    """The SFT of a finding's runs (the headline's by default) with no RL after it: what RL
+    adds is measured against this (the SFT model depends on the game, the demonstrations
+    and the seed alone, so it is the one every algorithm's run starts from)."""
+    unit = train_unit(env, "ppo", demos, "sparse", seed, iterations=0)
+    return Unit(f"train/{_env_slug(env)}/sft{demos}-only/seed{seed}", "train", unit.config)
 
 
 def headline_units(seeds: Sequence[int]) -> list[Unit]:
@@ -193,7 +197,7 @@ def plan(seeds: Sequence[int], quick: bool = False) -> list[Unit]:
         units += [train_unit(BASE_ENV, algo, HEADLINE_DEMOS, "sparse", s, iterations=HEADLINE_ITERATIONS)
                   for algo in ALGOS for s in seeds]
         units += [sft_only_unit(s) for s in seeds]
-        units += [trivial_unit(DENSITY_ENV)]
+        units += [trivial_unit(DENSITY_ENV)] + [sft_only_unit(s, DENSITY_ENV, DENSITY_DEMOS) for s in seeds]
         units += [train_unit(DENSITY_ENV, algo, DENSITY_DEMOS, reward, s, iterations=DENSITY_ITERATIONS)
                   for algo in DENSITY_ALGOS for reward in DENSITIES for s in seeds]
         units += [train_unit(BASE_ENV, "ppo", d, "sparse", s, budget=True) for d in BUDGET_MIXES for s in seeds]
@@ -277,10 +281,13 @@ def findings(seeds: Sequence[int], quick: bool = False) -> list[Finding]:
         "density", "Reward density: sparse vs dense on tw-simple", "dense helps PPO (41% to 58%), RLOO indifferent (55% both)",
         (Row("best trivial policy", (f"trivial/{_env_slug(DENSITY_ENV)}",)),) + tuple(
             Row(f"{algo.upper()} {reward}", _train_keys(DENSITY_ENV, algo, DENSITY_DEMOS, reward, seeds),
-                paper_density[algo, reward]) for algo in DENSITY_ALGOS for reward in DENSITIES),
+                paper_density[algo, reward]) for algo in DENSITY_ALGOS for reward in DENSITIES)
+        + (Row(DENSITY_SFT_ONLY, tuple(sft_only_unit(s, DENSITY_ENV, DENSITY_DEMOS).key for s in seeds)),),
         (Claim("dense rewards help PPO", "PPO dense", ">", "PPO sparse"),
-         Claim("RLOO is indifferent to density", "RLOO dense", "~", "RLOO sparse")),
-        f"`{DENSITY_ENV}`, {TURNS[DENSITY_ENV]} turns, SFT on {DENSITY_DEMOS} demos then {DENSITY_ITERATIONS} iterations"))
+         Claim("RLOO is indifferent to density", "RLOO dense", "~", "RLOO sparse"),
+         Claim("RL adds to SFT: PPO dense beats SFT alone", "PPO dense", ">", DENSITY_SFT_ONLY)),
+        f"`{DENSITY_ENV}`, {TURNS[DENSITY_ENV]} turns, SFT on {DENSITY_DEMOS} demos then {DENSITY_ITERATIONS} iterations; "
+        "every run starts from the SFT model of its training seed, which is also the SFT-alone row"))
     paper_budget = {60: "85% (60 demos + 400 episodes)", 100: "95% (100 demos, no RL)"}
     mixes = tuple(Row(f"{d} demos + {BUDGET_UNITS - 10 * d} episodes", _train_keys(BASE_ENV, "ppo", d, "sparse", seeds, True),
                       paper_budget.get(d, "")) for d in BUDGET_MIXES)

@@ -49,8 +49,14 @@ def test_the_plan_covers_the_grid():
     sft_only = [u for u in train if u.config["env"] == study.BASE_ENV and u.config["iterations"] == 0 and not u.config.get("budget_units")]
     headline = study.headline_units(SEEDS)
     assert [u.config for u in sft_only] == [{**h.config, "iterations": 0} for h in headline]  # the headline's SFT, no RL
-    density = {(u.config["algo"], u.config["reward"], u.config["seed"]) for u in train if u.config["env"] == study.DENSITY_ENV}
-    assert density == {(a, r, s) for a in ("ppo", "rloo") for r in ("sparse", "dense") for s in SEEDS}
+    density = [u for u in train if u.config["env"] == study.DENSITY_ENV and u.config["iterations"]]
+    assert sorted((u.config["algo"], u.config["reward"], u.config["seed"]) for u in density) == sorted(
+        (a, r, s) for a in ("ppo", "rloo") for r in ("sparse", "dense") for s in SEEDS)
+    density_sft = [u for u in train if u.config["env"] == study.DENSITY_ENV and not u.config["iterations"]]
+    ppo_sparse = [u for u in density if u.config["algo"] == "ppo" and u.config["reward"] == "sparse"]
+    assert [u.config for u in density_sft] == [{**u.config, "iterations": 0} for u in ppo_sparse]  # their SFT, no RL
+    finding = next(f for f in study.findings(SEEDS) if f.name == "density")
+    assert next(r for r in finding.rows if r.label == study.DENSITY_SFT_ONLY).keys == tuple(u.key for u in density_sft)
     budget = [u for u in train if u.config.get("budget_units")]
     assert sorted({u.config["sft_demos"] for u in budget}) == [0, 20, 40, 60, 80, 100] and len(budget) == 6 * len(SEEDS)
     for u in budget:  # 1000 units: a demonstration costs 10, an episode 1
