@@ -116,6 +116,9 @@ class TrainConfig:
     #: Learning rate of the value head (PPO).
     value_lr: float = 1e-3
     value_coef: float = 0.5
+    #: The critic's head reads the LM's hidden states detached (PPO): the value loss trains
+    #: the head alone and none of its gradient reaches the backbone the policy shares.
+    value_detach: bool = False
     clip: float = 0.2
     #: KL to the frozen initial policy; None = preset.
     kl_coef: float | None = None
@@ -206,6 +209,7 @@ class TrainConfig:
         if cfg.rollout_backend not in BACKENDS:
             raise ValueError(f"rollout_backend must be one of {BACKENDS}, got {cfg.rollout_backend!r}")
         require_bool("rollout_kv_cache", cfg.rollout_kv_cache, error=ValueError)
+        require_bool("value_detach", cfg.value_detach, error=ValueError)
         require_choice("textworld_engine", cfg.textworld_engine, TEXTWORLD_ENGINES)
         from .sft import SFT_LOSSES
 

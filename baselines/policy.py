@@ -49,9 +49,11 @@ class PolicyModel(nn.Module):
     log-probabilities for the whole sequence.
     """
 
-    def __init__(self, lm: Any, value_head: bool = False):
+    def __init__(self, lm: Any, value_head: bool = False, detach_critic: bool = False):
         super().__init__()
         self.lm = lm
+        #: The head reads detached hidden states: the value loss trains only the head.
+        self.detach_critic = detach_critic
         hidden = lm.config.hidden_size if hasattr(lm.config, "hidden_size") else lm.config.get_text_config().hidden_size
         self.value_head = nn.Linear(hidden, 1) if value_head else None
         if self.value_head is not None:
@@ -60,7 +62,10 @@ class PolicyModel(nn.Module):
 
     def head_values(self, hidden: torch.Tensor) -> torch.Tensor:
         """The critic on hidden states ``[B, T, H]``: ``[B, T]``, position ``t`` valuing the
-        context up to and including token ``t`` (float32)."""
+        context up to and including token ``t`` (float32). With ``detach_critic`` no
+        gradient flows from the values into ``hidden``."""
+        if self.detach_critic:
+            hidden = hidden.detach()
         return self.value_head(hidden.to(self.value_head.weight.dtype)).squeeze(-1).float()
 
     def forward(self, tokens: torch.Tensor, attention: torch.Tensor, mask: torch.Tensor | None = None,

@@ -173,7 +173,7 @@ class Trainer:
         from .chat import PromptTemplate
 
         self.chat = ChatFormat(tokenizer, PromptTemplate(**cfg.prompt))
-        policy = PolicyModel(lm, value_head=cfg.value_head).to(self.device)
+        policy = PolicyModel(lm, value_head=cfg.value_head, detach_critic=cfg.value_detach).to(self.device)
         # The KL reference: the initial policy, replaced by the policy after the SFT warm
         # start. A full frozen copy only without LoRA (with LoRA the base model, adapters
         # off, or after SFT the warm-started adapters swapped in) and only with a KL term.

@@ -251,3 +251,15 @@ def test_choice_values_come_from_the_scoring_pass_and_equal_a_plain_forward(tiny
         (values * torch.arange(1.0, len(ROUGH_STARTS) + 1)).sum().backward(retain_graph=True)
         grads.append(torch.cat([p.grad.flatten() for p in params]))
     assert grads[0].abs().sum() > 0 and torch.allclose(grads[0], grads[1], atol=1e-5)
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_a_detached_critic_trains_its_head_and_not_the_backbone(tiny, detach):
+    model, _ = tiny
+    policy = PolicyModel(copy.deepcopy(model), value_head=True, detach_critic=detach)
+    torch.nn.init.normal_(policy.value_head.weight)  # the zero init would send no gradient back at all
+    _, values = policy(torch.tensor([[5, 6, 7, 8]]), torch.ones(1, 4, dtype=torch.long))
+    values.sum().backward()
+    backbone = [p.grad for p in policy.lm.parameters() if p.grad is not None and p.grad.abs().sum() > 0]
+    assert policy.value_head.weight.grad.abs().sum() > 0
+    assert (not backbone) == detach

@@ -178,6 +178,7 @@ def test_budget_splits_units_between_demonstrations_and_episodes():
     (dict(sft_loss="cross_entropy"), "sft_loss"),
     (dict(mode="text", sft_loss="choice"), "sft_loss='token' in text mode"),
     (dict(tiny_model={"hidden": 128}), "tiny_model"),
+    (dict(value_detach="yes"), "value_detach"),
 ])
 def test_bad_configs_are_clear_errors(overrides, message):
     with pytest.raises(ValueError, match=message):
