@@ -45,16 +45,22 @@ def test_the_plan_covers_the_grid():
     train = [u for u in units if u.kind == "train"]
     for algo in study.ALGOS:
         assert sorted(u.config["seed"] for u in train if u.config["algo"] == algo and u.config["env"] == study.BASE_ENV
-                      and not u.config.get("budget_units") and u.config["iterations"]) == SEEDS
+                      and not u.config.get("budget_units") and u.config["iterations"]
+                      and u.config.get("value_detach") is not False) == SEEDS
+    assert all(u.config["value_detach"] for u in train if u.config["algo"] == "ppo" and u.config["iterations"] != 0
+               and u.key not in {study.shared_critic_ppo_unit(s).key for s in SEEDS})  # every PPO run but the shared row's
+    shared = [u for u in train if u.config.get("value_detach") is False]
+    assert [u.config for u in shared] == [{**h.config, "value_detach": False} for h in study.headline_units(SEEDS)]
     sft_only = [u for u in train if u.config["env"] == study.BASE_ENV and u.config["iterations"] == 0 and not u.config.get("budget_units")]
     headline = study.headline_units(SEEDS)
-    assert [u.config for u in sft_only] == [{**h.config, "iterations": 0} for h in headline]  # the headline's SFT, no RL
+    no_critic = lambda config: {k: v for k, v in config.items() if k != "value_detach"}  # noqa: E731
+    assert [u.config for u in sft_only] == [no_critic({**h.config, "iterations": 0}) for h in headline]  # its SFT, no RL
     density = [u for u in train if u.config["env"] == study.DENSITY_ENV and u.config["iterations"]]
     assert sorted((u.config["algo"], u.config["reward"], u.config["seed"]) for u in density) == sorted(
         (a, r, s) for a in ("ppo", "rloo") for r in ("sparse", "dense") for s in SEEDS)
     density_sft = [u for u in train if u.config["env"] == study.DENSITY_ENV and not u.config["iterations"]]
     ppo_sparse = [u for u in density if u.config["algo"] == "ppo" and u.config["reward"] == "sparse"]
-    assert [u.config for u in density_sft] == [{**u.config, "iterations": 0} for u in ppo_sparse]  # their SFT, no RL
+    assert [u.config for u in density_sft] == [no_critic({**u.config, "iterations": 0}) for u in ppo_sparse]
     finding = next(f for f in study.findings(SEEDS) if f.name == "density")
     assert next(r for r in finding.rows if r.label == study.DENSITY_SFT_ONLY).keys == tuple(u.key for u in density_sft)
     budget = [u for u in train if u.config.get("budget_units")]
@@ -380,7 +386,7 @@ def test_rl_rows_are_counted_game_by_game_against_the_sft_model_of_their_seed():
     results = {k: {"successes": sft} for k in rows[study.SFT_ONLY].keys}
     ppo = [[True] * 60 + [False] * 40, sft, [False] * 5 + [True] * 65 + [True] * 3 + [False] * 27]
     results.update({k: {"successes": s} for k, s in zip(rows["PPO"].keys, ppo)})
-    for label in ("GRPO", "RLOO"):
+    for label in ("GRPO", "RLOO", study.PPO_SHARED):
         results.update({k: {"successes": sft} for k in rows[label].keys})
     assert paired_against(algorithms, {k: v for k, v in results.items() if "rloo" not in k}, study.SFT_ONLY) is None
     text = paired_against(algorithms, results, study.SFT_ONLY)
