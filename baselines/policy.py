@@ -252,6 +252,11 @@ PACKED_TOKENS = 4096
 #: least this share of the longest: every row of the pass attends over the longest context
 #: (masked beyond its own), so this bounds the attention spent on masked keys.
 GROUP_CONTEXT_SHARE = 0.75
+#: Episodes whose context and candidate tokens add up to at most this many run as one dense
+#: packed sequence instead: below it the cached way's extra passes cost more than the
+#: attention they save (one forward and backward, tiny model: 2.7x slower than dense at 54
+#: tokens, even at about 740, 1.3x faster at 1,200 and 2.9x at 4,400).
+DENSE_BELOW = 768
 
 
 def packed_candidate_logprobs(lm: Any, tokens: Sequence[int], starts: Sequence[int],
@@ -272,8 +277,10 @@ def packed_candidate_logprobs(lm: Any, tokens: Sequence[int], starts: Sequence[i
     their candidates add up to at most ``max_tokens`` and their contexts differ little
     (:data:`GROUP_CONTEXT_SHARE`). Attention costs about ``C^2/2 + K*C`` for an episode of
     ``C`` tokens and ``K`` candidate tokens. When the model keeps no cache (gradient
-    checkpointing while training), the episode and its candidates run as one packed
-    sequence with a dense mask instead (same scores, ``(C+K)^2`` attention)."""
+    checkpointing while training), and for short episodes (``C + K`` up to
+    :data:`DENSE_BELOW`, where the extra passes cost more than they save), the episode and
+    its candidates run as one packed sequence with a dense mask instead (same scores,
+    ``(C+K)^2`` attention)."""
     return _packed_scores(lm, tokens, starts, candidates, temperature, max_tokens)[0]
 
 
@@ -292,6 +299,9 @@ def _packed_scores(lm, tokens, starts, candidates, temperature, max_tokens, hidd
     if not starts:
         return [], None
     device = device_of(lm)
+    width = sum(len(c) for cands in candidates for c in cands)
+    if not width or max(starts) + width <= DENSE_BELOW:
+        return _packed_pass(lm, tokens, starts, candidates, temperature, device, hidden)
     last = sorted({s - 1 for s in starts})  # a candidate's first token is predicted at its context's last token
     out = lm(input_ids=torch.tensor([list(tokens[: max(starts)])], device=device), use_cache=True,
              logits_to_keep=torch.tensor(last, device=device), output_hidden_states=hidden)
@@ -390,13 +400,17 @@ def _dense_candidate_logprobs(lm, tokens, starts, candidates, temperature, max_t
     candidates packed into one sequence under a dense mask."""
     result: list[list[torch.Tensor]] = [[] for _ in starts]
     for group in _turn_groups(starts, candidates, max_tokens, share=0.0):
-        scores = _packed_pass(lm, tokens, [starts[k] for k in group], [candidates[k] for k in group], temperature, device)
+        scores, _ = _packed_pass(lm, tokens, [starts[k] for k in group], [candidates[k] for k in group], temperature,
+                                 device)
         for k, turn in zip(group, scores):
             result[k] = turn
     return result
 
 
-def _packed_pass(lm, tokens, starts, candidates, temperature, device) -> list[list[torch.Tensor]]:
+def _packed_pass(lm, tokens, starts, candidates, temperature, device, hidden: bool = False):
+    """One dense packed sequence: the scores, and with ``hidden`` the last hidden state at
+    each turn's context's last token (``[turns, H]``; the context runs causally first, so
+    these equal a plain forward's), else None."""
     end = max(starts)
     ids, pos, spans = list(tokens[:end]), list(range(end)), []
     for s, cands in zip(starts, candidates):
@@ -413,9 +427,10 @@ def _packed_pass(lm, tokens, starts, candidates, temperature, device) -> list[li
     # additive (0 or the dtype's minimum): eager attention adds the mask, sdpa takes either
     dtype = next(lm.parameters()).dtype
     additive = torch.zeros(n, n, dtype=dtype, device=device).masked_fill_(~mask, torch.finfo(dtype).min)
-    logits = lm(input_ids=torch.tensor([ids], device=device), attention_mask=additive[None, None],
-                position_ids=torch.tensor([pos], device=device), use_cache=False).logits[0]
-    logp = torch.log_softmax(logits.float() / temperature, dim=-1)
+    out = lm(input_ids=torch.tensor([ids], device=device), attention_mask=additive[None, None],
+             position_ids=torch.tensor([pos], device=device), use_cache=False, output_hidden_states=hidden)
+    states = out.hidden_states[-1][0, torch.tensor(starts, device=device) - 1] if hidden else None
+    logp = torch.log_softmax(out.logits[0].float() / temperature, dim=-1)
     # every candidate token's log-probability in one indexing (one backward op, not one per
     # candidate: each would allocate a gradient as large as logp); a candidate's first token
     # is predicted at its context's last position, the others at the token before them
@@ -424,9 +439,9 @@ def _packed_pass(lm, tokens, starts, candidates, temperature, device) -> list[li
         rows += [s - 1, *range(offset, offset + width - 1)]
         widths.append(width)
     cols = [t for _, offset, width in spans for t in ids[offset: offset + width]]
-    picked = logp[torch.tensor(rows, device=device), torch.tensor(cols, device=device)]
-    pieces = iter(torch.split(picked, widths))
-    return [[next(pieces) for _ in cands] for cands in candidates]
+    picked = logp[torch.tensor(rows, dtype=torch.long, device=device), torch.tensor(cols, dtype=torch.long, device=device)]
+    pieces = iter(torch.split(picked, widths) if widths else ())
+    return [[next(pieces) for _ in cands] for cands in candidates], states
 
 
 def turn_choice_distributions(lm: Any, episode: Any, temperature: float, score: str, turns: Sequence[int] | None = None,

@@ -103,7 +103,7 @@ def test_choice_scores_in_one_batch_equal_scores_one_by_one(tiny):
 
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])
 @pytest.mark.parametrize("max_tokens", [4096, 5])
-def test_packed_candidates_of_every_turn_equal_each_turn_scored_alone(tiny, attention, max_tokens):
+def test_packed_candidates_of_every_turn_equal_each_turn_scored_alone(tiny, attention, max_tokens, route):
     """One pass over the episode with every turn's candidates packed after it gives each
     turn's scores (and their gradients) as scoring the turn after its own context does."""
     model, tokenizer = tiny
@@ -133,6 +133,28 @@ def test_packed_candidates_of_every_turn_equal_each_turn_scored_alone(tiny, atte
     finally:
         model.config._attn_implementation = old
         model.zero_grad()
+
+
+@pytest.fixture(params=["cached", "dense"])
+def route(request, monkeypatch):
+    """Packed scoring's two ways, whatever the episode's length: against the episode's
+    cached keys and values, or as one dense sequence (what short episodes take)."""
+    monkeypatch.setattr(policy_module, "DENSE_BELOW", 0 if request.param == "cached" else 10**9)
+    return request.param
+
+
+def test_short_episodes_take_the_dense_sequence_and_long_ones_the_cache(tiny, monkeypatch):
+    model, _ = tiny
+    passes = []
+    real = policy_module._candidate_pass
+    monkeypatch.setattr(policy_module, "_candidate_pass", lambda *a, **k: passes.append(1) or real(*a, **k))
+    short = _random_episode(model.config.vocab_size, ROUGH_STARTS, ROUGH_WIDTHS)
+    packed_candidate_logprobs(model, short[0], ROUGH_STARTS, short[1], 1.0)
+    assert not passes  # 36 context and 41 candidate tokens: at most DENSE_BELOW
+    starts = [200, 400, 600, 800]
+    long = _random_episode(model.config.vocab_size, starts, [[4] * 10] * 4)
+    packed_candidate_logprobs(model, long[0], starts, long[1], 1.0)
+    assert passes
 
 
 def _random_episode(vocab, starts, widths, seed=0):
@@ -172,7 +194,7 @@ ROUGH_WIDTHS = ([1, 4], [1, 1, 1], [6], [2, 1, 3, 1, 2], [1], [5, 5], [3, 1])
 
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])
 @pytest.mark.parametrize("share", [0.0, 0.75, 1.0])
-def test_packed_scores_with_padded_rows_short_contexts_and_shared_passes(tiny, attention, share, monkeypatch):
+def test_packed_scores_with_padded_rows_short_contexts_and_shared_passes(tiny, attention, share, monkeypatch, route):
     """Rows of one candidate pass hold turns with different contexts and differently padded
     candidates: share 0 puts every turn in one pass (a row sees at most its own context of
     the longest one held), 1 gives each turn its own pass."""
@@ -184,7 +206,7 @@ def test_packed_scores_with_padded_rows_short_contexts_and_shared_passes(tiny, a
     _assert_packed_equals_alone(model, tokens, ROUGH_STARTS, cands, max_tokens=6)  # passes split by candidate tokens
 
 
-def test_packed_scores_through_lora_adapters(tiny):
+def test_packed_scores_through_lora_adapters(tiny, route):
     """With peft LoRA adapters (``lora=True``), the adapters' gradients through the cached
     keys and values equal those of each turn scored alone."""
     model, _ = tiny
@@ -209,7 +231,7 @@ def test_packed_scores_without_a_cache_under_gradient_checkpointing(tiny):
     _assert_packed_equals_alone(ckpt, tokens, ROUGH_STARTS, cands, max_tokens=12)
 
 
-def test_packed_scores_refuse_bad_turns(tiny):
+def test_packed_scores_refuse_bad_turns(tiny, route):
     model, _ = tiny
     with pytest.raises(ValueError, match="start"):
         packed_candidate_logprobs(model, [5, 6, 7], [0], [[[5]]], 1.0)
@@ -222,10 +244,11 @@ def test_packed_scores_refuse_bad_turns(tiny):
     with pytest.raises(ValueError, match="one list of candidates per turn"):
         packed_candidate_logprobs(model, [5, 6, 7], [2, 3], [[[5]]], 1.0)
     assert packed_candidate_logprobs(model, [5, 6, 7], [2, 3], [[[5]], []], 1.0)[1] == []
+    assert packed_candidate_logprobs(model, [5, 6, 7], [2, 3], [[], []], 1.0) == [[], []]
 
 
 @pytest.mark.parametrize("checkpointing", [False, True])
-def test_choice_values_come_from_the_scoring_pass_and_equal_a_plain_forward(tiny, checkpointing):
+def test_choice_values_come_from_the_scoring_pass_and_equal_a_plain_forward(tiny, checkpointing, route):
     """Choice mode reads the critic's values of the turns' states from the pass that scores
     the commands (no second pass over the episode): they and their gradients equal a plain
     forward's values at the reply starts, also without a cache (gradient checkpointing)."""
@@ -250,7 +273,8 @@ def test_choice_values_come_from_the_scoring_pass_and_equal_a_plain_forward(tiny
         policy.zero_grad()
         (values * torch.arange(1.0, len(ROUGH_STARTS) + 1)).sum().backward(retain_graph=True)
         grads.append(torch.cat([p.grad.flatten() for p in params]))
-    assert grads[0].abs().sum() > 0 and torch.allclose(grads[0], grads[1], atol=1e-5)
+    scale = grads[1].abs().max()  # gradients reach the hundreds: compare up to float32 rounding of that size
+    assert grads[0].abs().sum() > 0 and torch.allclose(grads[0], grads[1], atol=1e-6 * float(scale))
 
 
 @pytest.mark.parametrize("detach", [False, True])
