@@ -302,13 +302,15 @@ def _packed_scores(lm, tokens, starts, candidates, temperature, max_tokens, hidd
     width = sum(len(c) for cands in candidates for c in cands)
     if not width or max(starts) + width <= DENSE_BELOW:
         return _packed_pass(lm, tokens, starts, candidates, temperature, device, hidden)
+    if not keeps_cache(lm):
+        return _dense_candidate_logprobs(lm, tokens, starts, candidates, temperature, max_tokens, device, hidden)
     last = sorted({s - 1 for s in starts})  # a candidate's first token is predicted at its context's last token
     out = lm(input_ids=torch.tensor([list(tokens[: max(starts)])], device=device), use_cache=True,
              logits_to_keep=torch.tensor(last, device=device), output_hidden_states=hidden)
     states = out.hidden_states[-1][0, torch.tensor(starts, device=device) - 1] if hidden else None
     cache = cache_of(out)
-    if cache is None:
-        return _dense_candidate_logprobs(lm, tokens, starts, candidates, temperature, max_tokens, device), states
+    if cache is None:  # a model that kept none though keeps_cache expected one: the dense way, once more
+        return _dense_candidate_logprobs(lm, tokens, starts, candidates, temperature, max_tokens, device)[0], states
     first = torch.log_softmax(out.logits[0].float() / temperature, dim=-1)
     groups = _turn_groups(starts, candidates, max_tokens)
     held, rest = max(starts), [None] * len(groups)
@@ -336,17 +338,24 @@ def _packed_scores(lm, tokens, starts, candidates, temperature, max_tokens, hidd
     return [list(pieces[place[k]: place[k] + len(candidates[k])]) if k in place else [] for k in range(len(starts))], states
 
 
-def _turn_groups(starts, candidates, max_tokens, share: float | None = None) -> list[list[int]]:
-    """Consecutive turns (with candidates) that share a pass: at most ``max_tokens``
-    candidate tokens, the shortest context at least ``share`` (default
-    :data:`GROUP_CONTEXT_SHARE`) of the longest."""
+def keeps_cache(lm: Any) -> bool:
+    """Whether a forward of ``lm`` returns its keys and values: not while it trains with
+    gradient checkpointing (``transformers`` then turns the cache off)."""
+    return not (lm.training and getattr(lm, "is_gradient_checkpointing", False))
+
+
+def _turn_groups(starts, candidates, max_tokens, share: float | None = None,
+                 with_empty: bool = False) -> list[list[int]]:
+    """Consecutive turns (with candidates, or all with ``with_empty``) that share a pass:
+    at most ``max_tokens`` candidate tokens, the shortest context at least ``share``
+    (default :data:`GROUP_CONTEXT_SHARE`) of the longest."""
     share = GROUP_CONTEXT_SHARE if share is None else share
     groups: list[list[int]] = []
     group: list[int] = []
     size = 0
     for k, s in enumerate(starts):
         width = sum(len(c) for c in candidates[k])
-        if not width:
+        if not width and not with_empty:
             continue
         lo, hi = min([s] + [starts[i] for i in group]), max([s] + [starts[i] for i in group])
         if group and (size + width > max_tokens or lo < share * hi):
@@ -395,16 +404,20 @@ def _candidate_pass(lm, cache, starts, candidates, temperature, device) -> torch
     return logp.gather(1, ids_t[:, 1:][keep[:, :-1]][:, None]).squeeze(1)
 
 
-def _dense_candidate_logprobs(lm, tokens, starts, candidates, temperature, max_tokens, device):
-    """:func:`packed_candidate_logprobs` without a cache: per pass, the episode and the turns'
-    candidates packed into one sequence under a dense mask."""
+def _dense_candidate_logprobs(lm, tokens, starts, candidates, temperature, max_tokens, device, hidden=False):
+    """:func:`_packed_scores` without a cache: per pass, the episode and the turns'
+    candidates packed into one sequence under a dense mask. Every turn, with candidates or
+    not, belongs to a pass, so each has its hidden state (with ``hidden``)."""
     result: list[list[torch.Tensor]] = [[] for _ in starts]
-    for group in _turn_groups(starts, candidates, max_tokens, share=0.0):
-        scores, _ = _packed_pass(lm, tokens, [starts[k] for k in group], [candidates[k] for k in group], temperature,
-                                 device)
-        for k, turn in zip(group, scores):
-            result[k] = turn
-    return result
+    states: list[Any] = [None] * len(starts)
+    for group in _turn_groups(starts, candidates, max_tokens, share=0.0, with_empty=hidden):
+        scores, got = _packed_pass(lm, tokens, [starts[k] for k in group], [candidates[k] for k in group], temperature,
+                                   device, hidden)
+        for i, k in enumerate(group):
+            result[k] = scores[i]
+            if hidden:
+                states[k] = got[i]
+    return result, torch.stack(states) if hidden else None
 
 
 def _packed_pass(lm, tokens, starts, candidates, temperature, device, hidden: bool = False):

@@ -220,15 +220,32 @@ def test_packed_scores_through_lora_adapters(tiny, route):
     _assert_packed_equals_alone(lora, tokens, ROUGH_STARTS, cands, params=adapters)
 
 
-def test_packed_scores_without_a_cache_under_gradient_checkpointing(tiny):
-    """A model training with gradient checkpointing keeps no cache: the scores fall back to
-    one packed sequence with a dense mask, still equal to each turn scored alone."""
+def _count_forwards(lm) -> list:
+    calls: list = []
+    lm.register_forward_hook(lambda *_: calls.append(1))
+    return calls
+
+
+def test_packed_scores_without_a_cache_under_gradient_checkpointing(tiny, monkeypatch):
+    """A model training with gradient checkpointing keeps no cache: however long the episode,
+    the scores go straight to packed sequences with a dense mask (one forward per group of
+    turns, no wasted pass over the episode first), still equal to each turn scored alone."""
     model, _ = tiny
+    monkeypatch.setattr(policy_module, "DENSE_BELOW", 0)  # what a long episode takes
     ckpt = copy.deepcopy(model)
     ckpt.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     ckpt.train()
+    assert not policy_module.keeps_cache(ckpt) and policy_module.keeps_cache(model)
     tokens, cands = _random_episode(model.config.vocab_size, ROUGH_STARTS, ROUGH_WIDTHS, seed=2)
+    calls = _count_forwards(ckpt)
+    packed_candidate_logprobs(ckpt, tokens, ROUGH_STARTS, cands, 0.7, max_tokens=12)
+    assert len(calls) == len(policy_module._turn_groups(ROUGH_STARTS, cands, 12, share=0.0)) > 1
     _assert_packed_equals_alone(ckpt, tokens, ROUGH_STARTS, cands, max_tokens=12)
+    # the hidden states at every turn's context's end, a turn without commands included
+    cands[-1] = []
+    _, states = policy_module._packed_scores(ckpt, tokens, ROUGH_STARTS, cands, 0.7, 12, hidden=True)
+    plain = ckpt(input_ids=torch.tensor([tokens]), output_hidden_states=True).hidden_states[-1][0]
+    assert torch.allclose(states, plain[torch.tensor(ROUGH_STARTS) - 1], atol=1e-5)
 
 
 def test_packed_scores_refuse_bad_turns(tiny, route):
@@ -261,7 +278,10 @@ def test_choice_values_come_from_the_scoring_pass_and_equal_a_plain_forward(tiny
     tokens, cands = _random_episode(model.config.vocab_size, ROUGH_STARTS, ROUGH_WIDTHS, seed=3)
     episode = SimpleNamespace(tokens=tokens, reply_start=ROUGH_STARTS, candidates=cands)
     assert all(len(item) == 3 for item in turn_choice_distributions(lm, episode, 0.7, "mean"))
+    calls = _count_forwards(lm)
     items = list(turn_choice_distributions(lm, episode, 0.7, "mean", critic=policy.head_values))
+    assert len(calls) == (1 if checkpointing or route == "dense" else 1 + len(policy_module._turn_groups(
+        ROUGH_STARTS, cands, policy_module.PACKED_TOKENS)))  # the episode's pass, then the candidates' passes
     assert [item[:2] for item in items] == [(k, s) for k, s in enumerate(ROUGH_STARTS)]
     ids = torch.tensor([tokens])
     plain = policy(ids, torch.ones_like(ids))[1][0, ROUGH_STARTS]
