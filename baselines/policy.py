@@ -341,7 +341,10 @@ def _packed_scores(lm, tokens, starts, candidates, temperature, max_tokens, hidd
 def keeps_cache(lm: Any) -> bool:
     """Whether a forward of ``lm`` returns its keys and values: not while it trains with
     gradient checkpointing (``transformers`` then turns the cache off)."""
-    return not (lm.training and getattr(lm, "is_gradient_checkpointing", False))
+    checkpointing = getattr(lm, "is_activation_checkpointing", None)  # transformers >= 5.x's name
+    if checkpointing is None:
+        checkpointing = getattr(lm, "is_gradient_checkpointing", False)
+    return not (lm.training and checkpointing)
 
 
 def _turn_groups(starts, candidates, max_tokens, share: float | None = None,
