@@ -80,7 +80,10 @@ def save_result(out: Path, unit: Unit, episodes: int, result: dict) -> dict:
     """Write ``result`` as the unit's finished result, atomically."""
     folder = out / unit.key
     folder.mkdir(parents=True, exist_ok=True)
-    result = {**result, "key": unit.key, "kind": unit.kind, "fingerprint": fingerprint(unit, episodes), "complete": True}
+    from .provenance import code_version
+
+    result = {**result, "key": unit.key, "kind": unit.kind, "fingerprint": fingerprint(unit, episodes),
+              "code": code_version(), "complete": True}
     tmp = folder / (RESULT + ".tmp")
     tmp.write_text(json.dumps(result, indent=1) + "\n")
     os.replace(tmp, folder / RESULT)
@@ -97,6 +100,7 @@ def test_seeds(episodes: int) -> list[int]:
 def run_unit(out: Path, unit: Unit, episodes: int) -> dict:
     """Run ``unit`` (its result is saved and returned)."""
     from .config import TrainConfig
+    from .provenance import sft_digest_of_run
     from .trainer import CHECKPOINT, Trainer
 
     seeds = test_seeds(episodes)
@@ -130,7 +134,8 @@ def run_unit(out: Path, unit: Unit, episodes: int) -> dict:
             trainer.close()
         return save_result(out, unit, episodes, {
             "summary": summary, "successes": [bool(r["success"]) for r in rows], "iteration": trainer.iteration,
-            "train_cpu_s": trainer.cpu_s, "cpu_s": time.process_time() - start, "run": str(run)})
+            "train_cpu_s": trainer.cpu_s, "cpu_s": time.process_time() - start, "run": str(run),
+            "sft_digest": sft_digest_of_run(run)})
     if unit.kind == "eval":
         if unit.source is None:
             cfg = TrainConfig(**unit.config, out="")

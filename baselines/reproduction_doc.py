@@ -7,7 +7,8 @@ from __future__ import annotations
 import platform
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from collections import Counter
+from typing import Any, Callable, Sequence
 
 from . import study
 from .evaluate import wilson_interval
@@ -56,10 +57,47 @@ def finding_table(finding: Finding, pooled: dict[str, dict | None]) -> str:
 SFT_ALONE_ROWS = {"algorithms": study.SFT_ONLY, "density": study.DENSITY_SFT_ONLY}
 
 
-def paired_against(finding: Finding, results: dict[str, dict], base_label: str) -> str | None:
+def _sft_digest(out: Path, results: dict[str, dict], key: str) -> str | None:
+    """The SFT digest a unit's result recorded, else read from its run's checkpoint (results
+    from before it was recorded)."""
+    recorded = results.get(key, {}).get("sft_digest")
+    if recorded is not None:
+        return recorded
+    from .provenance import sft_digest_of_run
+
+    return sft_digest_of_run(out / key / "run")
+
+
+def code_line(results: dict[str, dict]) -> str:
+    """The page's bullet on the code the finished units ran with (``code`` in each result:
+    :func:`baselines.provenance.code_version`)."""
+    counts = Counter(r.get("code") for r in results.values())
+    if not counts:
+        return "- Code the units ran with: no unit has finished yet."
+    unknown = counts.pop(None, 0)
+    parts = [f"`{code}` ({_units(n)})" for code, n in counts.most_common()]
+    if unknown:
+        parts.append(f"{_units(unknown)} finished before the code version was recorded")
+    text = "- Code the units ran with: " + ", ".join(parts)
+    if len(counts) + bool(unknown) > 1:
+        text += (". Versions can differ in float rounding, so the same recipe and seed can give another model: the "
+                 "rows compare as conditions, and the game-by-game counts below say whether each pair started from "
+                 "the same SFT model")
+    return text + "."
+
+
+def _units(n: int) -> str:
+    return f"{n} unit{'s' if n != 1 else ''}"
+
+
+def paired_against(finding: Finding, results: dict[str, dict], base_label: str,
+                   digest: Callable[[str], str | None] | None = None) -> str | None:
     """One sentence: for each other training row of ``finding``, the held-out games it lost
     that the ``base_label`` row's model of the same training seed won, and the reverse
-    (None until every unit of those rows has a result)."""
+    (None until every unit of those rows has a result). With ``digest`` (a unit key to the
+    digest of the SFT model its run started from, :func:`baselines.provenance.sft_digest`),
+    it also says whether each pair started from the same SFT model: a row whose RL started
+    from another one measures RL and that difference together."""
     rows = {row.label: row for row in finding.rows}
     base = rows[base_label].keys
     parts = []
@@ -71,12 +109,27 @@ def paired_against(finding: Finding, results: dict[str, dict], base_label: str) 
             return None
         lost = [sum(b_ok and not ok for b_ok, ok in zip(x["successes"], y["successes"])) for x, y in pairs]
         won = [sum(ok and not b_ok for b_ok, ok in zip(x["successes"], y["successes"])) for x, y in pairs]
-        parts.append(f"{row.label} lost {sum(lost)} and won {sum(won)} (by training seed: "
-                     + ", ".join(f"{a} and {b}" for a, b in zip(lost, won)) + ")")
+        part = (f"{row.label} lost {sum(lost)} and won {sum(won)} (by training seed: "
+                + ", ".join(f"{a} and {b}" for a, b in zip(lost, won)) + ")")
+        if digest is not None:
+            part += " " + _same_start(base, row.keys, digest)
+        parts.append(part)
     if not parts:
         return None
     return (f"Game by game against {base_label} of the same training seed, on the same held-out games (games it won "
             f"that the row lost, and games it lost that the row won): " + "; ".join(parts) + ".")
+
+
+def _same_start(base: Sequence[str], keys: Sequence[str], digest: Callable[[str], str | None]) -> str:
+    pairs = [(digest(b), digest(k)) for b, k in zip(base, keys)]
+    if any(x is None or y is None for x, y in pairs):
+        return "[same SFT model: not known]"
+    other = [k.rsplit("seed", 1)[1] for (x, y), k in zip(pairs, keys) if x != y]
+    if not other:
+        return "[each from the same SFT model, identical weights]"
+    return (f"[training seed{'s' if len(other) > 1 else ''} {', '.join(other)}: RL started from another SFT model than "
+            "the SFT-alone row's (same recipe and seed, other weights), so those counts mix RL's effect with that "
+            "difference]")
 
 
 def claim_lines(finding: Finding, pooled: dict[str, dict | None]) -> list[tuple[str, str]]:
@@ -252,6 +305,7 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
                         + "; ".join(f"{name} {minutes:.0f} CPU-minutes" for name, minutes in left_minutes.items() if minutes > 0)
                         + " (resumable: `python -m baselines.reproduce --workers 2` runs only those)."
                         if left_minutes and any(m > 0 for m in left_minutes.values()) else ""))
+    lines.append(code_line({k: r for k, r in results.items() if k in keys}))
     if scale < 1.0:
         lines.append(f"- `--budget-minutes {args.budget_minutes:g}` scaled the RL iterations by {scale:.2f}: the headline runs "
                      f"trained {', '.join(map(str, head_iters))} RL iteration(s) of 8 episodes instead of "
@@ -292,7 +346,7 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
             lines += [target, ""]
             tables[finding.name] += "\n" + target
         if finding.name in SFT_ALONE_ROWS:
-            paired = paired_against(finding, results, SFT_ALONE_ROWS[finding.name])
+            paired = paired_against(finding, results, SFT_ALONE_ROWS[finding.name], lambda key: _sft_digest(out, results, key))
             if paired is not None:
                 lines += [paired, ""]
                 tables[finding.name] += "\n" + paired

@@ -2,6 +2,7 @@
 half-written ones are not, the verdict rule, the page with every table, argument errors."""
 
 import json
+import re
 import types
 
 import pytest
@@ -220,6 +221,9 @@ def test_a_training_unit_and_an_evaluation_of_its_checkpoint_serially_and_on_wor
     assert results[evaluation.key]["iteration"] == 1
     assert all(json.loads((tmp_path / "workers" / key / "result.json").read_text())["complete"] for key in results)
     assert results[train.key]["successes"] == serial[train.key]["successes"]
+    # the SFT model the run started from, recorded: the same recipe and seed give the same weights
+    assert re.fullmatch(r"[0-9a-f]{16}", serial[train.key]["sft_digest"])
+    assert results[train.key]["sft_digest"] == serial[train.key]["sft_digest"]
 
 
 def test_a_failing_unit_stops_the_parallel_run_and_keeps_the_finished_results(tmp_path):
@@ -392,6 +396,34 @@ def test_rl_rows_are_counted_game_by_game_against_the_sft_model_of_their_seed():
     text = paired_against(algorithms, results, study.SFT_ONLY)
     assert "PPO lost 15 and won 3 (by training seed: 10 and 0, 0 and 0, 5 and 3)" in text
     assert "GRPO lost 0 and won 0" in text and "best trivial" not in text
+    assert "SFT model" not in text  # without digests it says nothing of the start
+    # with the digests of the SFT models the runs started from: PPO's seed 1 started from other weights
+    digests = {k: f"sft{k[-1]}" for k in results}
+    digests[rows["PPO"].keys[1]] = "other"
+    del digests[rows["RLOO"].keys[2]]
+    text = paired_against(algorithms, results, study.SFT_ONLY, digests.get)
+    assert "(by training seed: 10 and 0, 0 and 0, 5 and 3) [training seed 1: RL started from another SFT model" in text
+    assert "GRPO lost 0 and won 0 (by training seed: 0 and 0, 0 and 0, 0 and 0) [each from the same SFT model" in text
+    assert "RLOO lost 0 and won 0 (by training seed: 0 and 0, 0 and 0, 0 and 0) [same SFT model: not known]" in text
+
+
+def test_the_page_names_the_code_each_unit_ran_with():
+    from baselines.reproduction_doc import code_line
+
+    assert code_line({}) == "- Code the units ran with: no unit has finished yet."
+    one = code_line({"a": {"code": "0123456789ab"}, "b": {"code": "0123456789ab"}})
+    assert one == "- Code the units ran with: `0123456789ab` (2 units)."
+    mixed = code_line({"a": {"code": "0123456789ab"}, "b": {"code": "ba9876543210+changes"}, "c": {}, "d": {}})
+    assert mixed.startswith("- Code the units ran with: `0123456789ab` (1 unit), `ba9876543210+changes` (1 unit), "
+                            "2 units finished before the code version was recorded. Versions can differ")
+
+
+def test_a_saved_result_records_the_code_version(tmp_path):
+    from baselines.provenance import code_version
+
+    unit = Unit("trivial/x", "trivial", {"env": "e"})
+    saved = reproduce.save_result(tmp_path, unit, 3, {"successes": [True]})
+    assert saved["code"] == code_version() and json.loads((tmp_path / "trivial/x/result.json").read_text())["code"]
 
 
 def test_cheapest_first_starts_small_units_first_but_never_before_their_checkpoint(tmp_path, monkeypatch):
