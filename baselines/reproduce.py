@@ -263,16 +263,37 @@ def fit_budget(units: list[Unit], cal: dict[str, float], episodes: int, minutes:
     return fitted, scale
 
 
+def measured_ratios(plan: list[Unit], results: dict[str, dict], cal: dict[str, Any], episodes: int) -> dict[str, float]:
+    """By game: the CPU time its finished training units took over their estimates (the
+    calibration is one short iteration; whole runs can cost more or less per episode)."""
+    spent: dict[str, float] = {}
+    guessed: dict[str, float] = {}
+    for unit in plan:
+        result = results.get(unit.key)
+        if unit.kind != "train" or not result:
+            continue
+        took = max(result.get("cpu_s", 0.0), result.get("train_cpu_s", 0.0))  # train_cpu_s counts across resumes
+        if took > 0:
+            env = unit.config["env"]
+            spent[env] = spent.get(env, 0.0) + took
+            guessed[env] = guessed.get(env, 0.0) + estimate(unit, cal, episodes)
+    return {env: spent[env] / guessed[env] for env in spent if guessed[env] > 0}
+
+
 def minutes_left(plan: list[Unit], results: dict[str, dict], cal: dict[str, Any], episodes: int,
                  seeds: Sequence[int]) -> dict[str, float]:
     """By finding: estimated CPU minutes of its units (and the checkpoints they evaluate)
-    that have no result yet."""
+    that have no result yet, each scaled by :func:`measured_ratios` of its game when
+    units of that game have finished."""
     by_key = {u.key: u for u in plan}
+    ratios = measured_ratios(plan, results, cal, episodes)
     left = {}
     for finding in study.findings(seeds):
         keys = {k for row in finding.rows for k in row.keys if k in by_key}
         keys |= {by_key[k].source for k in keys if by_key[k].source in by_key}
-        left[finding.name] = sum(estimate(by_key[k], cal, episodes) for k in keys if k not in results) / 60
+        left[finding.name] = sum(estimate(by_key[k], cal, episodes)
+                                 * (ratios.get(by_key[k].config.get("env"), 1.0) if by_key[k].kind == "train" else 1.0)
+                                 for k in keys if k not in results) / 60
     return left
 
 
@@ -393,7 +414,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     quick = fit_budget(study.plan(DEFAULT_SEEDS, quick=True), cal, DEFAULT_EPISODES, QUICK_MINUTES)[0]
     quick_minutes = sum(estimate(u, cal, DEFAULT_EPISODES) for u in quick) / 60
     tables = write_doc(Path(args.doc), Path(args.figures), out, results, args, units, command.strip(), full_minutes, scale,
-                       quick_minutes, minutes_left(plan, results, cal, args.episodes, args.seeds))
+                       quick_minutes, minutes_left(plan, results, cal, args.episodes, args.seeds),
+                       measured_ratios(plan, results, cal, args.episodes))
     if args.quick:
         print(tables["headline"])
     _log(f"wrote {args.doc}")

@@ -179,15 +179,15 @@ def notebook_lines() -> list[str]:
     """The headline's lab notebook (:data:`baselines.study.NOTEBOOK`) and what it says
     limits the headline (:data:`baselines.study.LIMITS`)."""
     lines = ["### Lab notebook: what limits the headline", "",
-             "Small measured experiments, one change at a time from the headline's setting: SFT on its 100 walkthroughs "
-             "(then RL where the row says so), greedy on the first 50 held-out games of "
-             f"`{study.TEST_SPLIT}`, one `python -m baselines.probe` each (1 thread; the machine was shared, so CPU "
-             "times are this process's own). The 95% intervals are Wilson intervals over the 50 games.", "",
-             "| experiment | held-out success (50 games) [95% CI] | training CPU-s | command |", "|---|---:|---:|---|"]
-    for what, won, cpu, flags in study.NOTEBOOK:
-        low, high = wilson_interval(won, 50)
+             "Small measured experiments, one change at a time from the headline's setting (SFT, then RL where the row "
+             f"says so), greedy on the first 50 (or 100) held-out games of `{study.TEST_SPLIT}`, training seed 0, one "
+             "`python -m baselines.probe` each (1 thread; the machine was shared, so CPU times are this process's "
+             "own). The 95% intervals are Wilson intervals over the row's games.", "",
+             "| experiment | held-out success [95% CI] | training CPU-s | command |", "|---|---:|---:|---|"]
+    for what, won, games, cpu, flags in study.NOTEBOOK:
+        low, high = wilson_interval(won, games)
         command = "`" + " ".join(filter(None, ["python -m baselines.probe", flags])) + "`"
-        lines.append(f"| {what} | {won}/50 = {pct(won / 50)} [{pct(low)}, {pct(high)}] | {cpu:.0f} | {command} |")
+        lines.append(f"| {what} | {won}/{games} = {pct(won / games)} [{pct(low)}, {pct(high)}] | {cpu:.0f} | {command} |")
     return lines + ["", study.LIMITS, ""]
 
 
@@ -260,10 +260,11 @@ def _rel(target: Path, doc: Path) -> str:
 
 def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], args: Any, units: Sequence[study.Unit],
               command: str, full_minutes: float, scale: float, quick_minutes: float | None = None,
-              left_minutes: dict[str, float] | None = None) -> dict[str, str]:
+              left_minutes: dict[str, float] | None = None, ratios: dict[str, float] | None = None) -> dict[str, str]:
     """Write the page (and the figures) from ``results``; returns each finding's table.
     ``full_minutes`` and ``quick_minutes`` are the estimates of the default grid and of the
-    default ``--quick`` run; ``left_minutes``, by finding, the estimate of its units that have
+    default ``--quick`` run; ``ratios``, by game, what its finished training units took over
+    their estimates; ``left_minutes``, by finding, the estimate of its units that have
     no result yet."""
     found = study.findings(args.seeds, quick=False)
     keys = {u.key for u in units}
@@ -303,6 +304,9 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
                         f"{quick_minutes:.0f} CPU-minutes." if quick_minutes is not None else "")
                      + (" Estimated CPU time of each finding's units without results: "
                         + "; ".join(f"{name} {minutes:.0f} CPU-minutes" for name, minutes in left_minutes.items() if minutes > 0)
+                        + (" (each unit's estimate scaled by what the finished training units of its game took against "
+                           "theirs: " + ", ".join(f"`{env}` {r:.1f}x" for env, r in sorted(ratios.items())) + ")"
+                           if ratios else "")
                         + " (resumable: `python -m baselines.reproduce --workers 2` runs only those)."
                         if left_minutes and any(m > 0 for m in left_minutes.values()) else ""))
     lines.append(code_line({k: r for k, r in results.items() if k in keys}))

@@ -50,23 +50,37 @@ MODE_NOTE = (
 #: The lab notebook of the headline (issue 13 §3): small measured experiments on what limits
 #: it, one thing changed at a time from :data:`SETTING` (most with SFT on 100 walkthroughs,
 #: the headline's former count; then RL where it says so) and a greedy evaluation on the first 50 games of
-#: :data:`TEST_SPLIT`, one ``python -m baselines.probe`` line each, on this machine (1 thread):
-#: ``(what changed, held-out successes out of 50, training CPU-seconds, the probe's flags)``.
-NOTEBOOK: tuple[tuple[str, int, float, str], ...] = (
-    ("choice loss, 10 epochs, 100 walkthroughs (released-validation's games)", 30, 117, "--set sft_demos=100"),
-    ("SFT loss: token NLL (the former setting's loss), 100 walkthroughs", 2, 34,
+#: :data:`TEST_SPLIT` (the first 100 where the flags say ``--episodes 100``), one
+#: ``python -m baselines.probe`` line each, on this machine (1 thread): ``(what changed,
+#: held-out successes, held-out games, training CPU-seconds, the probe's flags)``.
+NOTEBOOK: tuple[tuple[str, int, int, float, str], ...] = (
+    ("choice loss, 10 epochs, 100 walkthroughs (released-validation's games)", 30, 50, 117, "--set sft_demos=100"),
+    ("SFT loss: token NLL (the former setting's loss), 100 walkthroughs", 2, 50, 34,
      "--set sft_demos=100 --set sft_loss=token"),
-    ("SFT loss: token NLL + choice loss, 100 walkthroughs", 24, 157, "--set sft_demos=100 --set sft_loss=both"),
-    ("20 SFT epochs instead of 10 (SFT loss 0.013 against 0.13), 100 walkthroughs", 32, 253,
+    ("SFT loss: token NLL + choice loss, 100 walkthroughs", 24, 50, 157, "--set sft_demos=100 --set sft_loss=both"),
+    ("20 SFT epochs instead of 10 (SFT loss 0.013 against 0.13), 100 walkthroughs", 32, 50, 253,
      "--set sft_demos=100 --set sft_epochs=20"),
-    ("capacity: hidden 128, MLP 256 (460k parameters, against 148k), 100 walkthroughs", 33, 227,
+    ("capacity: hidden 128, MLP 256 (460k parameters, against 148k), 100 walkthroughs", 33, 50, 227,
      "--set sft_demos=100 --set 'tiny_model={\"hidden_size\": 128, \"intermediate_size\": 256}'"),
     ("data: 300 walkthroughs of the `sft` split (seeds 40001-40300, released-validation's 100 among them): the "
-     "headline's setting", 38, 384, ""),
-    ("100 walkthroughs, then 30 PPO iterations (8 episodes each; its CPU-s include three 50-game evaluations)", 31,
+     "headline's setting", 38, 50, 384, ""),
+    ("100 walkthroughs, then 30 PPO iterations (8 episodes each; its CPU-s include three 50-game evaluations)", 31, 50,
      334, "--set sft_demos=100 --set iterations=30"),
-    ("100 walkthroughs, then 30 RLOO iterations (2 tasks x 4 rollouts)", 30, 272,
+    ("100 walkthroughs, then 30 RLOO iterations (2 tasks x 4 rollouts)", 30, 50, 272,
      "--set sft_demos=100 --set algo=rloo --set tasks_per_iter=2 --set group_size=4 --set iterations=30"),
+    ("the headline's SFT (300 walkthroughs) alone, on 100 games; its first 60 training games played 4 times each at "
+     "temperature 1 (`--spread 4`): 43 won always, 13 sometimes, 4 never (85% of the samples won)", 80, 100, 128,
+     "--episodes 100 --spread 4"),
+    ("then 60 PPO iterations of 16 episodes (960 episodes, 4x the headline's), learning rate 3e-4, critic detached; "
+     "training games: 42 always, 15 sometimes, 3 never (85%)", 75, 100, 352,
+     "--episodes 100 --spread 4 --set value_detach=true --set iterations=60 --set lr=3e-4 --set tasks_per_iter=16 "
+     "--set num_envs=16"),
+    ("SFT (300 walkthroughs) alone with minibatch 32 (the next row's start); training games: 34 always, 20 "
+     "sometimes, 6 never (78%)", 70, 100, 131, "--episodes 100 --spread 4 --set minibatch=32"),
+    ("then 30 RLOO iterations of 16 tasks x 4 (1,920 episodes, 8x the headline's), learning rate 1e-3; training "
+     "games: 41 always, 13 sometimes, 6 never (78%)", 70, 100, 526,
+     "--episodes 100 --spread 4 --set algo=rloo --set tasks_per_iter=16 --set group_size=4 --set num_envs=64 "
+     "--set minibatch=32 --set iterations=30"),
 )
 #: What the notebook says limits the headline (docs/reproduction.md prints it).
 LIMITS = (

@@ -39,6 +39,23 @@ def test_a_game_calibrated_on_its_own_is_estimated_from_its_own_costs():
     assert reproduce.estimate(base, CAL, 100) == reproduce.estimate(base, _calibration_file(), 100)
 
 
+def test_the_time_left_is_scaled_by_what_finished_units_of_the_same_game_took():
+    plan, cal = study.plan(SEEDS), _calibration_file()
+    density = [u for u in plan if u.config.get("env") == study.DENSITY_ENV and u.kind == "train"]
+    base = [u for u in plan if u.config.get("env") == study.BASE_ENV and u.kind == "train"]
+    before = reproduce.minutes_left(plan, {}, cal, 100, SEEDS)
+    assert reproduce.measured_ratios(plan, {}, cal, 100) == {}
+    # one density unit took twice its estimate (its training CPU counted across a resume), a
+    # base-game unit half of its own; an evaluation unit's time says nothing of training
+    results = {density[0].key: {"cpu_s": 10.0, "train_cpu_s": 2 * reproduce.estimate(density[0], cal, 100)},
+               base[0].key: {"cpu_s": 0.5 * reproduce.estimate(base[0], cal, 100)}}
+    ratios = reproduce.measured_ratios(plan, results, cal, 100)
+    assert ratios == pytest.approx({study.DENSITY_ENV: 2.0, study.BASE_ENV: 0.5})
+    after = reproduce.minutes_left(plan, results, cal, 100, SEEDS)
+    trained = sum(reproduce.estimate(u, cal, 100) for u in density[1:]) / 60  # the other density training units
+    assert after["density"] == pytest.approx(before["density"] - reproduce.estimate(density[0], cal, 100) / 60 + trained)
+
+
 def test_the_plan_covers_the_grid():
     units = study.plan(SEEDS)
     by_key = {u.key: u for u in units}
@@ -273,10 +290,12 @@ def test_a_headline_short_of_the_target_says_by_how_much_and_why(tmp_path):
     assert "Best held-out success of a trained model (its best training seed): 35%" in text
     # what limits it: the lab notebook, a row per experiment with its interval and command, and its conclusion
     assert "### Lab notebook: what limits the headline" in text and study.LIMITS in text
-    what, won, cpu, flags = study.NOTEBOOK[1]
-    low, high = wilson_interval(won, 50)
-    assert (f"| {what} | {won}/50 = {pct(won / 50)} [{pct(low)}, {pct(high)}] | {cpu:.0f} | "
-            f"`python -m baselines.probe {flags}` |") in text
+    for what, won, games, cpu, flags in (study.NOTEBOOK[1], study.NOTEBOOK[-1]):
+        low, high = wilson_interval(won, games)
+        assert (f"| {what} | {won}/{games} = {pct(won / games)} [{pct(low)}, {pct(high)}] | {cpu:.0f} | "
+                f"`python -m baselines.probe {flags}` |") in text
+    # a row's game count is the one its command evaluates on
+    assert all((games == 100) == ("--episodes 100" in flags) for _, _, games, _, flags in study.NOTEBOOK)
     assert "the trained model beats the best trivial policy: **reproduced**" in text
 
 
