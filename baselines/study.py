@@ -136,8 +136,8 @@ DENSITY_ENV, DENSITY_DEMOS, DENSITY_ITERATIONS = "TextWorld-Simple-v0", 20, 40
 TRAIN_ENVS = (BASE_ENV, DENSITY_ENV)
 #: Group size of GRPO and RLOO: 2 tasks x 4 rollouts = PPO's 8 episodes an iteration.
 #: PPO's critic head reads detached hidden states (``value_detach``): its loss trains the head
-#: alone, as the paper's separate critic leaves the policy alone; with the loss training the
-#: shared model (the :data:`PPO_SHARED` row) one of three headline seeds collapsed (41%).
+#: alone, as the paper's separate critic leaves the policy alone (the :data:`PPO_SHARED` row
+#: is PPO with the loss training the shared model).
 GROUP = {"ppo": dict(tasks_per_iter=8, group_size=1, value_detach=True), "grpo": dict(tasks_per_iter=2, group_size=4),
          "rloo": dict(tasks_per_iter=2, group_size=4)}
 
