@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import platform
 import time
-from pathlib import Path
 from collections import Counter
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import study
