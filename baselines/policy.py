@@ -344,7 +344,9 @@ def keeps_cache(lm: Any) -> bool:
     checkpointing = getattr(lm, "is_activation_checkpointing", None)  # transformers >= 5.x's name
     if checkpointing is None:
         checkpointing = getattr(lm, "is_gradient_checkpointing", False)
-    return not (lm.training and checkpointing)
+    if callable(checkpointing):  # a method rather than a property in some versions
+        checkpointing = checkpointing()
+    return not (lm.training and bool(checkpointing))
 
 
 def _turn_groups(starts, candidates, max_tokens, share: float | None = None,

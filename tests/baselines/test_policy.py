@@ -236,6 +236,9 @@ def test_packed_scores_without_a_cache_under_gradient_checkpointing(tiny, monkey
     ckpt.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     ckpt.train()
     assert not policy_module.keeps_cache(ckpt) and policy_module.keeps_cache(model)
+    assert policy_module.keeps_cache(copy.deepcopy(model).train())  # training without checkpointing keeps it
+    assert policy_module.keeps_cache(ckpt.eval())  # and so does evaluation with checkpointing on
+    ckpt.train()
     tokens, cands = _random_episode(model.config.vocab_size, ROUGH_STARTS, ROUGH_WIDTHS, seed=2)
     calls = _count_forwards(ckpt)
     packed_candidate_logprobs(ckpt, tokens, ROUGH_STARTS, cands, 0.7, max_tokens=12)
