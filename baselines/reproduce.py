@@ -100,7 +100,7 @@ def test_seeds(episodes: int) -> list[int]:
 def run_unit(out: Path, unit: Unit, episodes: int) -> dict:
     """Run ``unit`` (its result is saved and returned)."""
     from .config import TrainConfig
-    from .provenance import sft_digest_of_run
+    from .provenance import sft_digest
     from .trainer import CHECKPOINT, Trainer
 
     seeds = test_seeds(episodes)
@@ -129,13 +129,14 @@ def run_unit(out: Path, unit: Unit, episodes: int) -> dict:
         try:
             trainer.train(progress=False)
             trainer.save_checkpoint()
+            digest = sft_digest(trainer.checkpoint_state())  # what the saved checkpoint holds, not read back
             summary, rows = trainer.evaluate(seeds)
         finally:
             trainer.close()
         return save_result(out, unit, episodes, {
             "summary": summary, "successes": [bool(r["success"]) for r in rows], "iteration": trainer.iteration,
             "train_cpu_s": trainer.cpu_s, "cpu_s": time.process_time() - start, "run": str(run),
-            "sft_digest": sft_digest_of_run(run)})
+            "sft_digest": digest})
     if unit.kind == "eval":
         if unit.source is None:
             cfg = TrainConfig(**unit.config, out="")

@@ -4,6 +4,7 @@ per claim, and what part of the study the numbers come from."""
 
 from __future__ import annotations
 
+import functools
 import platform
 import time
 from collections import Counter
@@ -267,6 +268,9 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
     their estimates; ``left_minutes``, by finding, the estimate of its units that have
     no result yet."""
     found = study.findings(args.seeds, quick=False)
+    # each unit's SFT digest once (the SFT-alone row's are compared with every RL row's; an
+    # old result's is read from its checkpoint)
+    digest = functools.cache(lambda key: _sft_digest(out, results, key))
     keys = {u.key for u in units}
     finished = len(keys & set(results))
     head_iters = sorted({u.config.get("iterations") for u in units if u.key.startswith("train/w2-o3-q4/ppo-sft")})
@@ -350,7 +354,7 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
             lines += [target, ""]
             tables[finding.name] += "\n" + target
         if finding.name in SFT_ALONE_ROWS:
-            paired = paired_against(finding, results, SFT_ALONE_ROWS[finding.name], lambda key: _sft_digest(out, results, key))
+            paired = paired_against(finding, results, SFT_ALONE_ROWS[finding.name], digest)
             if paired is not None:
                 lines += [paired, ""]
                 tables[finding.name] += "\n" + paired

@@ -288,6 +288,12 @@ class Trainer:
     def save_checkpoint(self) -> None:
         if self.out is None or not self.accelerator.is_main_process:
             return
+        tmp = self.out / (CHECKPOINT + ".tmp")
+        torch.save(self.checkpoint_state(), tmp)
+        tmp.replace(self.out / CHECKPOINT)
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """What :meth:`save_checkpoint` writes (tensors by reference, not copied)."""
         state = {
             "iteration": self.iteration,
             "sft_done": self.sft_done,
@@ -304,9 +310,7 @@ class Trainer:
             state["reference"] = self.reference.state_dict()
         if self.reference_adapters is not None:
             state["reference_adapters"] = self.reference_adapters
-        tmp = self.out / (CHECKPOINT + ".tmp")
-        torch.save(state, tmp)
-        tmp.replace(self.out / CHECKPOINT)
+        return state
 
     def load_checkpoint(self) -> None:
         path = self.out / CHECKPOINT if self.out is not None else None

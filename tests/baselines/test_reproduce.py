@@ -241,6 +241,8 @@ def test_a_training_unit_and_an_evaluation_of_its_checkpoint_serially_and_on_wor
     # the SFT model the run started from, recorded: the same recipe and seed give the same weights
     assert re.fullmatch(r"[0-9a-f]{16}", serial[train.key]["sft_digest"])
     assert results[train.key]["sft_digest"] == serial[train.key]["sft_digest"]
+    from baselines.provenance import sft_digest_of_run  # taken in memory: the same as the saved checkpoint's
+    assert serial[train.key]["sft_digest"] == sft_digest_of_run(tmp_path / "serial" / train.key / "run")
 
 
 def test_a_failing_unit_stops_the_parallel_run_and_keeps_the_finished_results(tmp_path):
