@@ -132,8 +132,11 @@ class TrainConfig:
     #: (PPO true, the group estimators false).
     turn_level: bool | None = None
     #: PPO: at a budget cut (turn budget or token limit) bootstrap from the critic's value of
-    #: the state the episode was cut in, as cleanrl does; false treats the cut as the end.
-    bootstrap_truncated: bool = True
+    #: the state the episode was cut in, as cleanrl does for time limits outside the task.
+    #: False (the default) treats the cut as the end: these games are won within their turn
+    #: budget or lost, and the reward wrappers pay the failure reward at the cut. With true, a
+    #: critic can value a loop above a win (docs/baselines.md, "Episodes cut short").
+    bootstrap_truncated: bool = False
     #: Whiten advantages per batch; None = preset.
     normalize_advantages: bool | None = None
     #: Training tasks: the first train_tasks seeds of train_split.

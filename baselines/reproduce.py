@@ -61,19 +61,36 @@ def fingerprint(unit: Unit, episodes: int) -> str:
 
 def load_result(out: Path, unit: Unit, episodes: int) -> dict | None:
     """The unit's finished result, or None when it has none (no file, a half-written or
-    unreadable one, or one not marked complete). Raises when the saved result was made by a
-    different setting (change ``--out`` or delete that directory)."""
+    unreadable one, or one not marked complete; an evaluation of a checkpoint trained again
+    since). Raises when the saved result was made by a different setting (change ``--out``
+    or delete that directory)."""
     path = out / unit.key / RESULT
-    try:
-        result = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(result, dict) or result.get("complete") is not True:
+    result = _read_result(path)
+    if result is None:
         return None
     if result.get("fingerprint") != fingerprint(unit, episodes):
         raise ValueError(f"{path} was made with other settings than this study asks for "
                          f"(another --seeds, --episodes or --budget-minutes?); use another --out or delete {path.parent}")
+    if unit.source is not None and result.get("source_stamp") != source_stamp(_read_result(out / unit.source / RESULT)):
+        return None  # its checkpoint was trained again (or is gone) since: evaluate it again
     return result
+
+
+def _read_result(path: Path) -> dict | None:
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return result if isinstance(result, dict) and result.get("complete") is True else None
+
+
+def source_stamp(result: dict | None) -> str | None:
+    """What names the finished training result whose checkpoint an evaluation read: its
+    settings, code and SFT model (None without one). An evaluation whose stamp no longer
+    matches its source's result is stale and runs again."""
+    if result is None:
+        return None
+    return json.dumps({k: result.get(k) for k in ("fingerprint", "code", "sft_digest", "iteration")}, sort_keys=True)
 
 
 def save_result(out: Path, unit: Unit, episodes: int, result: dict) -> dict:
@@ -142,6 +159,9 @@ def run_unit(out: Path, unit: Unit, episodes: int) -> dict:
             cfg = TrainConfig(**unit.config, out="")
             resume = False
         else:
+            stamp = source_stamp(_read_result(out / unit.source / RESULT))
+            if stamp is None:
+                raise ValueError(f"{unit.key} evaluates {unit.source}, which has no finished result in {out}")
             source = out / unit.source / "run"
             cfg = TrainConfig.load(source / "config.json")
             cfg = dataclasses.replace(cfg, env=unit.config["env"], max_turns=unit.config["max_turns"], out=str(source))
@@ -151,8 +171,10 @@ def run_unit(out: Path, unit: Unit, episodes: int) -> dict:
             summary, rows = trainer.evaluate(seeds)
         finally:
             trainer.close()
+        extra = {} if unit.source is None else {"source_stamp": stamp}
         return save_result(out, unit, episodes, {"summary": summary, "successes": [bool(r["success"]) for r in rows],
-                                                 "iteration": trainer.iteration, "cpu_s": time.process_time() - start})
+                                                 "iteration": trainer.iteration, "cpu_s": time.process_time() - start,
+                                                 **extra})
     raise ValueError(f"unknown unit kind {unit.kind!r}; one of {study.KINDS}")
 
 

@@ -71,7 +71,8 @@ def test_the_plan_covers_the_grid():
     assert [u.config for u in shared] == [{**h.config, "value_detach": False} for h in study.headline_units(SEEDS)]
     sft_only = [u for u in train if u.config["env"] == study.BASE_ENV and u.config["iterations"] == 0 and not u.config.get("budget_units")]
     headline = study.headline_units(SEEDS)
-    no_critic = lambda config: {k: v for k, v in config.items() if k != "value_detach"}  # noqa: E731
+    assert all(u.config["bootstrap_truncated"] is False for u in train if u.config["algo"] == "ppo" and u.config["iterations"] != 0)
+    no_critic = lambda config: {k: v for k, v in config.items() if k not in ("value_detach", "bootstrap_truncated")}  # noqa: E731
     assert [u.config for u in sft_only] == [no_critic({**h.config, "iterations": 0}) for h in headline]  # its SFT, no RL
     density = [u for u in train if u.config["env"] == study.DENSITY_ENV and u.config["iterations"]]
     assert sorted((u.config["algo"], u.config["reward"], u.config["seed"]) for u in density) == sorted(
@@ -231,6 +232,18 @@ def test_a_training_unit_and_an_evaluation_of_its_checkpoint_serially_and_on_wor
     assert serial[train.key]["iteration"] == 1 and len(serial[train.key]["successes"]) == 2
     assert serial[evaluation.key]["iteration"] == 1  # the trained checkpoint, not a fresh model
     assert (tmp_path / "serial" / train.key / "run" / "checkpoint.pt").exists()
+    # the checkpoint trained again (here: its result rewritten as by other code): the
+    # evaluation of it is stale and runs again; the training result is kept
+    assert reproduce.load_result(tmp_path / "serial", evaluation, 2) is not None
+    source_file = tmp_path / "serial" / train.key / "result.json"
+    source_file.write_text(json.dumps({**json.loads(source_file.read_text()), "code": "another-commit"}))
+    assert reproduce.load_result(tmp_path / "serial", evaluation, 2) is None
+    assert reproduce.load_result(tmp_path / "serial", train, 2) is not None
+    again = reproduce.run_all(tmp_path / "serial", [train, evaluation], CAL, 2)
+    assert json.loads(again[evaluation.key]["source_stamp"])["code"] == "another-commit"
+    assert reproduce.load_result(tmp_path / "serial", evaluation, 2) is not None
+    with pytest.raises(ValueError, match="has no finished result"):
+        reproduce.run_unit(tmp_path / "empty", evaluation, 2)
     # on two workers, the evaluation listed first: a scheduler that ignored the dependency
     # would start it before its checkpoint exists
     results = reproduce.run_all(tmp_path / "workers", [evaluation, train, _trivial_unit()], CAL, 2, workers=2)

@@ -260,10 +260,12 @@ def test_approx_kl_is_the_non_negative_k3_estimate(small_config):
 
 def test_ppo_bootstraps_from_the_critic_where_the_turn_budget_cut_the_episode(small_config):
     """An episode cut by the budget gets the critic's value of the state it was cut in
-    (cleanrl's bootstrap); one that ended gets 0; with bootstrap_truncated=False every cut is an end."""
+    (cleanrl's bootstrap) with bootstrap_truncated=True; one that ended gets 0; by default
+    (bootstrap_truncated=False) every cut is an end."""
     from baselines.trainer import pad_batch
 
-    trainer = Trainer(small_config(algo="ppo", max_turns=1, tasks_per_iter=4, group_size=1))
+    assert TrainConfig().bootstrap_truncated is False
+    trainer = Trainer(small_config(algo="ppo", max_turns=1, tasks_per_iter=4, group_size=1, bootstrap_truncated=True))
     with torch.no_grad():
         trainer.policy.value_head.bias.fill_(0.7)
         trainer.policy.value_head.weight.normal_(std=0.1)
