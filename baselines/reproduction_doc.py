@@ -31,10 +31,10 @@ def pooled_rows(finding: Finding, results: dict[str, dict]) -> dict[str, dict | 
 
 
 def resolve_best_mix(finding: Finding, pooled: dict[str, dict | None]) -> str | None:
-    middle = [r.label for r in finding.rows[1:-1]]
-    if not middle or any(pooled[m] is None for m in middle):
+    """The label of the finding's mix with the highest success (None until every mix has a result)."""
+    if not finding.mixes or any(pooled[m] is None for m in finding.mixes):
         return None
-    return max(middle, key=lambda m: pooled[m]["success_rate"])
+    return max(finding.mixes, key=lambda m: pooled[m]["success_rate"])
 
 
 def _interval(p: dict | None) -> str:

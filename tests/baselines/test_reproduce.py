@@ -186,6 +186,25 @@ def _fake_results(units, rates):
     return out
 
 
+def test_the_best_mix_is_picked_among_the_intermediate_mixes_only():
+    from baselines.reproduction_doc import claim_lines, resolve_best_mix
+
+    budget = next(f for f in study.findings(SEEDS) if f.name == "budget")
+    labels = [row.label for row in budget.rows]
+    assert labels[0] == "best trivial policy" and budget.mixes == tuple(labels[2:-1])
+    # RL alone, SFT alone and the trivial row score highest: none of them may stand for the mix
+    rates = dict(zip(labels, [0.9, 0.95, 0.2, 0.4, 0.3, 0.25, 0.99]))
+    pooled = {label: study.pooled_interval([[True] * round(100 * r) + [False] * (100 - round(100 * r))])
+              for label, r in rates.items()}
+    assert resolve_best_mix(budget, pooled) == labels[3] == "40 demos + 600 episodes"
+    verdicts = dict((sentence.split(":")[0], v) for v, sentence in claim_lines(budget, pooled))
+    assert verdicts == {"the best mix beats RL alone": study.NOT_REPRODUCED,
+                        "the best mix beats SFT alone": study.NOT_REPRODUCED,
+                        "the best mix beats the best trivial policy": study.NOT_REPRODUCED}
+    pooled[labels[4]] = None
+    assert resolve_best_mix(budget, pooled) is None
+
+
 def test_the_page_has_every_table_and_says_what_it_comes_from(tmp_path):
     from baselines.reproduction_doc import write_doc
 
