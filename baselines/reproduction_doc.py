@@ -133,6 +133,37 @@ def _same_start(base: Sequence[str], keys: Sequence[str], digest: Callable[[str]
             "difference]")
 
 
+def lost_episode_pay(finding: Finding, out: Path, last: int = 10) -> str | None:
+    """One sentence for a finding with dense rows: in each dense run's last ``last`` training
+    iterations, what a lost episode earned on average as a share of a win's return (a won
+    dense episode returns exactly 1). None until every dense run has that many iterations."""
+    from .plot import read_metrics
+
+    parts = []
+    for row in finding.rows:
+        if "dense" not in row.label:
+            continue
+        lost_pay = lost = episodes = 0.0
+        for key in row.keys:
+            run = out / key / "run"
+            trained = [r for r in read_metrics(run) if "charts/success_rate" in r] if (run / "metrics.csv").exists() else []
+            if len(trained) < last + 1:
+                return None
+            for before, row_ in zip(trained[-last - 1:-1], trained[-last:]):
+                n = row_["episodes"] - before["episodes"]
+                won = n * row_["charts/success_rate"]
+                lost_pay += n * row_["charts/return"] - won
+                lost += n - won
+                episodes += n
+        share = f"{lost_pay / lost:.2f}" if lost else "none lost"
+        parts.append(f"{row.label} {share} ({lost:.0f} of {episodes:.0f} episodes lost)")
+    if not parts:
+        return None
+    return (f"What a lost training episode earned, as a share of a win's return of 1 (each run's last {last} "
+            "iterations, its training seeds pooled): " + "; ".join(parts) + ". With the dense reward a game lost "
+            "after most of its milestones pays nearly what a win pays, so finishing adds little to the return.")
+
+
 def claim_lines(finding: Finding, pooled: dict[str, dict | None]) -> list[tuple[str, str]]:
     """(verdict, sentence) for each claim of the finding."""
     out = []
@@ -358,6 +389,11 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
             if paired is not None:
                 lines += [paired, ""]
                 tables[finding.name] += "\n" + paired
+        if finding.name == "density":
+            pay = lost_episode_pay(finding, out)
+            if pay is not None:
+                lines += [pay, ""]
+                tables[finding.name] += "\n" + pay
         lines += ["Verdicts:", ""] + [f"- {sentence}" for _, sentence in claim_lines(finding, pooled)] + [""]
         picture = draw_finding(figures / f"reproduction-{finding.name}.png", finding, pooled)
         if picture is not None:

@@ -205,6 +205,39 @@ def test_the_best_mix_is_picked_among_the_intermediate_mixes_only():
     assert resolve_best_mix(budget, pooled) is None
 
 
+def _write_metrics(run, rows):
+    run.mkdir(parents=True)
+    lines = ["iteration,episodes,charts/success_rate,charts/return,eval/success_rate", "0,0,,,0.1"]
+    lines += [f"{i},{8 * i},{won / 8},{ret},{'0.2' if i % 10 == 0 else ''}" for i, (won, ret) in enumerate(rows, 1)]
+    (run / "metrics.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_the_density_page_says_what_a_lost_dense_episode_earned(tmp_path):
+    from baselines.reproduction_doc import lost_episode_pay
+
+    density = next(f for f in study.findings(SEEDS) if f.name == "density")
+    dense = [row for row in density.rows if "dense" in row.label]
+    assert [row.label for row in dense] == ["PPO dense", "RLOO dense"]
+    for row in dense:
+        for key in row.keys[:-1]:
+            # early iterations (not counted): 4 of 8 won; the last 10: 2 of 8 won, the 6 lost earning 0.5 in all
+            _write_metrics(tmp_path / key / "run", [(4, 0.9)] * 5 + [(2, (2 * 1.0 + 0.5) / 8)] * 10)
+    assert lost_episode_pay(density, tmp_path) is None  # a dense run has no metrics yet
+    for row in dense:
+        _write_metrics(tmp_path / row.keys[-1] / "run", [(8, 1.0)] * 10)  # the last seed wins everything
+    assert lost_episode_pay(density, tmp_path) is None  # ... and then too few iterations
+    for row in dense:
+        (tmp_path / row.keys[-1] / "run" / "metrics.csv").unlink()
+        (tmp_path / row.keys[-1] / "run").rmdir()
+        _write_metrics(tmp_path / row.keys[-1] / "run", [(8, 1.0)] * 11)
+    pay = lost_episode_pay(density, tmp_path)
+    lost = 6 * 10 * (len(SEEDS) - 1)
+    share = 0.5 * 10 * (len(SEEDS) - 1) / lost
+    assert f"PPO dense {share:.2f} ({lost} of {80 * len(SEEDS)} episodes lost)" in pay
+    assert f"RLOO dense {share:.2f} ({lost} of {80 * len(SEEDS)} episodes lost)" in pay
+    assert "sparse" not in pay
+
+
 def test_the_page_has_every_table_and_says_what_it_comes_from(tmp_path):
     from baselines.reproduction_doc import write_doc
 
