@@ -160,8 +160,9 @@ def lost_episode_pay(finding: Finding, out: Path, last: int = 10) -> str | None:
     if not parts:
         return None
     return (f"What a lost training episode earned, as a share of a win's return of 1 (each run's last {last} "
-            "iterations, its training seeds pooled): " + "; ".join(parts) + ". With the dense reward a game lost "
-            "after most of its milestones pays nearly what a win pays, so finishing adds little to the return.")
+            "iterations, its training seeds pooled): " + "; ".join(parts) + ". The dense reward pays a lost game the "
+            "share of the game's score it reached, so a win adds only the milestones still missing; the sparse reward "
+            "pays a lost game 0.")
 
 
 def claim_lines(finding: Finding, pooled: dict[str, dict | None]) -> list[tuple[str, str]]:
