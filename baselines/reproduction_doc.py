@@ -149,10 +149,10 @@ def lost_episode_pay(finding: Finding, out: Path, last: int = 10) -> str | None:
             trained = [r for r in read_metrics(run) if "charts/success_rate" in r] if (run / "metrics.csv").exists() else []
             if len(trained) < last + 1:
                 return None
-            for before, row_ in zip(trained[-last - 1:-1], trained[-last:]):
-                n = row_["episodes"] - before["episodes"]
-                won = n * row_["charts/success_rate"]
-                lost_pay += n * row_["charts/return"] - won
+            for previous, current in zip(trained[-last - 1:-1], trained[-last:]):
+                n = current["episodes"] - previous["episodes"]
+                won = n * current["charts/success_rate"]
+                lost_pay += n * current["charts/return"] - won
                 lost += n - won
                 episodes += n
         share = f"{lost_pay / lost:.2f}" if lost else "none lost"
@@ -373,6 +373,7 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
         table = finding_table(finding, pooled)
         tables[finding.name] = f"{finding.title}\n{table}"
         lines += [f"## {finding.title}", "", f"Setting: {finding.setting}. Paper: {finding.paper}.", "", table, ""]
+        notes: list[str | None] = []  # sentences under the table, also returned with it
         if finding.name == "headline":
             target = headline_target(pooled, finding)
             if "not met" in target:
@@ -383,18 +384,14 @@ def write_doc(doc: Path, figures: Path, out: Path, results: dict[str, dict], arg
                 target += (f"compute (the headline runs trained only {', '.join(map(str, head_iters))} RL iteration(s), "
                            "to fit the budget); " if scale < 1.0 else "")
                 target += "the curve below shows where the runs stood at each evaluation."
-            lines += [target, ""]
-            tables[finding.name] += "\n" + target
+            notes.append(target)
         if finding.name in SFT_ALONE_ROWS:
-            paired = paired_against(finding, results, SFT_ALONE_ROWS[finding.name], digest)
-            if paired is not None:
-                lines += [paired, ""]
-                tables[finding.name] += "\n" + paired
+            notes.append(paired_against(finding, results, SFT_ALONE_ROWS[finding.name], digest))
         if finding.name == "density":
-            pay = lost_episode_pay(finding, out)
-            if pay is not None:
-                lines += [pay, ""]
-                tables[finding.name] += "\n" + pay
+            notes.append(lost_episode_pay(finding, out))
+        for note in filter(None, notes):
+            lines += [note, ""]
+            tables[finding.name] += "\n" + note
         lines += ["Verdicts:", ""] + [f"- {sentence}" for _, sentence in claim_lines(finding, pooled)] + [""]
         picture = draw_finding(figures / f"reproduction-{finding.name}.png", finding, pooled)
         if picture is not None:
